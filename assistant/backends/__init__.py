@@ -1,0 +1,1 @@
+"""Backends behind small Protocols: embedder, chunk store, language model."""

@@ -1,0 +1,225 @@
+"""Chunk store on Chroma (embedded PersistentClient or a ``chroma run`` server).
+
+Crash safety comes from one rule: a document's chunks are searchable only when
+the document registry (a second collection, one record per document, written
+in a single upsert) names their content hash. New chunks are written first under
+ids that contain the hash, then the registry record switches to them, then the
+old chunks are deleted. A run killed anywhere leaves at worst orphan chunks,
+which are invisible to search and removed by ``repair`` at the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import chromadb
+import numpy as np
+
+from assistant.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+
+_PAGE = 2000  # records per Chroma get() call
+_CHUNK_FIELDS = ("doc_id", "chunk_index", "start", "end", "page", "heading")
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the registry knows of an indexed document."""
+
+    doc_id: str
+    content_hash: str
+    chunk_count: int
+    metadata: dict[str, Any]
+
+    @property
+    def source(self) -> str:
+        return str(self.metadata.get("source", ""))
+
+
+class ChunkStore(Protocol):
+    def documents(self) -> dict[str, DocumentRecord]: ...
+    def put_document(
+        self, document: Document, content_hash: str, chunks: Sequence[Chunk], vectors: np.ndarray
+    ) -> None: ...
+    def delete_document(self, doc_id: str) -> None: ...
+    def repair(self) -> int: ...
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]: ...
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
+    def iter_chunks(self) -> Iterator[Chunk]: ...
+    def document_text(self, doc_id: str) -> str | None: ...
+    def chunk_count(self) -> int: ...
+
+
+def registry_fingerprint(records: dict[str, DocumentRecord]) -> str:
+    """Changes whenever a document is added, changed or removed."""
+    lines = sorted(f"{r.doc_id}:{r.content_hash}" for r in records.values())
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _to_metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
+    meta = {k: v for k, v in chunk.metadata.items() if v is not None and k not in _CHUNK_FIELDS}
+    meta.update(
+        doc_id=chunk.doc_id,
+        content_hash=content_hash,
+        chunk_index=chunk.index,
+        start=chunk.start,
+        end=chunk.end,
+        heading=chunk.heading,
+    )
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    return meta
+
+
+def _to_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    heading = str(meta.get("heading", ""))
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=str(meta["doc_id"]),
+        index=int(meta["chunk_index"]),
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        page=int(meta["page"]) if "page" in meta else None,
+        heading_path=tuple(heading.split(" > ")) if heading else (),
+        metadata={k: v for k, v in meta.items() if k not in _CHUNK_FIELDS},
+    )
+
+
+class ChromaChunkStore:
+    """Chunks (with our own embeddings: Chroma never embeds) plus the document registry."""
+
+    def __init__(self, client: chromadb.api.ClientAPI, collection: str = "chunks") -> None:
+        self._client = client
+        # embedding_function=None: Chroma's default would download a model at run time
+        self._chunks = client.get_or_create_collection(
+            collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        self._registry = client.get_or_create_collection(f"{collection}-documents", embedding_function=None)
+
+    @classmethod
+    def persistent(cls, path: Path, collection: str = "chunks") -> ChromaChunkStore:
+        path.mkdir(parents=True, exist_ok=True)
+        settings = chromadb.config.Settings(anonymized_telemetry=False)
+        return cls(chromadb.PersistentClient(path=str(path), settings=settings), collection)
+
+    @classmethod
+    def remote(cls, host: str, port: int, collection: str = "chunks") -> ChromaChunkStore:
+        settings = chromadb.config.Settings(anonymized_telemetry=False)
+        return cls(chromadb.HttpClient(host=host, port=port, settings=settings), collection)
+
+    # registry
+    def documents(self) -> dict[str, DocumentRecord]:
+        records: dict[str, DocumentRecord] = {}
+        offset = 0
+        while True:
+            page = self._registry.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for doc_id, meta in zip(page["ids"], page["metadatas"], strict=True):
+                meta = dict(meta)
+                records[doc_id] = DocumentRecord(
+                    doc_id, str(meta.pop("content_hash")), int(meta.pop("chunk_count")), meta
+                )
+            if len(page["ids"]) < _PAGE:
+                return records
+            offset += _PAGE
+
+    def document_text(self, doc_id: str) -> str | None:
+        found = self._registry.get(ids=[doc_id], include=["documents"])
+        return found["documents"][0] if found["ids"] else None
+
+    def put_document(self, document: Document, content_hash: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Write chunks, then switch the registry to them, then drop the previous version's chunks."""
+        if chunks:
+            for start in range(0, len(chunks), _PAGE):
+                part = chunks[start : start + _PAGE]
+                self._chunks.upsert(
+                    ids=[c.chunk_id for c in part],
+                    embeddings=vectors[start : start + _PAGE],
+                    documents=[c.text for c in part],
+                    metadatas=[_to_metadata(c, content_hash) for c in part],
+                )
+        meta = {k: v for k, v in document.metadata.items() if v is not None}
+        meta.update(content_hash=content_hash, chunk_count=len(chunks))
+        self._registry.upsert(ids=[document.doc_id], embeddings=[[1.0]], documents=[document.text], metadatas=[meta])
+        stale = self._chunks.get(
+            where={"$and": [{"doc_id": document.doc_id}, {"content_hash": {"$ne": content_hash}}]}, include=[]
+        )["ids"]
+        if stale:
+            self._chunks.delete(ids=stale)
+
+    def delete_document(self, doc_id: str) -> None:
+        # registry first: the document disappears from search at once, chunks follow
+        self._registry.delete(ids=[doc_id])
+        self._chunks.delete(where={"doc_id": doc_id})
+
+    def repair(self) -> int:
+        """Delete chunks that no registry record points to (left by an interrupted run)."""
+        current = {r.doc_id: r.content_hash for r in self.documents().values()}
+        orphans = [
+            c.chunk_id
+            for c in self.iter_chunks(visible_only=False)
+            if current.get(c.doc_id) != c.metadata.get("content_hash")
+        ]
+        for start in range(0, len(orphans), _PAGE):
+            self._chunks.delete(ids=orphans[start : start + _PAGE])
+        if orphans:
+            log.info("removed %d orphan chunks left by an interrupted ingest", len(orphans))
+        return len(orphans)
+
+    # chunks
+    def chunk_count(self) -> int:
+        return self._chunks.count()
+
+    def _visible(self, chunks: list[Chunk], registry: dict[str, DocumentRecord] | None = None) -> list[Chunk]:
+        registry = self.documents() if registry is None else registry
+        return [
+            c
+            for c in chunks
+            if c.doc_id in registry and registry[c.doc_id].content_hash == c.metadata.get("content_hash")
+        ]
+
+    def iter_chunks(self, visible_only: bool = True) -> Iterator[Chunk]:
+        registry = self.documents() if visible_only else None
+        offset = 0
+        while True:
+            page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            chunks = [
+                _to_chunk(i, t, m) for i, t, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+            ]
+            yield from (self._visible(chunks, registry) if visible_only else chunks)
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        if not chunk_ids:
+            return []
+        found = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        by_id = {
+            i: _to_chunk(i, t, m) for i, t, m in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        }
+        return self._visible([by_id[i] for i in chunk_ids if i in by_id])
+
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
+        """Nearest visible chunks with cosine similarity (1 - distance)."""
+        total = self._chunks.count()
+        if total == 0:
+            return []
+        result = self._chunks.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(k, total),
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        chunks = [
+            _to_chunk(i, t, m)
+            for i, t, m in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], strict=True)
+        ]
+        similarity = {i: 1.0 - d for i, d in zip(result["ids"][0], result["distances"][0], strict=True)}
+        return [(c, similarity[c.chunk_id]) for c in self._visible(chunks)]

@@ -1,0 +1,128 @@
+"""Command line: ``python -m assistant ingest|search|stats``. Output is for people, or JSON with --json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.factory import Components, build_components
+from assistant.settings import load_settings
+from assistant.types import Hit
+from ingest.sync import Progress, discover
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="dossier de l'index (défaut : ./data ou ASSISTANT_DATA_DIR)")
+    common.add_argument("-v", "--verbose", action="store_true", help="journal détaillé")
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant", description="Assistant documentaire politique de la ville"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", parents=[common], help="indexer des fichiers ou dossiers")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument(
+        "--prune", action="store_true", help="retirer de l'index les documents dont le fichier a disparu"
+    )
+    search = sub.add_parser("search", parents=[common], help="rechercher des passages")
+    search.add_argument("question")
+    search.add_argument("-k", type=int, default=5, help="nombre de passages (défaut 5)")
+    search.add_argument("--json", action="store_true", help="sortie JSON")
+    stats = sub.add_parser("stats", parents=[common], help="taille de l'index")
+    stats.add_argument("--json", action="store_true", help="sortie JSON")
+    return parser
+
+
+def hit_to_dict(hit: Hit) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {
+        "chunk_id": chunk.chunk_id,
+        "score": round(hit.score, 6),
+        "ranks": hit.provenance,
+        "text": chunk.text,
+        "page": chunk.page,
+        "heading": chunk.heading,
+        "start": chunk.start,
+        "end": chunk.end,
+        "doc_id": chunk.doc_id,
+        "document": chunk.metadata,
+    }
+
+
+def _ingest(components: Components, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    missing = [p for p in args.paths if not p.exists()]
+    for path in missing:
+        print(f"✗ {path} : fichier ou dossier introuvable", file=sys.stderr)
+    paths = [p for p in args.paths if p.exists()]
+    bar = tqdm(total=0, unit="passage", desc="Calcul des vecteurs", file=sys.stderr, dynamic_ncols=True)
+
+    def on_progress(progress: Progress) -> None:
+        bar.total = progress.total
+        bar.n = progress.done
+        bar.set_postfix_str(progress.current[:40], refresh=False)
+        bar.refresh()
+
+    report = components.synchronizer.sync(
+        discover(paths), prune_roots=paths if args.prune else (), on_progress=on_progress
+    )
+    bar.close()
+    if report.changed or not components.keyword.directory.exists():
+        components.keyword.rebuild()
+    print(report.summary())
+    return 1 if missing or (report.failed and not (report.added or report.updated or report.unchanged)) else 0
+
+
+def _search(components: Components, args: argparse.Namespace) -> int:
+    hits = components.searcher.search(args.question, k=args.k)
+    if args.json:
+        print(json.dumps([hit_to_dict(h) for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("Aucun passage trouvé. L'index est-il vide ? Lancez d'abord : python -m assistant ingest DOSSIER")
+    for rank, hit in enumerate(hits, 1):
+        meta = hit.chunk.metadata
+        page = f", p. {hit.chunk.page}" if hit.chunk.page else ""
+        print(f"{rank}. {meta.get('title', '?')}{page}  (score {hit.score:.4f})")
+        print(f"   {meta.get('source', '')}")
+        excerpt = " ".join(hit.chunk.text.split())
+        print(f"   « {excerpt[:300]}{'…' if len(excerpt) > 300 else ''} »\n")
+    return 0
+
+
+def _stats(components: Components, args: argparse.Namespace) -> int:
+    records = components.store.documents()
+    stats = {
+        "documents": len(records),
+        "chunks": sum(r.chunk_count for r in records.values()),
+        "data_dir": str(components.settings.data_dir),
+        "formats": _count(r.metadata.get("format", "?") for r in records.values()),
+    }
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+    else:
+        print(f"Documents : {stats['documents']}\nPassages : {stats['chunks']}\nDossier : {stats['data_dir']}")
+        print("Formats : " + ", ".join(f"{k} {v}" for k, v in stats["formats"].items()))
+    return 0
+
+
+def _count(values: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[str(value)] = counts.get(str(value), 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    components = build_components(load_settings(data_dir=args.data_dir))
+    handlers = {"ingest": _ingest, "search": _search, "stats": _stats}
+    return handlers[args.command](components, args)

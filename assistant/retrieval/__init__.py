@@ -1,0 +1,1 @@
+"""Retrieval: French keyword index, dense search and their fusion."""

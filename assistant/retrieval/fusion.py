@@ -1,0 +1,31 @@
+"""Rank fusion (pure).
+
+Reciprocal-rank fusion combines rankings whose scores are not comparable
+(BM25 scores vs cosine similarities): each list contributes ``w / (k + rank)``.
+Use it when the scales differ and no calibration data is at hand; ``k`` = 60
+is the value from Cormack et al. (2009) and rarely needs tuning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+def fuse_ranked_lists(
+    rankings: Mapping[str, Sequence[str]], *, weights: Mapping[str, float] | None = None, k: int = 60
+) -> list[tuple[str, float, dict[str, int]]]:
+    """Fuse named rankings of ids into one: ``(id, score, {ranking name: 1-based rank})``, best first.
+
+    Ties are broken by the best single rank, then by id, so the order is deterministic.
+    """
+    scores: dict[str, float] = {}
+    ranks: dict[str, dict[str, int]] = {}
+    for name, ids in rankings.items():
+        weight = 1.0 if weights is None else weights.get(name, 1.0)
+        for rank, item in enumerate(ids, 1):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+            ranks.setdefault(item, {})[name] = rank
+    return sorted(
+        ((item, score, ranks[item]) for item, score in scores.items()),
+        key=lambda entry: (-entry[1], min(entry[2].values()), entry[0]),
+    )

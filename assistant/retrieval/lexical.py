@@ -1,0 +1,86 @@
+"""French keyword index (BM25 over stemmed, accent-folded terms), persisted with bm25s.
+
+The index is derived data: it is rebuilt from the chunk store and stamped with
+the store's fingerprint, so a stale or half-written index is detected and rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+
+from assistant.retrieval.french import analyze
+
+log = logging.getLogger(__name__)
+
+_META_FILE = "keyword-meta.json"
+
+
+class KeywordIndex:
+    """BM25 ranking of chunk ids for a query."""
+
+    def __init__(self, chunk_ids: Sequence[str], retriever: bm25s.BM25 | None, fingerprint: str) -> None:
+        self.chunk_ids = list(chunk_ids)
+        self.fingerprint = fingerprint
+        self._retriever = retriever
+        self._vocab: dict[str, int] = retriever.vocab_dict if retriever is not None else {}
+
+    @classmethod
+    def build(cls, chunk_ids: Sequence[str], texts: Sequence[str], fingerprint: str) -> KeywordIndex:
+        """Index ``texts`` (one per chunk id)."""
+        if not chunk_ids:
+            return cls([], None, fingerprint)
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index([analyze(t) for t in texts], show_progress=False)
+        return cls(chunk_ids, retriever, fingerprint)
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def search(self, query: str, k: int = 50) -> list[tuple[str, float]]:
+        """Best ``k`` chunk ids with their BM25 scores; empty when no query term is known."""
+        if self._retriever is None:
+            return []
+        terms = [t for t in analyze(query) if t in self._vocab]
+        if not terms:
+            return []
+        k = min(k, len(self.chunk_ids))
+        docs, scores = self._retriever.retrieve([terms], k=k, show_progress=False, n_threads=1)
+        return [(self.chunk_ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def save(self, directory: Path) -> None:
+        """Write atomically: a new folder is filled, then swapped in."""
+        tmp = directory.with_name(directory.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self._retriever is not None:
+            self._retriever.save(str(tmp), show_progress=False)
+        (tmp / _META_FILE).write_text(
+            json.dumps({"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids}), encoding="utf-8"
+        )
+        old = directory.with_name(directory.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if directory.exists():
+            directory.rename(old)
+        tmp.rename(directory)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path) -> KeywordIndex | None:
+        """The saved index, or None when missing or unreadable (the caller rebuilds it)."""
+        try:
+            meta = json.loads((directory / _META_FILE).read_text(encoding="utf-8"))
+            retriever = None
+            if meta["chunk_ids"]:
+                retriever = bm25s.BM25.load(str(directory), show_progress=False, mmap=False)
+                if retriever.scores["num_docs"] != len(meta["chunk_ids"]):
+                    raise ValueError("document count differs from chunk ids")
+            return cls(meta["chunk_ids"], retriever, meta["fingerprint"])
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+            log.warning("keyword index in %s unreadable (%s); it will be rebuilt", directory, exc)
+            return None

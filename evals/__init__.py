@@ -1,0 +1,1 @@
+"""Evaluation of retrieval and answers on the shared benchmarks and the domain set."""

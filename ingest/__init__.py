@@ -1,0 +1,1 @@
+"""Ingestion: load, clean, chunk, embed and store documents."""

@@ -1,0 +1,53 @@
+"""File loaders: each turns one file into structural blocks plus the metadata it carries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.types import Block
+
+
+class LoadError(Exception):
+    """A file that cannot be ingested; the message is French and says what to do."""
+
+
+@dataclass
+class LoadedFile:
+    blocks: list[Block]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+Loader = Callable[[bytes, Path], LoadedFile]
+
+
+def _registry() -> dict[str, Loader]:
+    from ingest.loaders import docx, html, pdf, text
+
+    return {
+        ".pdf": pdf.load_pdf,
+        ".docx": docx.load_docx,
+        ".html": html.load_html,
+        ".htm": html.load_html,
+        ".md": text.load_markdown,
+        ".markdown": text.load_markdown,
+        ".txt": text.load_text,
+    }
+
+
+SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt")
+
+
+def load_file(data: bytes, path: Path) -> LoadedFile:
+    """Dispatch on the file extension; raise LoadError with a French reason."""
+    loader = _registry().get(path.suffix.lower())
+    if loader is None:
+        raise LoadError(
+            f"format non pris en charge ({path.suffix or 'sans extension'}) : "
+            f"formats acceptés {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    if not data.strip():
+        raise LoadError("fichier vide")
+    return loader(data, path)

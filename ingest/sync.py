@@ -1,0 +1,224 @@
+"""Incremental sync of files into the index: only new or changed documents are embedded.
+
+A document's identity is its absolute path (or URL); its version is the hash
+of its bytes and of its sidecar, so editing metadata also re-indexes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.backends.embedder import CachedEmbedder
+from assistant.backends.store import ChunkStore
+from assistant.types import Chunk, Document
+from ingest.chunking import ChunkSizes, TokenCounter, chunk_document, embedding_text
+from ingest.documents import build_document, content_hash, document_id
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
+
+log = logging.getLogger(__name__)
+
+SIDECAR_SUFFIX = ".meta.yaml"
+OCR_NOTE = "Les PDF numérisés (images sans texte) sont signalés en échec : l'OCR n'est pas encore disponible."
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document to ingest: a file, with the metadata known before reading it (e.g. from a manifest)."""
+
+    path: Path
+    key: str  # identity: absolute path or URL
+    extra_metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, French reason)
+    chunks_embedded: int = 0
+    tokens_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        rate = self.tokens_embedded / self.seconds if self.seconds else 0.0
+        lines = [
+            f"Ajoutés : {len(self.added)} · mis à jour : {len(self.updated)} · inchangés : {len(self.unchanged)}"
+            f" · supprimés : {len(self.removed)} · en échec : {len(self.failed)}",
+            f"Passages calculés : {self.chunks_embedded} · {self.seconds:.1f} s · {rate:.0f} jetons/s",
+        ]
+        lines += [f"  ✗ {path} : {reason}" for path, reason in self.failed]
+        if any("OCR" in reason for _, reason in self.failed):
+            lines.append(OCR_NOTE)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Embedding progress: ``done`` of ``total`` chunks."""
+
+    done: int
+    total: int
+    current: str
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Source]:
+    """Files under the given paths (recursively), sidecars and hidden files excluded, in a stable order."""
+    for path in paths:
+        candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in candidates:
+            rel = file.relative_to(path) if path.is_dir() else Path(file.name)
+            if file.name.endswith(SIDECAR_SUFFIX) or any(part.startswith(".") for part in rel.parts):
+                continue
+            yield Source(path=file, key=str(file.resolve()))
+
+
+def _read_sidecar(path: Path) -> tuple[dict[str, Any], bytes]:
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return {}, b""
+    raw = sidecar.read_bytes()
+    try:
+        meta = yaml.safe_load(raw) or {}
+    except yaml.YAMLError as exc:
+        raise LoadError(f"fichier de métadonnées {sidecar.name} invalide : {exc}") from exc
+    if not isinstance(meta, dict):
+        raise LoadError(f"fichier de métadonnées {sidecar.name} invalide : un dictionnaire clé: valeur est attendu")
+    return meta, raw
+
+
+@dataclass
+class _Pending:
+    source: Source
+    document: Document
+    content_hash: str
+    chunks: list[Chunk]
+    is_update: bool
+
+
+class Synchronizer:
+    """Brings the store in line with a set of files."""
+
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: CachedEmbedder,
+        *,
+        count_tokens: TokenCounter,
+        sizes: ChunkSizes,
+        max_file_bytes: int,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.count_tokens = count_tokens
+        self.sizes = sizes
+        self.max_file_bytes = max_file_bytes
+
+    def sync(
+        self,
+        sources: Iterable[Source],
+        *,
+        prune_roots: Iterable[Path] = (),
+        on_progress: ProgressCallback | None = None,
+    ) -> SyncReport:
+        """Index new and changed sources; with ``prune_roots``, remove documents whose files are gone."""
+        started = time.perf_counter()
+        report = SyncReport()
+        self.store.repair()
+        registry = self.store.documents()
+        pending: list[_Pending] = []
+        seen: set[str] = set()
+        for source in sources:
+            seen.add(source.key)
+            try:
+                item = self._prepare(source, registry)
+            except LoadError as exc:
+                report.failed.append((str(source.path), str(exc)))
+                continue
+            except OSError as exc:
+                report.failed.append((str(source.path), f"lecture impossible ({exc.strerror or exc})"))
+                continue
+            if item is None:
+                report.unchanged.append(str(source.path))
+            else:
+                pending.append(item)
+        self._embed_and_store(pending, report, on_progress)
+        for root in prune_roots:
+            self._prune(root.resolve(), seen, registry, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare(self, source: Source, registry: dict) -> _Pending | None:
+        path = source.path
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise LoadError(
+                f"format non pris en charge ({path.suffix or 'sans extension'}) : "
+                f"formats acceptés {', '.join(SUPPORTED_SUFFIXES)}"
+            )
+        size = path.stat().st_size
+        if size > self.max_file_bytes:
+            raise LoadError(
+                f"fichier trop volumineux ({size / 1e6:.1f} Mo, limite {self.max_file_bytes / 1e6:.0f} Mo) : "
+                "découpez-le ou relevez la limite (ingest.max_file_mb)"
+            )
+        sidecar, sidecar_raw = _read_sidecar(path)
+        data = path.read_bytes()
+        digest = content_hash(data, sidecar_raw, repr(sorted(source.extra_metadata.items())).encode())
+        doc_id = document_id(source.key)
+        previous = registry.get(doc_id)
+        if previous is not None and previous.content_hash == digest:
+            return None
+        loaded = load_file(data, path)
+        file_meta = {"format": path.suffix.lower().lstrip("."), "filename": path.name, **source.extra_metadata}
+        document = build_document(doc_id, loaded, source=source.key, file_meta=file_meta, sidecar=sidecar)
+        if not document.text.strip():
+            raise LoadError("aucun texte exploitable après nettoyage")
+        chunks = chunk_document(
+            document, count_tokens=self.count_tokens, sizes=self.sizes, chunk_prefix=f"{doc_id}-{digest[:10]}"
+        )
+        return _Pending(source, document, digest, chunks, is_update=previous is not None)
+
+    def _embed_and_store(
+        self, pending: list[_Pending], report: SyncReport, on_progress: ProgressCallback | None
+    ) -> None:
+        total = sum(len(p.chunks) for p in pending)
+        done = 0
+        for item in pending:
+            texts = [embedding_text(c) for c in item.chunks]
+            name = item.source.path.name
+
+            def advance(n: int, _chars: int, name: str = name) -> None:
+                nonlocal done
+                done += n
+                if on_progress is not None:
+                    on_progress(Progress(done, total, name))
+
+            vectors = self.embedder.embed_passages(texts, on_batch=advance)
+            self.store.put_document(item.document, item.content_hash, item.chunks, vectors)
+            report.chunks_embedded += len(item.chunks)
+            report.tokens_embedded += sum(self.count_tokens(t) for t in texts)
+            (report.updated if item.is_update else report.added).append(str(item.source.path))
+            log.info("indexed %s (%d chunks)", item.source.path, len(item.chunks))
+
+    def _prune(self, root: Path, seen: set[str], registry: dict, report: SyncReport) -> None:
+        for record in registry.values():
+            source = Path(record.source)
+            under_root = source == root or root in source.parents
+            if under_root and record.source not in seen and not source.exists():
+                self.store.delete_document(record.doc_id)
+                report.removed.append(record.source)

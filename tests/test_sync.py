@@ -1,0 +1,231 @@
+"""Incremental sync, pruning, crash recovery and bad input, on a real Chroma and the real embedder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from files import write_docx, write_image_only_pdf, write_pdf
+
+from assistant.factory import build_components
+from ingest.sync import Progress, discover
+
+TOPICS = [
+    (
+        "mobilite",
+        "La plateforme mobilité de Valbrune prête des scooters aux demandeurs d'emploi du quartier des Acacias.",
+    ),
+    ("commerce", "La foncière commerce a racheté six locaux en pied d'immeuble pour y installer une boulangerie."),
+    ("insertion", "Les clauses sociales d'insertion du chantier de rénovation ont produit 14 000 heures de travail."),
+]
+
+
+def write_corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, sentence in TOPICS:
+        (folder / f"{name}.md").write_text(
+            f"# Fiche {name}\n\n{sentence}\n\n## Suite\n\n{sentence} Bilan positif.\n", "utf-8"
+        )
+    return folder
+
+
+def ingest(components, *paths: Path, prune: bool = False, on_progress=None):
+    report = components.synchronizer.sync(discover(paths), prune_roots=paths if prune else (), on_progress=on_progress)
+    components.keyword.rebuild()
+    return report
+
+
+def test_second_run_embeds_nothing_and_a_change_reembeds_only_that_document(components, tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    first = ingest(components, corpus)
+    assert len(first.added) == 3 and first.chunks_embedded >= 3
+    total = components.store.chunk_count()
+
+    second = ingest(components, corpus)
+    assert (len(second.unchanged), second.chunks_embedded, second.added, second.updated) == (3, 0, [], [])
+
+    (corpus / "commerce.md").write_text("# Fiche commerce\n\nUne nouvelle halle gourmande ouvre en 2024.\n", "utf-8")
+    third = ingest(components, corpus)
+    assert third.updated == [str(corpus / "commerce.md")]
+    assert third.chunks_embedded == 1 and len(third.unchanged) == 2
+    records = components.store.documents()
+    assert components.store.chunk_count() == sum(r.chunk_count for r in records.values()) < total + 1
+    top = components.searcher.search("halle gourmande", k=1)[0]
+    assert top.chunk.metadata["filename"] == "commerce.md"
+    assert all("boulangerie" not in c.text for c in components.store.iter_chunks())
+
+
+def test_prune_removes_documents_whose_files_are_gone(components, tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    ingest(components, corpus)
+    (corpus / "insertion.md").unlink()
+    kept = ingest(components, corpus)
+    assert kept.removed == [] and len(components.store.documents()) == 3
+    pruned = ingest(components, corpus, prune=True)
+    assert pruned.removed == [str((corpus / "insertion.md").resolve())]
+    assert {r.metadata["filename"] for r in components.store.documents().values()} == {"mobilite.md", "commerce.md"}
+    assert all(h.chunk.metadata["filename"] != "insertion.md" for h in components.searcher.search("clauses sociales"))
+
+
+def test_sidecar_metadata_is_kept_on_every_chunk(components, tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    (corpus / "mobilite.md.meta.yaml").write_text(
+        "organisation: Centre fictif\ndate: 2022-06-01\ntype: fiche expérience\nurl: https://exemple.invalid/fiche\n"
+        "themes: [mobilité, emploi]\n",
+        encoding="utf-8",
+    )
+    report = ingest(components, corpus)
+    assert not report.failed and len(report.added) == 3
+    chunks = [c for c in components.store.iter_chunks() if c.metadata["filename"] == "mobilite.md"]
+    assert chunks
+    for chunk in chunks:
+        assert chunk.metadata["organisation"] == "Centre fictif"
+        assert chunk.metadata["year"] == 2022 and chunk.metadata["themes"] == ["mobilité", "emploi"]
+        assert chunk.metadata["url"] == "https://exemple.invalid/fiche"
+        assert chunk.metadata["content_hash"]
+
+
+def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(components, settings, tmp_path, monkeypatch):
+    good = write_corpus(tmp_path / "corpus")
+    ingest(components, good)
+    before = components.store.chunk_count()
+
+    bad = good / "mauvais"
+    bad.mkdir()
+    (bad / "vide.txt").write_bytes(b"")
+    (bad / "binaire.txt").write_bytes(bytes(range(256)) * 40)
+    (bad / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))
+    (bad / "casse.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n")
+    write_pdf(bad / "protege.pdf", ["Texte confidentiel."], password="secret")
+    write_image_only_pdf(bad / "scan.pdf")
+    (bad / "enorme.txt").write_bytes(b"x" * 300_000)
+    (bad / "abime.txt").write_bytes(
+        "Emplois francs : un bilan très positif à Saint-Aurel.".encode() + b"\xff\xfe" + b" Fin."
+    )
+    # the previously indexed commerce.md is overwritten by a corrupt DOCX of the same name family
+    (good / "commerce.md").write_bytes(b"\x00\x01\x02" * 100)
+
+    settings.ingest.max_file_mb = 0.2
+    components = build_components(settings, embedder=components.embedder)
+    read = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    report = ingest(components, good)
+
+    reasons = {Path(path).name: reason for path, reason in report.failed}
+    assert set(reasons) == {
+        "vide.txt",
+        "binaire.txt",
+        "image.png",
+        "casse.pdf",
+        "protege.pdf",
+        "scan.pdf",
+        "enorme.txt",
+        "commerce.md",
+    }
+    assert "vide" in reasons["vide.txt"] and "binaire" in reasons["binaire.txt"]
+    assert "non pris en charge" in reasons["image.png"] and "corrompu" in reasons["casse.pdf"]
+    assert "mot de passe" in reasons["protege.pdf"] and "OCR" in reasons["scan.pdf"]
+    assert "trop volumineux" in reasons["enorme.txt"] and "enorme.txt" not in read
+    assert "OCR n'est pas encore disponible" in report.summary()
+    assert [Path(p).name for p in report.added] == ["abime.txt"]
+    # the old version of commerce.md is still indexed and searchable
+    assert components.store.chunk_count() > before
+    assert (
+        components.searcher.search("foncière commerce boulangerie", k=1)[0].chunk.metadata["filename"] == "commerce.md"
+    )
+
+
+def test_half_written_document_is_invisible_and_repaired(components, tmp_path, monkeypatch):
+    corpus = write_corpus(tmp_path / "corpus")
+    ingest(components, corpus)
+    store = components.store
+    count = store.chunk_count()
+    (corpus / "mobilite.md").write_text("# Fiche mobilite\n\nDes vélos électriques pour les saisonniers.\n", "utf-8")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("killed between chunk write and registry switch")
+
+    monkeypatch.setattr(store._registry, "upsert", crash)
+    with pytest.raises(KeyboardInterrupt):
+        components.synchronizer.sync(discover([corpus]))
+    monkeypatch.undo()
+    assert store.chunk_count() > count  # new chunks were written ...
+    assert all("vélos" not in c.text for c in store.iter_chunks())  # ... but are not visible
+    assert all("vélos" not in h.chunk.text for h in components.searcher.search("vélos électriques saisonniers"))
+    report = ingest(components, corpus)
+    assert report.updated == [str(corpus / "mobilite.md")]
+    assert store.chunk_count() == sum(r.chunk_count for r in store.documents().values())
+
+
+def test_kill_during_embedding_then_rerun_matches_a_clean_run(components, settings, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(8):
+        body = "\n\n".join(
+            f"Paragraphe {j} de la fiche {i} : action numéro {i * 10 + j} pour l'emploi local." * 6 for j in range(6)
+        )
+        (corpus / f"fiche-{i}.md").write_text(f"# Fiche {i}\n\n{body}\n", "utf-8")
+    env = {**os.environ, "ASSISTANT_CACHE_DIR": str(tmp_path / "empty-cache"), "PYTHONUNBUFFERED": "1"}
+    data_dir = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "ingest", str(corpus), "--data-dir", str(data_dir), "-v"],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in process.stderr:
+        if "indexed" in line:  # one document committed, the next is being embedded
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    killed = build_components(settings.model_copy(update={"data_dir": data_dir}), embedder=components.embedder)
+    partial = len(killed.store.documents())
+    assert 1 <= partial < 8
+    rerun = ingest(killed, corpus)
+    assert len(rerun.added) == 8 - partial and len(rerun.unchanged) == partial
+
+    clean = build_components(settings.model_copy(update={"data_dir": tmp_path / "clean"}), embedder=components.embedder)
+    ingest(clean, corpus)
+    ids = [c.chunk_id for c in killed.store.iter_chunks(visible_only=False)]
+    assert len(ids) == len(set(ids)) == clean.store.chunk_count()
+    assert sorted(ids) == sorted(c.chunk_id for c in clean.store.iter_chunks())
+
+
+def test_thousand_small_files_report_steady_progress(components, tmp_path):
+    folder = tmp_path / "mille"
+    folder.mkdir()
+    for i in range(1000):
+        (folder / f"note-{i:04d}.txt").write_text(f"Note {i} : permanence emploi numéro {i}.", "utf-8")
+    for i in range(5):
+        (folder / f"casse-{i}.txt").write_bytes(b"\x00" * 10)
+    events: list[Progress] = []
+    report = ingest(components, folder, on_progress=events.append)
+    assert len(report.added) == 1000 and len(report.failed) == 5
+    assert len(events) >= 1000 / components.embedder.batch_size
+    assert [e.done for e in events] == sorted(e.done for e in events) and events[-1].done == events[-1].total == 1000
+
+
+def test_docx_and_pdf_are_indexed_with_pages(components, tmp_path):
+    folder = tmp_path / "formats"
+    folder.mkdir()
+    write_pdf(
+        folder / "rapport.pdf", ["Diagnostic du quartier des Tilleuls.", "Plan d'actions : une couveuse d'entreprises."]
+    )
+    write_docx(
+        folder / "guide.docx", [("h1", "Guide"), ("h2", "Gouvernance"), ("p", "Un comité de pilotage trimestriel.")]
+    )
+    report = ingest(components, folder)
+    assert len(report.added) == 2, report.summary()
+    hit = components.searcher.search("couveuse d'entreprises", k=1)[0]
+    assert hit.chunk.metadata["filename"] == "rapport.pdf" and hit.chunk.page == 2
+    hit = components.searcher.search("comité de pilotage", k=1)[0]
+    assert hit.chunk.heading_path == ("Guide", "Gouvernance")
