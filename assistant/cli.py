@@ -12,7 +12,7 @@ from typing import Any
 from assistant.factory import Components, build_components
 from assistant.settings import load_settings
 from assistant.types import Hit
-from ingest.sync import Progress, discover
+from ingest.sync import Progress, Source, discover
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", parents=[common], help="indexer des fichiers ou dossiers")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    ingest.add_argument(
+        "--manifest", type=Path, help="liste YAML d'adresses à télécharger puis indexer (corpus/sources.yaml)"
+    )
     ingest.add_argument(
         "--prune", action="store_true", help="retirer de l'index les documents dont le fichier a disparu"
     )
@@ -53,13 +56,42 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
     }
 
 
+def _manifest_sources(components: Components, manifest: Path) -> tuple[list[Source], list[tuple[str, str]]]:
+    from ingest.manifest import Fetcher, load_manifest, manifest_sources
+
+    settings = components.settings
+    entries = load_manifest(manifest)
+    print(f"Téléchargement de {len(entries)} adresses…", file=sys.stderr)
+    with Fetcher(
+        settings.data_dir / "downloads",
+        timeout_s=settings.ingest.download_timeout_s,
+        max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024),
+        retries=settings.ingest.download_retries,
+    ) as fetcher:
+        return manifest_sources(entries, fetcher)
+
+
 def _ingest(components: Components, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from ingest.manifest import ManifestError
+
+    if not args.paths and args.manifest is None:
+        print("Indiquez au moins un fichier ou dossier, ou --manifest FICHIER.yaml", file=sys.stderr)
+        return 2
     missing = [p for p in args.paths if not p.exists()]
     for path in missing:
         print(f"✗ {path} : fichier ou dossier introuvable", file=sys.stderr)
     paths = [p for p in args.paths if p.exists()]
+    sources: list[Source] = list(discover(paths))
+    download_failures: list[tuple[str, str]] = []
+    if args.manifest is not None:
+        try:
+            fetched, download_failures = _manifest_sources(components, args.manifest)
+        except ManifestError as exc:
+            print(f"✗ {exc}", file=sys.stderr)
+            return 2
+        sources += fetched
     bar = tqdm(total=0, unit="passage", desc="Calcul des vecteurs", file=sys.stderr, dynamic_ncols=True)
 
     def on_progress(progress: Progress) -> None:
@@ -68,14 +100,14 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
         bar.set_postfix_str(progress.current[:40], refresh=False)
         bar.refresh()
 
-    report = components.synchronizer.sync(
-        discover(paths), prune_roots=paths if args.prune else (), on_progress=on_progress
-    )
+    report = components.synchronizer.sync(sources, prune_roots=paths if args.prune else (), on_progress=on_progress)
     bar.close()
+    report.failed[:0] = download_failures
     if report.changed or not components.keyword.directory.exists():
         components.keyword.rebuild()
     print(report.summary())
-    return 1 if missing or (report.failed and not (report.added or report.updated or report.unchanged)) else 0
+    nothing_ok = report.failed and not (report.added or report.updated or report.unchanged)
+    return 1 if missing or nothing_ok else 0
 
 
 def _search(components: Components, args: argparse.Namespace) -> int:

@@ -36,6 +36,21 @@ class Source:
     key: str  # identity: absolute path or URL
     extra_metadata: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def is_remote(self) -> bool:
+        return self.key.startswith(("http://", "https://"))
+
+    @property
+    def label(self) -> str:
+        """How reports name the source: its URL, else its path."""
+        return self.key if self.is_remote else str(self.path)
+
+    @property
+    def filename(self) -> str:
+        if self.is_remote:
+            return self.key.rstrip("/").rsplit("/", 1)[-1] or self.key
+        return self.path.name
+
 
 @dataclass
 class SyncReport:
@@ -85,6 +100,8 @@ def discover(paths: Iterable[Path]) -> Iterator[Source]:
             rel = file.relative_to(path) if path.is_dir() else Path(file.name)
             if file.name.endswith(SIDECAR_SUFFIX) or any(part.startswith(".") for part in rel.parts):
                 continue
+            if path.is_dir() and file.stem.upper() == "README":
+                continue  # a folder's README describes the folder; it is not one of its documents
             yield Source(path=file, key=str(file.resolve()))
 
 
@@ -148,13 +165,13 @@ class Synchronizer:
             try:
                 item = self._prepare(source, registry)
             except LoadError as exc:
-                report.failed.append((str(source.path), str(exc)))
+                report.failed.append((source.label, str(exc)))
                 continue
             except OSError as exc:
-                report.failed.append((str(source.path), f"lecture impossible ({exc.strerror or exc})"))
+                report.failed.append((source.label, f"lecture impossible ({exc.strerror or exc})"))
                 continue
             if item is None:
-                report.unchanged.append(str(source.path))
+                report.unchanged.append(source.label)
             else:
                 pending.append(item)
         self._embed_and_store(pending, report, on_progress)
@@ -184,8 +201,10 @@ class Synchronizer:
         if previous is not None and previous.content_hash == digest:
             return None
         loaded = load_file(data, path)
-        file_meta = {"format": path.suffix.lower().lstrip("."), "filename": path.name, **source.extra_metadata}
-        document = build_document(doc_id, loaded, source=source.key, file_meta=file_meta, sidecar=sidecar)
+        file_meta = {"format": path.suffix.lower().lstrip("."), "filename": source.filename}
+        # curated metadata (manifest, sidecar) beats what the file itself declares
+        declared = {**source.extra_metadata, **sidecar}
+        document = build_document(doc_id, loaded, source=source.key, file_meta=file_meta, sidecar=declared)
         if not document.text.strip():
             raise LoadError("aucun texte exploitable après nettoyage")
         chunks = chunk_document(
@@ -212,7 +231,7 @@ class Synchronizer:
             self.store.put_document(item.document, item.content_hash, item.chunks, vectors)
             report.chunks_embedded += len(item.chunks)
             report.tokens_embedded += sum(self.count_tokens(t) for t in texts)
-            (report.updated if item.is_update else report.added).append(str(item.source.path))
+            (report.updated if item.is_update else report.added).append(item.source.label)
             log.info("indexed %s (%d chunks)", item.source.path, len(item.chunks))
 
     def _prune(self, root: Path, seen: set[str], registry: dict, report: SyncReport) -> None:

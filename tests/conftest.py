@@ -54,3 +54,18 @@ def settings(tmp_path: Path, embedding_cache_dir: Path) -> Settings:
 @pytest.fixture
 def components(settings: Settings, embedder: CachedEmbedder) -> Components:
     return build_components(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def demo_index(
+    tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path
+) -> Components:
+    """The bundled demo corpus, indexed once for the session (real Chroma, real embedder)."""
+    from ingest.sync import discover
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("demo-index"), cache_dir=embedding_cache_dir)
+    components = build_components(settings, embedder=embedder)
+    report = components.synchronizer.sync(discover([REPO / "corpus" / "demo"]))
+    assert not report.failed, report.summary()
+    components.keyword.rebuild()
+    return components
