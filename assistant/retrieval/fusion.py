@@ -29,3 +29,21 @@ def fuse_ranked_lists(
         ((item, score, ranks[item]) for item, score in scores.items()),
         key=lambda entry: (-entry[1], min(entry[2].values()), entry[0]),
     )
+
+
+def diversify(ranked: Sequence[tuple[str, str]], k: int, *, max_per_group: int = 2) -> list[str]:
+    """Top ``k`` ids from ``(id, group)`` pairs, best first, with at most ``max_per_group`` per group
+    (document) while other groups remain; the cap is lifted only when nothing else is left."""
+    chosen: list[str] = []
+    per_group: dict[str, int] = {}
+    overflow: list[str] = []
+    for item, group in ranked:
+        if len(chosen) >= k:
+            break
+        if per_group.get(group, 0) < max_per_group:
+            chosen.append(item)
+            per_group[group] = per_group.get(group, 0) + 1
+        else:
+            overflow.append(item)
+    chosen.extend(overflow[: k - len(chosen)])
+    return chosen

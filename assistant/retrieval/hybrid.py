@@ -1,4 +1,4 @@
-"""Hybrid search: French keyword index and dense index, fused by reciprocal rank."""
+"""Hybrid search: French keyword index and dense index, fused by reciprocal rank, filtered and diversified."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 
 from assistant.backends.embedder import Embedder
 from assistant.backends.store import ChunkStore, registry_fingerprint
-from assistant.retrieval.fusion import fuse_ranked_lists
+from assistant.glossary import Glossary
+from assistant.retrieval.filters import Filters, matches, to_where
+from assistant.retrieval.fusion import diversify, fuse_ranked_lists
 from assistant.retrieval.lexical import KeywordIndex
 from assistant.settings import RetrievalSettings
-from assistant.types import Hit
+from assistant.types import Chunk, Hit
 from ingest.chunking import embedding_text
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,9 @@ class KeywordIndexKeeper:
     def rebuild(self, fingerprint: str | None = None) -> KeywordIndex:
         fingerprint = fingerprint or registry_fingerprint(self.store.documents())
         chunks = list(self.store.iter_chunks())
-        index = KeywordIndex.build([c.chunk_id for c in chunks], [embedding_text(c) for c in chunks], fingerprint)
+        index = KeywordIndex.build(
+            [c.chunk_id for c in chunks], [embedding_text(c) for c in chunks], fingerprint, [c.metadata for c in chunks]
+        )
         index.save(self.directory)
         log.info("keyword index rebuilt: %d chunks", len(index))
         self._index = index
@@ -49,29 +53,50 @@ class HybridSearcher:
     """Ranks chunks for a question by fusing keyword and dense rankings."""
 
     def __init__(
-        self, store: ChunkStore, embedder: Embedder, keyword: KeywordIndexKeeper, settings: RetrievalSettings
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        keyword: KeywordIndexKeeper,
+        settings: RetrievalSettings,
+        glossary: Glossary | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.keyword = keyword
         self.settings = settings
+        self.glossary = glossary
 
-    def search(self, question: str, k: int = 10) -> list[Hit]:
-        """Best ``k`` chunks; each hit's provenance gives its rank in each list it came from."""
+    def rank(self, question: str, filters: Filters | None = None) -> list[Hit]:
+        """All fused candidates, best first (no diversity): what evaluations score."""
+        filters = filters or Filters()
+        query = self.glossary.expand_query(question) if self.glossary is not None else question
         n = self.settings.candidates
-        keyword_ids = [cid for cid, _ in self.keyword.current().search(question, n)]
-        dense = self.store.query(self.embedder.embed_query(question), n)
-        dense_ids = [c.chunk_id for c, _ in dense]
+        accept = (lambda meta: matches(filters, meta)) if filters else None
+        keyword_ids = [cid for cid, _ in self.keyword.current().search(query, n, accept=accept)]
+        dense = self.store.query(self.embedder.embed_query(question), n, where=to_where(filters))
         fused = fuse_ranked_lists(
-            {"keyword": keyword_ids, "dense": dense_ids},
+            {"keyword": keyword_ids, "dense": [c.chunk_id for c, _ in dense]},
             weights={"keyword": self.settings.keyword_weight, "dense": self.settings.dense_weight},
             k=self.settings.rrf_k,
-        )[:k]
-        known = {c.chunk_id: c for c, _ in dense}
+        )
+        known: dict[str, Chunk] = {c.chunk_id: c for c, _ in dense}
+        similarity = {c.chunk_id: s for c, s in dense}
         missing = [cid for cid, _, _ in fused if cid not in known]
         known.update((c.chunk_id, c) for c in self.store.get_chunks(missing))
-        return [
-            Hit(chunk=known[cid], score=score, provenance={name: float(r) for name, r in ranks.items()})
-            for cid, score, ranks in fused
-            if cid in known
-        ]
+        hits = []
+        for cid, score, ranks in fused:
+            if cid in known:
+                provenance = {name: float(r) for name, r in ranks.items()}
+                if cid in similarity:
+                    provenance["similarity"] = similarity[cid]
+                hits.append(Hit(chunk=known[cid], score=score, provenance=provenance))
+        return hits
+
+    def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Best ``k`` chunks, at most ``max_per_document`` per document while others are relevant."""
+        hits = self.rank(question, filters)
+        by_id = {h.chunk.chunk_id: h for h in hits}
+        chosen = diversify(
+            [(h.chunk.chunk_id, h.chunk.doc_id) for h in hits], k, max_per_group=self.settings.max_per_document
+        )
+        return [by_id[cid] for cid in chosen]

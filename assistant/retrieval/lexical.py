@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import bm25s
+import numpy as np
 
 from assistant.retrieval.french import analyze
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG, which would print through any root handler
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _META_FILE = "keyword-meta.json"
 
@@ -24,33 +28,54 @@ _META_FILE = "keyword-meta.json"
 class KeywordIndex:
     """BM25 ranking of chunk ids for a query."""
 
-    def __init__(self, chunk_ids: Sequence[str], retriever: bm25s.BM25 | None, fingerprint: str) -> None:
+    def __init__(
+        self,
+        chunk_ids: Sequence[str],
+        retriever: bm25s.BM25 | None,
+        fingerprint: str,
+        metadatas: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
         self.chunk_ids = list(chunk_ids)
         self.fingerprint = fingerprint
+        # kept so filters apply inside BM25 (weight mask) instead of after a truncated ranking
+        self.metadatas = list(metadatas) if metadatas is not None else [{} for _ in self.chunk_ids]
         self._retriever = retriever
         self._vocab: dict[str, int] = retriever.vocab_dict if retriever is not None else {}
 
     @classmethod
-    def build(cls, chunk_ids: Sequence[str], texts: Sequence[str], fingerprint: str) -> KeywordIndex:
-        """Index ``texts`` (one per chunk id)."""
+    def build(
+        cls,
+        chunk_ids: Sequence[str],
+        texts: Sequence[str],
+        fingerprint: str,
+        metadatas: Sequence[Mapping[str, Any]] | None = None,
+    ) -> KeywordIndex:
+        """Index ``texts`` (one per chunk id); ``metadatas`` enable filtered search."""
         if not chunk_ids:
             return cls([], None, fingerprint)
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         retriever.index([analyze(t) for t in texts], show_progress=False)
-        return cls(chunk_ids, retriever, fingerprint)
+        return cls(chunk_ids, retriever, fingerprint, metadatas)
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
 
-    def search(self, query: str, k: int = 50) -> list[tuple[str, float]]:
-        """Best ``k`` chunk ids with their BM25 scores; empty when no query term is known."""
+    def search(
+        self, query: str, k: int = 50, accept: Callable[[Mapping[str, Any]], bool] | None = None
+    ) -> list[tuple[str, float]]:
+        """Best ``k`` chunk ids with their BM25 scores, among chunks whose metadata ``accept``s."""
         if self._retriever is None:
             return []
         terms = [t for t in analyze(query) if t in self._vocab]
         if not terms:
             return []
+        mask = None
+        if accept is not None:
+            mask = np.array([accept(m) for m in self.metadatas], dtype=np.float32)
+            if not mask.any():
+                return []
         k = min(k, len(self.chunk_ids))
-        docs, scores = self._retriever.retrieve([terms], k=k, show_progress=False, n_threads=1)
+        docs, scores = self._retriever.retrieve([terms], k=k, show_progress=False, n_threads=1, weight_mask=mask)
         return [(self.chunk_ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def save(self, directory: Path) -> None:
@@ -61,7 +86,8 @@ class KeywordIndex:
         if self._retriever is not None:
             self._retriever.save(str(tmp), show_progress=False)
         (tmp / _META_FILE).write_text(
-            json.dumps({"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids}), encoding="utf-8"
+            json.dumps({"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids, "metadatas": self.metadatas}),
+            encoding="utf-8",
         )
         old = directory.with_name(directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -80,7 +106,7 @@ class KeywordIndex:
                 retriever = bm25s.BM25.load(str(directory), show_progress=False, mmap=False)
                 if retriever.scores["num_docs"] != len(meta["chunk_ids"]):
                     raise ValueError("document count differs from chunk ids")
-            return cls(meta["chunk_ids"], retriever, meta["fingerprint"])
+            return cls(meta["chunk_ids"], retriever, meta["fingerprint"], meta.get("metadatas"))
         except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
             log.warning("keyword index in %s unreadable (%s); it will be rebuilt", directory, exc)
             return None
