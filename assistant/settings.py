@@ -70,6 +70,29 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class GenerationSettings(BaseModel):
+    answerer: Literal["auto", "offline", "openai", "local"] = Field(
+        "auto", description="auto: a configured endpoint, else the local model if installed, else offline"
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (else OPENAI_BASE_URL)")
+    api_key: str | None = Field(None, description="API key (else OPENAI_API_KEY)")
+    model: str = Field("gpt-4o-mini", description="Model name at the endpoint (Mistral, Albert, Ollama… names)")
+    timeout_s: float = Field(60.0, gt=0, description="Read timeout of the endpoint")
+    max_retries: int = Field(2, ge=0, description="Retries before the first token (connection errors, 5xx)")
+    temperature: float = Field(0.1, ge=0, le=2)
+    max_answer_tokens: int = Field(450, gt=0)
+    max_prompt_tokens: int = Field(2500, gt=200, description="Prompt budget for a remote endpoint")
+    local_max_prompt_tokens: int = Field(
+        850, gt=200, description="Prompt budget for the local CPU model: ~85 tokens/s read, so ~10 s to first token"
+    )
+    local_threads: int = Field(2, ge=1, description="CPU threads of the local model (1 holds up better under load)")
+    local_ctx_size: int = Field(4096, ge=1024)
+    passages: int = Field(6, ge=1, description="Passages retrieved and numbered for an answer")
+    refusal_min_coverage: float = Field(
+        0.2, ge=0, le=1, description="Below this share of the question covered by the best sentence, refuse"
+    )
+
+
 def _default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME)) / "embeddings"
 
@@ -89,6 +112,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = ChunkingSettings()
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    generation: GenerationSettings = GenerationSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -103,5 +127,15 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings once; keyword overrides (e.g. from CLI flags) win over everything."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Read settings once; keyword overrides (e.g. from CLI flags) win over everything.
+
+    The OpenAI client's own variables (OPENAI_BASE_URL, OPENAI_API_KEY) are honoured when
+    the assistant's are not set, so an existing configuration works as is.
+    """
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    generation = settings.generation
+    if generation.base_url is None and os.environ.get("OPENAI_BASE_URL"):
+        generation.base_url = os.environ["OPENAI_BASE_URL"]
+    if generation.api_key is None and os.environ.get("OPENAI_API_KEY"):
+        generation.api_key = os.environ["OPENAI_API_KEY"]
+    return settings

@@ -99,4 +99,30 @@ class Answer:
     notice: str | None = None  # French, shown to the user (e.g. the endpoint failed, offline answer given)
     unsupported_sentences: int = 0  # generated sentences no passage supports (shown, never given a source)
     removed_markers: int = 0  # [n] written by a model that pointed to no or to a wrong source
-    passages: tuple[Hit, ...] = ()  # the numbered passages the answer was built from
+    passages: tuple[Passage, ...] = ()  # the numbered passages the answer was built from
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A numbered passage shown with an answer: the hit, widened to its neighbouring chunks.
+
+    ``text == document text[start:end]``; ``number`` is the ``[n]`` a citation uses.
+    """
+
+    number: int
+    hit: Hit
+    text: str
+    start: int
+    end: int
+
+    @property
+    def chunk(self) -> Chunk:
+        return self.hit.chunk
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation, for follow-up questions."""
+
+    question: str
+    answer: str = ""

@@ -200,7 +200,7 @@ class ChromaChunkStore:
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         if not chunk_ids:
             return []
-        found = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        found = self._chunks.get(ids=list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"])
         by_id = {
             i: _to_chunk(i, t, m) for i, t, m in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -59,6 +60,18 @@ class KeywordIndex:
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an analysed term over the chunks (unknown terms count as rare)."""
+        n = len(self.chunk_ids)
+        column = self._vocab.get(term)
+        indptr = self._retriever.scores["indptr"] if self._retriever is not None else None
+        df = (
+            0
+            if column is None or indptr is None or column + 1 >= len(indptr)
+            else int(indptr[column + 1] - indptr[column])
+        )
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(
         self, query: str, k: int = 50, accept: Callable[[Mapping[str, Any]], bool] | None = None

@@ -1,0 +1,155 @@
+"""Citations (pure): which passage supports a sentence, and the numbered sources of an answer.
+
+A sentence is supported by a passage when most of its content words (weighted
+by rarity) occur in one sentence of the passage or that sentence and the next,
+and every number it states occurs there too. The application attaches and
+checks citations itself because small models do not write ``[n]`` reliably.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.generation.sentences import Span, split_sentences
+from assistant.retrieval.french import analyze
+from assistant.types import Citation, Passage
+
+Idf = Callable[[str], float]
+MARKER = re.compile(r"\s*\[(\d+)\]")
+_NUMBER = re.compile(r"\d+(?:[ ,.]\d+)*")
+SUPPORT_THRESHOLD = 0.6
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sentence of an answer and the passage span that supports it (None: unsupported)."""
+
+    text: str
+    passage: int | None = None
+    span: Span | None = None
+
+
+def _numbers(text: str) -> set[str]:
+    return {re.sub(r"[ ,.]", "", n) for n in _NUMBER.findall(text)}
+
+
+def support_score(sentence: str, evidence: str, idf: Idf) -> float:
+    """Share of the sentence's content (idf-weighted) found in ``evidence``; 0 if a number is missing."""
+    terms = set(analyze(sentence))
+    if not terms:
+        return 0.0
+    found = set(analyze(evidence))
+    total = sum(idf(t) for t in terms)
+    score = sum(idf(t) for t in terms & found) / total if total else 0.0
+    if not _numbers(sentence) <= _numbers(evidence):
+        return 0.0
+    return score
+
+
+def best_support(sentence: str, passages: Sequence[Passage], idf: Idf, only: int | None = None) -> Claim | None:
+    """The passage span that best supports ``sentence`` (optionally only passage ``only``), if any clears the bar.
+
+    Single sentences are preferred; two consecutive sentences are tried only when no single one suffices.
+    """
+    singles: list[tuple[int, Span]] = []
+    pairs: list[tuple[int, Span]] = []
+    for passage in passages:
+        if only is not None and passage.number != only:
+            continue
+        spans = split_sentences(passage.text, passage.start)
+        singles += [(passage.number, span) for span in spans]
+        pairs += [(passage.number, _join(a, b, passage)) for a, b in zip(spans, spans[1:], strict=False)]
+    for candidates in (singles, pairs):
+        best = max(candidates, key=lambda c: support_score(sentence, c[1].text, idf), default=None)
+        if best is not None and support_score(sentence, best[1].text, idf) >= SUPPORT_THRESHOLD:
+            return Claim(sentence, best[0], best[1])
+    return None
+
+
+def _join(first: Span, second: Span, passage: Passage) -> Span:
+    return Span(first.start, second.end, passage.text[first.start - passage.start : second.end - passage.start])
+
+
+def check_generated(text: str, passages: Sequence[Passage], idf: Idf) -> tuple[list[Claim], int]:
+    """Claims of a generated answer with verified sources, and the count of model markers dropped.
+
+    A model-written ``[n]`` is kept only if passage n supports the sentence; otherwise the
+    best-supporting passage is attached; a sentence nothing supports keeps no source.
+    """
+    claims: list[Claim] = []
+    removed = 0
+    numbers = {p.number for p in passages}
+    for span in split_sentences(text):
+        written = [int(n) for n in MARKER.findall(span.text)]
+        sentence = MARKER.sub("", span.text).strip()
+        if not sentence:
+            continue
+        claim = None
+        for n in written:
+            if n in numbers and (claim := best_support(sentence, passages, idf, only=n)) is not None:
+                break
+        removed += sum(1 for n in written if claim is None or n != claim.passage)
+        claims.append(claim or best_support(sentence, passages, idf) or Claim(sentence))
+    return claims, removed
+
+
+def is_meta_sentence(sentence: str) -> bool:
+    """Sentences about the answer itself ("Je ne trouve pas…") need no source."""
+    return bool(
+        re.match(
+            r"^(je ne trouve|les (documents|extraits|sources) (fournis )?ne|aucun (document|extrait))", sentence, re.I
+        )
+    )
+
+
+def render(claims: Sequence[Claim], passages: Sequence[Passage]) -> tuple[str, tuple[Citation, ...], int]:
+    """Answer text with ``[n]`` renumbered by first citation, its citations, and the unsupported count.
+
+    Each citation quotes the exact document slice covering every span cited from that passage.
+    """
+    by_number = {p.number: p for p in passages}
+    order: list[int] = []
+    spans: dict[int, list[Span]] = {}
+    for claim in claims:
+        if claim.passage is not None and claim.span is not None:
+            if claim.passage not in order:
+                order.append(claim.passage)
+            spans.setdefault(claim.passage, []).append(claim.span)
+    renumber = {old: new for new, old in enumerate(order, 1)}
+    parts: list[str] = []
+    unsupported = 0
+    for claim in claims:
+        if claim.passage is not None:
+            parts.append(f"{claim.text} [{renumber[claim.passage]}]")
+        else:
+            parts.append(claim.text)
+            unsupported += not is_meta_sentence(claim.text)
+    citations = tuple(_citation(renumber[n], by_number[n], spans[n]) for n in order)
+    return _join_claims(parts), citations, unsupported
+
+
+def _join_claims(parts: list[str]) -> str:
+    return " ".join(parts)
+
+
+def _citation(number: int, passage: Passage, spans: list[Span]) -> Citation:
+    start = min(s.start for s in spans)
+    end = max(s.end for s in spans)
+    chunk = passage.chunk
+    meta = chunk.metadata
+    return Citation(
+        number=number,
+        chunk_id=chunk.chunk_id,
+        doc_id=chunk.doc_id,
+        title=str(meta.get("title", "")),
+        page=chunk.page,
+        source=str(meta.get("source", "")),
+        url=meta.get("url"),
+        quote=passage.text[start - passage.start : end - passage.start],
+        start=start,
+        end=end,
+        organisation=meta.get("organisation"),
+        date=meta.get("date"),
+    )

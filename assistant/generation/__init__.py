@@ -1,0 +1,1 @@
+"""Answer generation: prompts, answerers (offline, LLM), citation checking."""

@@ -1,0 +1,100 @@
+"""The offline answerer (pure): an answer composed of the passages' most relevant sentences.
+
+Sentences are scored by how much of the question they cover (rarer words count
+more), with a prior for the passage's retrieval rank; near-duplicates are
+dropped; the chosen sentences are read in document order within each source,
+sources in order of relevance, so the result reads as an answer, not a list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.citations import Claim, Idf
+from assistant.generation.sentences import Span, split_sentences
+from assistant.retrieval.french import analyze
+from assistant.types import Passage
+
+# instructions planted in a document are data, never an answer
+_INJECTION = re.compile(
+    r"ignore[rz]? (les |toutes les |tes )?(consignes|instructions)|tu es (désormais|maintenant)|"
+    r"(nouvelles?|autres?) (consignes|instructions)|system prompt|ignore (all|previous)",
+    re.IGNORECASE,
+)
+
+
+def _reads_as_statement(text: str) -> bool:
+    """Headings, questions and contact lines are not answers."""
+    stripped = text.rstrip(" »\"')")
+    if stripped.endswith("?"):
+        return False
+    if not stripped.endswith((".", "!", "…", ":", ";")) and len(stripped.split()) < 14:
+        return False  # a title or a list label
+    return "(fictif)." not in stripped[-12:] or len(stripped.split()) > 14
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    passage: int
+    rank: int  # passage rank, 0 = best
+    span: Span
+    score: float
+    terms: frozenset[str]
+
+
+def score_sentences(question: str, passages: Sequence[Passage], idf: Idf) -> list[ScoredSentence]:
+    """Every usable sentence of the passages with its relevance to the question, best first."""
+    wanted = set(analyze(question))
+    total = sum(idf(t) for t in wanted) or 1.0
+    scored = []
+    for rank, passage in enumerate(passages):
+        for span in split_sentences(passage.text, passage.start):
+            words = len(span.text.split())
+            if words < 5 or _INJECTION.search(span.text) or not _reads_as_statement(span.text):
+                continue
+            terms = frozenset(analyze(span.text))
+            coverage = sum(idf(t) for t in wanted & terms) / total
+            # a small prior for better-ranked passages; very long sentences read badly
+            score = coverage + 0.15 / (rank + 1) - (0.1 if words > 60 else 0.0)
+            scored.append(ScoredSentence(passage.number, rank, span, score, terms))
+    return sorted(scored, key=lambda s: (-s.score, s.rank, s.span.start))
+
+
+def _redundant(candidate: ScoredSentence, chosen: list[ScoredSentence]) -> bool:
+    for other in chosen:
+        union = candidate.terms | other.terms
+        if union and len(candidate.terms & other.terms) / len(union) > 0.6:
+            return True
+    return False
+
+
+def compose_extractive(
+    question: str,
+    passages: Sequence[Passage],
+    idf: Idf,
+    *,
+    max_sentences: int = 5,
+    min_coverage: float = 0.2,
+) -> list[Claim]:
+    """Claims for the offline answer (each with its passage and exact span); empty when nothing is relevant."""
+    scored = score_sentences(question, passages, idf)
+    if not scored:
+        return []
+    floor = max(min_coverage, scored[0].score * 0.45)
+    chosen: list[ScoredSentence] = []
+    per_passage: dict[int, int] = {}
+    for sentence in scored:
+        if len(chosen) >= max_sentences or sentence.score < floor:
+            break
+        if per_passage.get(sentence.passage, 0) >= 3 or _redundant(sentence, chosen):
+            continue
+        chosen.append(sentence)
+        per_passage[sentence.passage] = per_passage.get(sentence.passage, 0) + 1
+    # sources in the order of their best sentence, sentences in reading order within a source
+    source_order: dict[int, int] = {}
+    for position, sentence in enumerate(chosen):
+        source_order.setdefault(sentence.passage, position)
+    chosen.sort(key=lambda s: (source_order[s.passage], s.span.start))
+    return [Claim(s.span.text, s.passage, s.span) for s in chosen]

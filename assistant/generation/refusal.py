@@ -1,0 +1,69 @@
+"""When to say "Je ne trouve pas…" (pure): too little evidence in the retrieved passages.
+
+Two signals, calibrated on the unanswerable questions of the domain and seed dev sets:
+how much of the question the best sentence covers, and whether the kind of answer the
+question asks for (an amount, a date, a count) appears at all in the best sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_AMOUNT_Q = re.compile(
+    r"\b(combien (a |ont )?co[uû]t|quel (est le |a été le )?(co[uû]t|budget|montant)|budget|montant|co[uû]t[ée]?)\b",
+    re.I,
+)
+_DATE_Q = re.compile(r"\b(quand|quelle date|en quelle ann[ée]e|depuis quand|à partir de quand)\b", re.I)
+_COUNT_Q = re.compile(r"\bcombien\b", re.I)
+_AMOUNT = re.compile(r"\d[\d  .,]*\s*(€|euros?|k€|M€|millions? d['’]euros)|\d+\s*(000|millions?)\s*(€|euros?)", re.I)
+_DATE = re.compile(
+    r"\b(1[89]|20)\d{2}\b|\b\d{1,2}(er)? (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\b",
+    re.I,
+)
+_NUMBER = re.compile(r"\d")
+_RATE = re.compile(r"\d\s*%|\bpour ?cent\b|\b(moitié|tiers|quart)\b", re.I)
+
+
+def expected_kind(question: str) -> str | None:
+    """ "amount", "date", "count" or None: what a direct answer must contain."""
+    if _AMOUNT_Q.search(question):
+        return "amount"
+    if _DATE_Q.search(question):
+        return "date"
+    if _COUNT_Q.search(question):
+        return "count"
+    return None
+
+
+def contains_kind(text: str, kind: str) -> bool:
+    pattern = {"amount": _AMOUNT, "rate": _RATE, "date": _DATE, "count": _NUMBER}[kind]
+    return bool(pattern.search(text))
+
+
+ON_TOPIC = 0.7
+
+
+@dataclass(frozen=True)
+class Evidence:
+    best_coverage: float  # share of the question (idf-weighted) covered by the best sentence
+    kind: str | None
+    kind_found: bool  # the asked kind occurs in a sentence about the question
+
+
+def gather_evidence(question: str, best_sentences: Sequence[tuple[str, float]]) -> Evidence:
+    """``best_sentences``: (text, coverage) of the top candidate sentences, best first.
+
+    The asked kind must occur in a sentence that is itself about the question (close to the
+    best coverage): an amount elsewhere in the passages answers nothing.
+    """
+    kind = expected_kind(question)
+    best = best_sentences[0][1] if best_sentences else 0.0
+    on_topic = [text for text, score in best_sentences[:8] if score >= ON_TOPIC * best]
+    found = kind is None or any(contains_kind(text, kind) for text in on_topic)
+    return Evidence(best, kind, found)
+
+
+def should_refuse(evidence: Evidence, *, min_coverage: float) -> bool:
+    return evidence.best_coverage < min_coverage or not evidence.kind_found
