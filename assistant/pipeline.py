@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from assistant.backends.llm import ChatModel, LLMUnavailable, Message
+from assistant.backends.llm import ChatModel, LLMUnavailable, Message, StreamStats
 from assistant.backends.store import ChunkStore
 from assistant.citations import Claim, check_generated, render
 from assistant.generation.extractive import compose_extractive, score_sentences
@@ -103,9 +103,10 @@ class Assistant:
             max_prompt_tokens=self.max_prompt_tokens,
         )
         pieces: list[str] = []
+        stats = StreamStats()
         try:
             for delta in model.stream(
-                messages, max_tokens=self.settings.max_answer_tokens, temperature=self.settings.temperature
+                messages, max_tokens=self.settings.max_answer_tokens, temperature=self.settings.temperature, stats=stats
             ):
                 pieces.append(delta)
                 yield Delta(delta)
@@ -119,7 +120,9 @@ class Assistant:
             yield self._refusal_answer(question, passages, model.name)
             return
         claims, removed = check_generated(generated, passages, self.idf)
-        yield self._answer(question, claims, passages, model.name, removed=removed)
+        answer = self._answer(question, claims, passages, model.name, removed=removed)
+        timings = {k: float(v) for k, v in vars(stats).items() if isinstance(v, (int, float))}
+        yield replace(answer, timings=timings)
 
     def _standalone(self, question: str, history: Sequence[Turn], model: ChatModel | None) -> str:
         if not history or not needs_context(question):

@@ -85,12 +85,22 @@ class GenerationSettings(BaseModel):
     local_max_prompt_tokens: int = Field(
         850, gt=200, description="Prompt budget for the local CPU model: ~85 tokens/s read, so ~10 s to first token"
     )
-    local_threads: int = Field(2, ge=1, description="CPU threads of the local model (1 holds up better under load)")
+    local_threads: int = Field(
+        1, ge=1, description="CPU threads of the local model (on 2 cores, 1 held speed under load; 2 collapsed)"
+    )
     local_ctx_size: int = Field(4096, ge=1024)
     passages: int = Field(6, ge=1, description="Passages retrieved and numbered for an answer")
     refusal_min_coverage: float = Field(
         0.2, ge=0, le=1, description="Below this share of the question covered by the best sentence, refuse"
     )
+
+
+class UISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the web interface listens on; 0.0.0.0 to share it on the network")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the web interface")
+    auth_user: str | None = Field(None, description="User name required to open the interface (with auth_password)")
+    auth_password: str | None = Field(None, description="Password required to open the interface (with auth_user)")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest file accepted by the upload form")
 
 
 def _default_cache_dir() -> Path:
@@ -113,6 +123,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     generation: GenerationSettings = GenerationSettings()
+    ui: UISettings = UISettings()
 
     @classmethod
     def settings_customise_sources(

@@ -100,6 +100,7 @@ class Answer:
     unsupported_sentences: int = 0  # generated sentences no passage supports (shown, never given a source)
     removed_markers: int = 0  # [n] written by a model that pointed to no or to a wrong source
     passages: tuple[Passage, ...] = ()  # the numbered passages the answer was built from
+    timings: dict[str, float] = field(default_factory=dict)  # e.g. first_token_s, total_s, completion_tokens
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,17 @@ SEEDS = SHARED / "seeds"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `shared` read ../shared: deselected (not skipped) on a clone without it."""
-    if SHARED.is_dir():
-        return
-    kept = [item for item in items if item.get_closest_marker("shared") is None]
-    deselected = [item for item in items if item.get_closest_marker("shared") is not None]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
+    """Deselect (not skip) what this machine cannot run: `shared` tests without ../shared,
+    `endpoint` tests without ASSISTANT_TEST_BASE_URL (an opt-in run against a real LLM)."""
+
+    def runnable(item: pytest.Item) -> bool:
+        if item.get_closest_marker("shared") is not None and not SHARED.is_dir():
+            return False
+        return item.get_closest_marker("endpoint") is None or bool(os.environ.get("ASSISTANT_TEST_BASE_URL"))
+
+    kept = [item for item in items if runnable(item)]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not runnable(item)])
         items[:] = kept
 
 
@@ -56,16 +60,27 @@ def components(settings: Settings, embedder: CachedEmbedder) -> Components:
     return build_components(settings, embedder=embedder)
 
 
+def _index(folder: Path, data_dir: Path, embedder: CachedEmbedder, cache_dir: Path) -> Components:
+    from ingest.sync import discover
+
+    components = build_components(Settings(data_dir=data_dir, cache_dir=cache_dir), embedder=embedder)
+    report = components.synchronizer.sync(discover([folder]))
+    assert not report.failed, report.summary()
+    components.keyword.rebuild()
+    return components
+
+
+@pytest.fixture(scope="session")
+def seed_components(
+    tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path
+) -> Components:
+    """The five real seed pages of ../shared, indexed once (tests using it carry the `shared` marker)."""
+    return _index(SEEDS, tmp_path_factory.mktemp("seed-index"), embedder, embedding_cache_dir)
+
+
 @pytest.fixture(scope="session")
 def demo_index(
     tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path
 ) -> Components:
     """The bundled demo corpus, indexed once for the session (real Chroma, real embedder)."""
-    from ingest.sync import discover
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demo-index"), cache_dir=embedding_cache_dir)
-    components = build_components(settings, embedder=embedder)
-    report = components.synchronizer.sync(discover([REPO / "corpus" / "demo"]))
-    assert not report.failed, report.summary()
-    components.keyword.rebuild()
-    return components
+    return _index(REPO / "corpus" / "demo", tmp_path_factory.mktemp("demo-index"), embedder, embedding_cache_dir)

@@ -44,18 +44,30 @@ class ScoredSentence:
     terms: frozenset[str]
 
 
+_ANAPHORIC_START = re.compile(
+    r"^(il|elle|ils|elles|ce|cet|cette|ces|celui-ci|celle-ci|cela|son|sa|ses|leur|leurs|on y|y)\b", re.I
+)
+
+
 def score_sentences(question: str, passages: Sequence[Passage], idf: Idf) -> list[ScoredSentence]:
-    """Every usable sentence of the passages with its relevance to the question, best first."""
+    """Every usable sentence of the passages with its relevance to the question, best first.
+
+    A sentence opening on a pronoun ("Elle est financée par…") borrows the words of the
+    sentence before it, whose subject it continues.
+    """
     wanted = set(analyze(question))
     total = sum(idf(t) for t in wanted) or 1.0
     scored = []
     for rank, passage in enumerate(passages):
+        previous: frozenset[str] = frozenset()
         for span in split_sentences(passage.text, passage.start):
+            terms = frozenset(analyze(span.text))
+            context = terms | previous if _ANAPHORIC_START.match(span.text) else terms
+            previous = terms
             words = len(span.text.split())
             if words < 5 or _INJECTION.search(span.text) or not _reads_as_statement(span.text):
                 continue
-            terms = frozenset(analyze(span.text))
-            coverage = sum(idf(t) for t in wanted & terms) / total
+            coverage = sum(idf(t) for t in wanted & context) / total
             # a small prior for better-ranked passages; very long sentences read badly
             score = coverage + 0.15 / (rank + 1) - (0.1 if words > 60 else 0.0)
             scored.append(ScoredSentence(passage.number, rank, span, score, terms))
