@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from test_answering import assert_citations_resolve
+from test_answering import assert_citations_resolve, assistant_with
 
 from assistant.backends.llm import OpenAICompatibleChat
 from assistant.pipeline import Assistant
@@ -35,13 +35,8 @@ def llm_assistant(seed_components) -> Assistant:
         timeout_s=600,
         max_retries=0,
     )
-    return Assistant(
-        seed_components.searcher,
-        seed_components.store,
-        seed_components.settings.generation,
-        chat_model=lambda: chat,
-        count_tokens=seed_components.prompt_tokens,
-        max_prompt_tokens=int(os.environ.get("ASSISTANT_TEST_PROMPT_TOKENS", "850")),
+    return assistant_with(
+        seed_components, chat, max_prompt_tokens=int(os.environ.get("ASSISTANT_TEST_PROMPT_TOKENS", "850"))
     )
 
 
