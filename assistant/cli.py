@@ -10,6 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
+from assistant.experiences_cli import add_subcommands as add_experience_subcommands
 from assistant.factory import Components, build_components
 from assistant.pipeline import Status
 from assistant.retrieval.filters import Filters
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     stats = sub.add_parser("stats", parents=[common], help="taille de l'index")
     stats.add_argument("--json", action="store_true", help="sortie JSON")
+    add_experience_subcommands(sub, common)
     return parser
 
 
@@ -251,5 +254,5 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     components = build_components(load_settings(data_dir=args.data_dir))
-    handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats}
+    handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats, **EXPERIENCE_HANDLERS}
     return handlers[args.command](components, args)

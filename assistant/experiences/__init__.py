@@ -1,0 +1,1 @@
+"""Experience cards (structured records of concrete experiences), precedent finder, comparison and note drafting."""
