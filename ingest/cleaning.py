@@ -25,6 +25,7 @@ _NOISE_LINE = re.compile(
       | mentions\s+l[ée]gales.* | plan\s+du\s+site.* | accessibilit[ée].* | contactez-nous | newsletter
       | (?:tout\s+)?(?:accepter|refuser)(?:\s+(?:tout|les\s+cookies))? | personnaliser | j.accepte
       | lire\s+la\s+suite | en\s+savoir\s+plus | t[ée]l[ée]charger
+      | page\s+\d+\s*(?:/|sur)\s*\d+
     )\s*[.!:…]*$""",
     re.IGNORECASE | re.VERBOSE,
 )

@@ -117,3 +117,26 @@ def test_seed_pages_lose_their_navigation_noise():
     first = _document(SEEDS / "000_f602855969a8d652.txt")
     assert first.metadata["title"] == "Cycle 2015-2016 : Développement économique urbain"
     assert "Repères pour agir n°5" in first.text
+
+
+def test_pdf_headings_come_from_bold_or_larger_type_and_footers_go(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 17)
+    pdf.multi_cell(0, 8, "Guide du diagnostic économique")
+    pdf.set_font("helvetica", "", 11)
+    pdf.multi_cell(0, 6, "Avant d'agir, il faut savoir ce qui se passe dans le quartier : entreprises, locaux, flux.")
+    pdf.set_font("helvetica", "B", 12)
+    pdf.multi_cell(0, 7, "Étape 1 : cadrer la commande")
+    pdf.set_font("helvetica", "", 11)
+    pdf.multi_cell(0, 6, "Clarifier qui commande le diagnostic et pour quoi faire.")
+    pdf.multi_cell(0, 6, "Page 1 / 1")
+    path = tmp_path / "guide.pdf"
+    pdf.output(str(path))
+    document = _document(path)
+    headings = [(s.level, document.text[s.start : s.end]) for s in document.sections if s.kind == "heading"]
+    assert headings == [(1, "Guide du diagnostic économique"), (2, "Étape 1 : cadrer la commande")]
+    assert "Page 1 / 1" not in document.text
+    assert document.metadata["title"] == "Guide du diagnostic économique"
