@@ -124,15 +124,15 @@ def test_pdf_headings_come_from_bold_or_larger_type_and_footers_go(tmp_path):
 
     pdf = FPDF()
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 17)
-    pdf.multi_cell(0, 8, "Guide du diagnostic économique")
-    pdf.set_font("helvetica", "", 11)
-    pdf.multi_cell(0, 6, "Avant d'agir, il faut savoir ce qui se passe dans le quartier : entreprises, locaux, flux.")
-    pdf.set_font("helvetica", "B", 12)
-    pdf.multi_cell(0, 7, "Étape 1 : cadrer la commande")
-    pdf.set_font("helvetica", "", 11)
-    pdf.multi_cell(0, 6, "Clarifier qui commande le diagnostic et pour quoi faire.")
-    pdf.multi_cell(0, 6, "Page 1 / 1")
+    for style, size, text in [
+        ("B", 17, "Guide du diagnostic économique"),
+        ("", 11, "Avant d'agir, il faut savoir ce qui se passe dans le quartier : entreprises, locaux, flux."),
+        ("B", 12, "Étape 1 : cadrer la commande"),
+        ("", 11, "Clarifier qui commande le diagnostic et pour quoi faire."),
+        ("", 11, "Page 1 / 1"),
+    ]:
+        pdf.set_font("helvetica", style, size)
+        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
     path = tmp_path / "guide.pdf"
     pdf.output(str(path))
     document = _document(path)
