@@ -106,18 +106,23 @@ def test_planted_instructions_do_not_change_the_answer(components, tmp_path):
     assert "banque étrangère" not in after.text and "Région" in after.text
 
 
+def assistant_with(components, chat: OpenAICompatibleChat, *, max_prompt_tokens: int) -> Assistant:
+    """The product's assistant over ``components``' index, answering with ``chat``."""
+    return Assistant(
+        components.searcher,
+        components.store,
+        components.settings.generation,
+        chat_model=lambda: chat,
+        count_tokens=components.prompt_tokens,
+        max_prompt_tokens=max_prompt_tokens,
+    )
+
+
 def _llm_assistant(demo_index, endpoint) -> Assistant:  # noqa: F811
     chat = OpenAICompatibleChat(
         base_url=endpoint.base_url, api_key="test", model="scripted", timeout_s=2, max_retries=1
     )
-    return Assistant(
-        demo_index.searcher,
-        demo_index.store,
-        demo_index.settings.generation,
-        chat_model=lambda: chat,
-        count_tokens=demo_index.prompt_tokens,
-        max_prompt_tokens=1500,
-    )
+    return assistant_with(demo_index, chat, max_prompt_tokens=1500)
 
 
 QUESTION = "Quels résultats pour les clauses d'insertion de la métropole de Rivebelle ?"
