@@ -152,8 +152,13 @@ class Synchronizer:
         *,
         prune_roots: Iterable[Path] = (),
         on_progress: ProgressCallback | None = None,
+        force: bool = False,
     ) -> SyncReport:
-        """Index new and changed sources; with ``prune_roots``, remove documents whose files are gone."""
+        """Index new and changed sources; with ``prune_roots``, remove documents whose files are gone.
+
+        ``force`` reads and embeds unchanged sources again (after a loader or chunking change);
+        the previous version stays searchable until the new one is stored.
+        """
         started = time.perf_counter()
         report = SyncReport()
         self.store.repair()
@@ -163,7 +168,7 @@ class Synchronizer:
         for source in sources:
             seen.add(source.key)
             try:
-                item = self._prepare(source, registry)
+                item = self._prepare(source, registry, force=force)
             except LoadError as exc:
                 report.failed.append((source.label, str(exc)))
                 continue
@@ -180,7 +185,7 @@ class Synchronizer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, source: Source, registry: dict) -> _Pending | None:
+    def _prepare(self, source: Source, registry: dict, *, force: bool = False) -> _Pending | None:
         path = source.path
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             raise LoadError(
@@ -198,7 +203,7 @@ class Synchronizer:
         digest = content_hash(data, sidecar_raw, repr(sorted(source.extra_metadata.items())).encode())
         doc_id = document_id(source.key)
         previous = registry.get(doc_id)
-        if previous is not None and previous.content_hash == digest:
+        if previous is not None and previous.content_hash == digest and not force:
             return None
         loaded = load_file(data, path)
         file_meta = {"format": path.suffix.lower().lstrip("."), "filename": source.filename}

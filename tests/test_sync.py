@@ -229,3 +229,13 @@ def test_docx_and_pdf_are_indexed_with_pages(components, tmp_path):
     assert hit.chunk.metadata["filename"] == "rapport.pdf" and hit.chunk.page == 2
     hit = components.searcher.search("comité de pilotage", k=1)[0]
     assert hit.chunk.heading_path == ("Guide", "Gouvernance")
+
+
+def test_force_reindexes_unchanged_documents_and_records_when(components, tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    ingest(components, corpus)
+    before = {r.doc_id: r.metadata["ingested_at"] for r in components.store.documents().values()}
+    forced = components.synchronizer.sync(discover([corpus / "commerce.md"]), force=True)
+    assert forced.updated == [str(corpus / "commerce.md")] and not forced.unchanged
+    assert components.store.chunk_count() == sum(r.chunk_count for r in components.store.documents().values())
+    assert set(before) == set(components.store.documents())

@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -145,7 +146,11 @@ class ChromaChunkStore:
                     metadatas=[_to_metadata(c, content_hash) for c in part],
                 )
         meta = {k: v for k, v in document.metadata.items() if v is not None}
-        meta.update(content_hash=content_hash, chunk_count=len(chunks))
+        meta.update(
+            content_hash=content_hash,
+            chunk_count=len(chunks),
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
         self._registry.upsert(ids=[document.doc_id], embeddings=[[1.0]], documents=[document.text], metadatas=[meta])
         stale = self._chunks.get(
             where={"$and": [{"doc_id": document.doc_id}, {"content_hash": {"$ne": content_hash}}]}, include=[]

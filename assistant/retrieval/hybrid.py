@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from assistant.backends.embedder import Embedder
@@ -25,19 +26,28 @@ class KeywordIndexKeeper:
         self.store = store
         self.directory = directory
         self._index: KeywordIndex | None = None
+        # the app answers questions while an upload is being indexed: one writer at a time
+        self._lock = threading.RLock()
 
     def current(self) -> KeywordIndex:
         """The index matching the store now, loading or rebuilding it when the store has changed."""
         fingerprint = registry_fingerprint(self.store.documents())
         if self._index is not None and self._index.fingerprint == fingerprint:
             return self._index
-        loaded = KeywordIndex.load(self.directory) if self.directory.exists() else None
-        if loaded is None or loaded.fingerprint != fingerprint:
-            loaded = self.rebuild(fingerprint)
-        self._index = loaded
-        return loaded
+        with self._lock:
+            if self._index is not None and self._index.fingerprint == fingerprint:
+                return self._index
+            loaded = KeywordIndex.load(self.directory) if self.directory.exists() else None
+            if loaded is None or loaded.fingerprint != fingerprint:
+                loaded = self.rebuild(fingerprint)
+            self._index = loaded
+            return loaded
 
     def rebuild(self, fingerprint: str | None = None) -> KeywordIndex:
+        with self._lock:
+            return self._rebuild(fingerprint)
+
+    def _rebuild(self, fingerprint: str | None) -> KeywordIndex:
         fingerprint = fingerprint or registry_fingerprint(self.store.documents())
         chunks = list(self.store.iter_chunks())
         index = KeywordIndex.build(

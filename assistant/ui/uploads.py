@@ -40,7 +40,9 @@ def safe_filename(name: str) -> str:
     suffix = SIDECAR_SUFFIX if lowered.endswith(SIDECAR_SUFFIX) else Path(lowered).suffix
     if suffix != SIDECAR_SUFFIX and suffix not in SUPPORTED_SUFFIXES:
         accepted = ", ".join([*SUPPORTED_SUFFIXES, SIDECAR_SUFFIX])
-        raise UploadRejected(f"« {base} » : format non pris en charge ({suffix or 'sans extension'}) ; acceptés : {accepted}")
+        raise UploadRejected(
+            f"« {base} » : format non pris en charge ({suffix or 'sans extension'}) ; acceptés : {accepted}"
+        )
     if len(base) > MAX_NAME_CHARS:
         stem = base[: len(base) - len(suffix)]
         base = stem[: MAX_NAME_CHARS - len(suffix)] + base[len(base) - len(suffix) :]
@@ -87,7 +89,7 @@ def save_uploads(files: list[tuple[str, Path]], uploads_dir: Path, *, max_mb: fl
             saved.refused.append((original, f"« {original} » : chemin refusé"))
             continue
         shutil.copyfile(temporary, target)
-        if name != Path(original).name:
+        if name != original:
             saved.renamed.append((original, name))
         (saved.sidecars if name.lower().endswith(SIDECAR_SUFFIX) else saved.documents).append(target)
     return saved

@@ -46,10 +46,12 @@ def load_docx(data: bytes, path: Path) -> LoadedFile:
         raise LoadError("document Word sans texte")
     meta: dict[str, object] = {}
     props = document.core_properties
+    # python-docx's blank template carries its own author and a 2013 date: not the document's
+    template_defaults = props.author == "python-docx"
     if props.title:
         meta["title"] = props.title
-    if props.author:
+    if props.author and not template_defaults:
         meta["organisation"] = props.author
-    if props.created:
+    if props.created and not template_defaults:
         meta["date"] = props.created.date().isoformat()
     return LoadedFile(blocks=blocks, metadata=meta)

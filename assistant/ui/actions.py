@@ -1,0 +1,228 @@
+"""Event handlers of the interface. They call the components and format; retrieval and generation stay in the pipeline.
+
+Everything a conversation owns lives in the caller's ``gr.State`` (one per browser
+session), never in this object, which only holds the shared components.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.factory import Components
+from assistant.types import Answer, Citation, Turn
+from assistant.ui.about import backend_label, settings_markdown
+from assistant.ui.chat import render_stream, sources_panel
+from assistant.ui.documents import (
+    COLUMNS,
+    corpus_stats,
+    document_choices,
+    document_link,
+    document_rows,
+    local_files,
+    progress_text,
+    sorted_records,
+)
+from assistant.ui.facets import FACETS, build_filters, describe_filters, facet_choices, year_choices
+from assistant.ui.feedback import FeedbackStore
+from assistant.ui.uploads import describe_saved, save_uploads
+from ingest.sync import SIDECAR_SUFFIX, Source, SyncReport, discover
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, str]
+# Gradio recognises a progress parameter by this default; the progress it reports is per event, not shared.
+PROGRESS = gr.Progress()
+ERROR_REPLY = "Une erreur est survenue pendant la réponse ; réessayez. Si elle persiste, prévenez l'administrateur."
+
+
+def citation_link(citation: Citation) -> str | None:
+    fmt = Path(citation.source).suffix.lower().lstrip(".")
+    return document_link({"source": citation.source, "url": citation.url, "format": fmt}, citation.page)
+
+
+class Actions:
+    def __init__(self, components: Components, feedback: FeedbackStore) -> None:
+        self.components = components
+        self.feedback = feedback
+        self.uploads_dir = components.settings.data_dir / "uploads"
+        self._served: set[Path] = set()
+        self.serve_indexed_files()
+
+    def serve_indexed_files(self) -> None:
+        """Let Gradio's (login-checked) file route serve the indexed files, one by one, nothing around them."""
+        new = [p for p in local_files(self.components.store.documents().values()) if p not in self._served]
+        if new:
+            gr.set_static_paths([str(p) for p in new])  # adds to the paths allowed so far
+            self._served.update(new)
+
+    # chat
+    def respond(
+        self,
+        question: str,
+        messages: list[Message],
+        answers: list[Answer],
+        year_from: str | None,
+        year_to: str | None,
+        *facets,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer to ``question`` into the chat; the final answer joins the session's ``answers``."""
+        question = (question or "").strip()
+        if not question:
+            yield messages, gr.skip(), answers, ""
+            return
+        filters = build_filters(dict(zip(FACETS, facets, strict=True)), year_from, year_to)
+        log.info("question with filters [%s] after %d turns: %s", filters.describe(), len(answers), question)
+        history = [Turn(a.question, a.text) for a in answers]
+        messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
+        try:
+            stream = self.components.assistant.stream(question, history, filters)
+            for step in render_stream(stream, turn=len(answers)):
+                messages[-1] = {"role": "assistant", "content": step.markdown}
+                if step.answer is None:
+                    yield messages, gr.skip(), answers, ""
+                else:
+                    answers = [*answers, step.answer]
+                    yield messages, sources_panel(answers, citation_link), answers, ""
+        except Exception:
+            log.exception("answer failed for %r", question)
+            # the failed exchange leaves the chat (one user and one assistant message per answer, for ratings);
+            # the question goes back into the box to be asked again
+            gr.Warning(ERROR_REPLY)
+            yield messages[:-2], gr.skip(), answers, question
+
+    def new_conversation(self) -> tuple[Any, ...]:
+        return [], sources_panel([], citation_link), [], None, "", ""
+
+    def show_filters(self, year_from: str | None, year_to: str | None, *facets: list[str]) -> str:
+        return describe_filters(build_filters(dict(zip(FACETS, facets, strict=True)), year_from, year_to))
+
+    # feedback
+    def rate(self, answers: list[Answer], data: gr.LikeData) -> tuple[str, int | None]:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        turn = index // 2  # each exchange is one user message then one assistant message
+        if turn >= len(answers) or data.liked not in (True, False):
+            return "Cette réponse ne peut pas être notée.", None
+        answer = answers[turn]
+        settings = self.components.settings
+        entry = self.feedback.record(
+            rating=1 if data.liked else -1,
+            question=answer.question,
+            answer=answer.text,
+            cited_chunk_ids=[c.chunk_id for c in answer.citations],
+            answerer=answer.answerer,
+            backend=backend_label(settings, self.components.answerer_kind),
+        )
+        thumb = "👍" if data.liked else "👎"
+        return f"Avis {thumb} enregistré pour « {answer.question} ». Vous pouvez ajouter un commentaire.", entry
+
+    def comment(self, text: str, entry: int | None) -> tuple[str, str]:
+        if entry is None:
+            return "Notez d'abord une réponse avec 👍 ou 👎 (sous la réponse), puis commentez.", text
+        if not (text or "").strip():
+            return "Le commentaire est vide.", text
+        self.feedback.set_comment(entry, text.strip())
+        return "Commentaire enregistré, merci.", ""
+
+    def export_feedback(self) -> dict[str, Any]:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.feedback.export_csv(self.components.settings.data_dir / "exports" / f"avis-{stamp}.csv")
+        return gr.update(value=str(path), visible=True)
+
+    # documents
+    def refresh(self, query: str = "") -> tuple[Any, ...]:
+        """Table, statistics, document picker, settings and filter choices, from the registry as it is now.
+
+        Filters are reset, since their choices may have changed.
+        """
+        records = self.components.store.documents()
+        shown = sorted_records(records, query)
+        metadatas = [r.metadata for r in records.values()]
+        choices = facet_choices(metadatas)
+        years = year_choices(metadatas)
+        settings = settings_markdown(self.components.settings, self.components.answerer_kind, records)
+        return (
+            {"headers": COLUMNS, "data": document_rows(shown)},
+            corpus_stats(records),
+            gr.update(choices=document_choices(sorted_records(records)), value=None),
+            settings,
+            *(gr.update(choices=choices[key], value=[]) for key in FACETS),
+            gr.update(choices=years, value=None),
+            gr.update(choices=years, value=None),
+        )
+
+    def search_documents(self, query: str) -> dict[str, Any]:
+        return {"headers": COLUMNS, "data": document_rows(sorted_records(self.components.store.documents(), query))}
+
+    def ingest_uploads(self, files: list[str] | None, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:
+        if not files:
+            return ("Choisissez d'abord des fichiers à envoyer.", *self.refresh())
+        saved = save_uploads(
+            [(Path(f).name, Path(f)) for f in files], self.uploads_dir, max_mb=self.components.settings.ui.max_upload_mb
+        )
+        documents = list(saved.documents)
+        for sidecar in saved.sidecars:  # a sidecar sent alone re-indexes the document it describes
+            described = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
+            if described.is_file() and described not in documents:
+                documents.append(described)
+        notes = describe_saved(saved)
+        if not documents:
+            return (notes or "Aucun document à indexer.", *self.refresh())
+        report = self._sync([Source(path=p, key=str(p)) for p in documents], progress)
+        return ("\n".join(x for x in (notes, report.summary()) if x), *self.refresh())
+
+    def ingest_folder(self, folder: str, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:
+        path = Path((folder or "").strip()).expanduser()
+        if not folder or not path.is_dir():
+            return (f"✗ Dossier introuvable sur le serveur : « {folder} ».", *self.refresh())
+        report = self._sync(list(discover([path.resolve()])), progress)
+        return (report.summary(), *self.refresh())
+
+    def _sync(self, sources: list[Source], progress: gr.Progress, *, force: bool = False) -> SyncReport:
+        progress(0, desc="Lecture des fichiers…")
+        started = time.perf_counter()
+
+        def on_progress(p: Any) -> None:
+            desc = progress_text(p.done, p.total, p.current, time.perf_counter() - started)
+            progress((p.done, p.total), desc=desc, unit="passages")
+
+        report = self.components.synchronizer.sync(sources, on_progress=on_progress, force=force)
+        if report.changed:
+            self.components.keyword.rebuild()
+        self.serve_indexed_files()
+        log.info("ingest from the interface: %s", report.summary().splitlines()[0])
+        return report
+
+    def delete(self, doc_id: str | None) -> tuple[Any, ...]:
+        record = self.components.store.documents().get(doc_id or "")
+        if record is None:
+            return ("Choisissez un document dans la liste.", *self.refresh())
+        self.components.store.delete_document(record.doc_id)
+        self.components.keyword.rebuild()
+        source = Path(record.source)
+        if source.parent.resolve() == self.uploads_dir.resolve():  # our own copy: remove it with its sidecar
+            source.unlink(missing_ok=True)
+            source.with_name(source.name + SIDECAR_SUFFIX).unlink(missing_ok=True)
+        return (f"Document « {record.metadata.get('title', record.doc_id)} » retiré de l'index.", *self.refresh())
+
+    def reindex(self, doc_id: str | None, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:
+        record = self.components.store.documents().get(doc_id or "")
+        if record is None:
+            return ("Choisissez un document dans la liste.", *self.refresh())
+        path = Path(record.source)
+        if record.source.startswith(("http://", "https://")):
+            return (
+                "Document téléchargé : réindexez-le avec « python -m assistant ingest --manifest ».",
+                *self.refresh(),
+            )
+        if not path.is_file():
+            return (f"✗ Fichier introuvable sur le serveur : {path}", *self.refresh())
+        # read and embed again even if the bytes are unchanged (new loader or chunking settings)
+        report = self._sync([Source(path=path, key=record.source)], progress, force=True)
+        return (report.summary(), *self.refresh())

@@ -1,0 +1,119 @@
+"""Documents page formatting (pure): table rows, search, statistics, progress with ETA, document links."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from assistant.backends.store import DocumentRecord
+
+FILE_ROUTE = "/gradio_api/file="  # Gradio's file route: login-checked, serves only allowed paths
+COLUMNS = ["Titre", "Organisation", "Date", "Format", "Pages", "Passages", "Indexé le", "Fichier", "Identifiant"]
+
+
+def document_link(metadata: Mapping[str, Any], page: int | None = None) -> str | None:
+    """Where "open the document" points: the served file (PDF at its page), or the page's public URL.
+
+    HTML is sent to its original URL when known rather than served from the app's own address,
+    so a page's scripts never run with the app's cookies.
+    """
+    source = str(metadata.get("source", ""))
+    url = metadata.get("url")
+    fmt = str(metadata.get("format", ""))
+    anchor = f"#page={page}" if page and fmt == "pdf" else ""
+    if source.startswith(("http://", "https://")):
+        return source + anchor
+    if fmt in ("html", "htm") and url:
+        return str(url)
+    if not source:
+        return None
+    return FILE_ROUTE + quote(source) + anchor
+
+
+def local_files(records: Iterable[DocumentRecord]) -> list[Path]:
+    """The indexed documents that are files on this server (the ones the app may serve)."""
+    return [Path(r.source) for r in records if r.source and not r.source.startswith(("http://", "https://"))]
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for searching."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _matches(record: DocumentRecord, query: str) -> bool:
+    meta = record.metadata
+    haystack = " ".join(
+        str(meta.get(k, "")) for k in ("title", "organisation", "type", "territory", "filename", "date", "source")
+    )
+    return all(word in fold(haystack) for word in fold(query).split())
+
+
+def sorted_records(records: Mapping[str, DocumentRecord], query: str = "") -> list[DocumentRecord]:
+    """Records matching every word of ``query`` (accents ignored), by title."""
+    kept = [r for r in records.values() if not query.strip() or _matches(r, query)]
+    return sorted(kept, key=lambda r: fold(str(r.metadata.get("title", ""))))
+
+
+def document_rows(records: Sequence[DocumentRecord]) -> list[list[Any]]:
+    """One table row per document, in ``COLUMNS`` order; unknown values are "—"."""
+    rows = []
+    for r in records:
+        meta = r.metadata
+        rows.append(
+            [
+                str(meta.get("title", "")) or "Sans titre",
+                str(meta.get("organisation", "—")),
+                str(meta.get("date", "—")),
+                str(meta.get("format", "—")),
+                str(meta.get("pages", "—")),
+                r.chunk_count,
+                str(meta.get("ingested_at", "—")),
+                str(meta.get("filename", "")) or Path(r.source).name,
+                r.doc_id,
+            ]
+        )
+    return rows
+
+
+def document_choices(records: Sequence[DocumentRecord]) -> list[tuple[str, str]]:
+    """(label, doc id) pairs for the document picker of the delete and re-index buttons."""
+    return [(f"{r.metadata.get('title', 'Sans titre')} — {r.doc_id}", r.doc_id) for r in records]
+
+
+def corpus_stats(records: Mapping[str, DocumentRecord]) -> str:
+    """French markdown: documents, passages, formats, organisations, years."""
+    metas = [r.metadata for r in records.values()]
+    formats: dict[str, int] = {}
+    for meta in metas:
+        formats[str(meta.get("format", "?"))] = formats.get(str(meta.get("format", "?")), 0) + 1
+    organisations = {str(m["organisation"]) for m in metas if m.get("organisation")}
+    years = sorted(int(m["year"]) for m in metas if isinstance(m.get("year"), int))
+    lines = [
+        f"**{len(records)}** documents · **{sum(r.chunk_count for r in records.values())}** passages indexés",
+        "Formats : " + (", ".join(f"{k} {v}" for k, v in sorted(formats.items())) or "—"),
+        f"Organisations : {len(organisations)}",
+        f"Années : {years[0]}–{years[-1]}" if years else "Années : —",
+    ]
+    return "  \n".join(lines)
+
+
+def progress_text(done: int, total: int, current: str, elapsed_s: float) -> str:
+    """French progress line with the remaining time estimated from the pace so far."""
+    if total <= 0:
+        return "Lecture des fichiers…"
+    line = f"Calcul des vecteurs : {done}/{total} passages · {current}"
+    if 0 < done < total and elapsed_s > 0:
+        remaining = elapsed_s / done * (total - done)
+        line += f" · reste ≈ {_duration(remaining)}"
+    return line
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s"

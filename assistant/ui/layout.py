@@ -1,0 +1,152 @@
+"""The interface: a chat with filters and sources, a documents page, the active settings.
+
+``build_ui`` receives the components and wires components to ``Actions``; it holds no logic.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from assistant.factory import Components
+from assistant.retrieval.filters import Filters
+from assistant.ui.actions import Actions, citation_link
+from assistant.ui.chat import sources_panel
+from assistant.ui.documents import COLUMNS
+from assistant.ui.facets import FACETS, describe_filters
+from assistant.ui.feedback import FeedbackStore
+
+TITLE = "Assistant documentaire — politique de la ville"
+UPLOAD_TYPES = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".yaml"]
+# title, organisation, date, format, pages, passages, ingested at, file, id
+COLUMN_WIDTHS = ["30%", "18%", "9%", "6%", "6%", "7%", "8%", "10%", "6%"]
+PLACEHOLDER = (
+    "**Posez une question sur les documents indexés.**  \n"
+    "Chaque phrase de la réponse renvoie à sa source [n] : cliquez dessus pour voir le passage cité."
+)
+
+
+def build_ui(components: Components) -> gr.Blocks:
+    """The Blocks of the whole app; per-visitor state lives in ``gr.State``."""
+    actions = Actions(components, FeedbackStore(components.settings.data_dir / "feedback.sqlite3"))
+    max_mb = components.settings.ui.max_upload_mb
+    # uploaded and exported files in Gradio's cache are deleted after a day (checked every hour)
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
+        answers = gr.State([])  # this session's answers, in order: the conversation's memory
+        feedback_entry = gr.State(None)  # id of this session's last rating, for its comment
+        gr.Markdown(f"## {TITLE}")
+        with gr.Tabs():
+            with gr.Tab("Questions", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=230):
+                        gr.Markdown("### Filtres")
+                        facets = [
+                            gr.Dropdown(label=label, multiselect=True, choices=[], elem_id=f"filter-{key}")
+                            for key, label in FACETS.items()
+                        ]
+                        year_from = gr.Dropdown(label="Depuis l'année", choices=[], elem_id="year-from")
+                        year_to = gr.Dropdown(label="Jusqu'à l'année", choices=[], elem_id="year-to")
+                        clear_filters = gr.Button("Retirer les filtres", size="sm")
+                    with gr.Column(scale=3):
+                        active = gr.Markdown(describe_filters(Filters()), elem_id="active-filters")
+                        chatbot = gr.Chatbot(
+                            label="Conversation",
+                            height=540,
+                            elem_id="chat",
+                            placeholder=PLACEHOLDER,
+                            feedback_options=("Like", "Dislike"),
+                            buttons=["copy", "copy_all"],  # no "share": it would publish to an outside service
+                        )
+                        with gr.Row():
+                            question = gr.Textbox(
+                                placeholder="Posez votre question…", show_label=False, scale=5, elem_id="question"
+                            )
+                            send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
+                        with gr.Row():
+                            new_chat = gr.Button("Nouvelle conversation", size="sm", elem_id="new-chat")
+                            export = gr.Button("Exporter les avis (CSV)", size="sm", elem_id="export-feedback")
+                        feedback_status = gr.Markdown(
+                            "Notez une réponse avec 👍 ou 👎 sous le message ; un commentaire est bienvenu.",
+                            elem_id="feedback-status",
+                        )
+                        with gr.Row():
+                            comment = gr.Textbox(
+                                label="Commentaire sur la réponse notée (facultatif)", scale=5, elem_id="comment"
+                            )
+                            send_comment = gr.Button(
+                                "Envoyer le commentaire", scale=1, size="md", elem_id="send-comment"
+                            )
+                        export_file = gr.File(
+                            label="Avis exportés", interactive=False, visible=False, elem_id="export-file"
+                        )
+                    with gr.Column(scale=2, min_width=300):
+                        gr.Markdown("### Sources")
+                        sources = gr.HTML(sources_panel([], citation_link), elem_id="sources")
+            with gr.Tab("Documents", id="documents"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        gr.Markdown("### Ajouter des documents")
+                        upload = gr.File(
+                            label=f"Fichiers PDF, DOCX, HTML, Markdown ou texte, et leurs métadonnées "
+                            f"« nom.ext.meta.yaml » ({max_mb:g} Mo au plus par fichier)",
+                            file_count="multiple",
+                            file_types=UPLOAD_TYPES,
+                            type="filepath",
+                            elem_id="upload",
+                        )
+                        ingest_uploads = gr.Button("Indexer les fichiers envoyés", variant="primary", elem_id="ingest")
+                        with gr.Row():
+                            folder = gr.Textbox(
+                                label="…ou un dossier du serveur",
+                                placeholder="/srv/documents",
+                                scale=4,
+                                elem_id="folder",
+                            )
+                            ingest_folder = gr.Button("Indexer ce dossier", scale=1, size="md", elem_id="ingest-folder")
+                        message = gr.Textbox(label="Résultat", lines=6, interactive=False, elem_id="ingest-message")
+                    with gr.Column(scale=2):
+                        gr.Markdown("### La base documentaire")
+                        stats = gr.Markdown(elem_id="corpus-stats")
+                        picker = gr.Dropdown(label="Document", choices=[], elem_id="picker")
+                        with gr.Row():
+                            reindex = gr.Button("Réindexer", size="sm", elem_id="reindex")
+                            delete = gr.Button("Retirer de l'index", size="sm", variant="stop", elem_id="delete")
+                search = gr.Textbox(
+                    label="Rechercher un document (titre, organisation, fichier…)", elem_id="doc-search"
+                )
+                table = gr.Dataframe(
+                    headers=COLUMNS,
+                    interactive=False,
+                    wrap=True,
+                    column_widths=COLUMN_WIDTHS,
+                    elem_id="documents-table",
+                )
+            with gr.Tab("Réglages", id="settings"):
+                settings_view = gr.Markdown(elem_id="settings-view")
+
+        filter_inputs = [year_from, year_to, *facets]
+        refreshed = [table, stats, picker, settings_view, *facets, year_from, year_to]
+        blocks.load(actions.refresh, outputs=refreshed)
+
+        chat_in = [question, chatbot, answers, *filter_inputs]
+        chat_out = [chatbot, sources, answers, question]
+        for trigger in (question.submit, send.click):
+            trigger(actions.respond, chat_in, chat_out, concurrency_limit=2, show_progress="minimal")
+        conversation = [chatbot, sources, answers, feedback_entry, comment, question]
+        new_chat.click(actions.new_conversation, None, conversation)
+        chatbot.clear(actions.new_conversation, None, conversation)  # the chat's own bin button
+        for control in filter_inputs:
+            control.change(actions.show_filters, filter_inputs, active, show_progress="hidden")
+        clear_filters.click(actions.refresh, outputs=refreshed)
+
+        chatbot.like(actions.rate, [answers], [feedback_status, feedback_entry])
+        send_comment.click(actions.comment, [comment, feedback_entry], [feedback_status, comment])
+        export.click(actions.export_feedback, None, export_file)
+
+        documents_out = [message, *refreshed]
+        index_events = {"concurrency_id": "index", "concurrency_limit": 1, "show_progress_on": [message]}
+        ingest_uploads.click(actions.ingest_uploads, [upload], documents_out, **index_events)
+        ingest_folder.click(actions.ingest_folder, [folder], documents_out, **index_events)
+        delete.click(actions.delete, [picker], documents_out, **index_events)
+        reindex.click(actions.reindex, [picker], documents_out, **index_events)
+        search.change(actions.search_documents, [search], table, show_progress="hidden")
+    return blocks

