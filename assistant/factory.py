@@ -57,7 +57,10 @@ class Components:
     @cached_property
     def keyword(self) -> KeywordIndexKeeper:
         suffix = f"-{self.settings.chroma.host}-{self.settings.chroma.port}" if self.settings.chroma.host else ""
-        return KeywordIndexKeeper(self.store, self.settings.data_dir / f"keyword{suffix}")
+        retrieval = self.settings.retrieval
+        return KeywordIndexKeeper(
+            self.store, self.settings.data_dir / f"keyword{suffix}", k1=retrieval.bm25_k1, b=retrieval.bm25_b
+        )
 
     @cached_property
     def glossary(self) -> Glossary | None:

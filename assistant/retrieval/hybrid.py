@@ -22,9 +22,10 @@ log = logging.getLogger(__name__)
 class KeywordIndexKeeper:
     """Keeps the persisted keyword index equal to the store's visible chunks."""
 
-    def __init__(self, store: ChunkStore, directory: Path) -> None:
+    def __init__(self, store: ChunkStore, directory: Path, *, k1: float = 1.2, b: float = 0.6) -> None:
         self.store = store
         self.directory = directory
+        self.k1, self.b = k1, b
         self._index: KeywordIndex | None = None
         # the app answers questions while an upload is being indexed: one writer at a time
         self._lock = threading.RLock()
@@ -38,7 +39,7 @@ class KeywordIndexKeeper:
             if self._index is not None and self._index.fingerprint == fingerprint:
                 return self._index
             loaded = KeywordIndex.load(self.directory) if self.directory.exists() else None
-            if loaded is None or loaded.fingerprint != fingerprint:
+            if loaded is None or loaded.fingerprint != fingerprint or loaded.params not in (None, (self.k1, self.b)):
                 loaded = self.rebuild(fingerprint)
             self._index = loaded
             return loaded
@@ -51,7 +52,12 @@ class KeywordIndexKeeper:
         fingerprint = fingerprint or registry_fingerprint(self.store.documents())
         chunks = list(self.store.iter_chunks())
         index = KeywordIndex.build(
-            [c.chunk_id for c in chunks], [embedding_text(c) for c in chunks], fingerprint, [c.metadata for c in chunks]
+            [c.chunk_id for c in chunks],
+            [embedding_text(c) for c in chunks],
+            fingerprint,
+            [c.metadata for c in chunks],
+            k1=self.k1,
+            b=self.b,
         )
         index.save(self.directory)
         log.info("keyword index rebuilt: %d chunks", len(index))

@@ -50,16 +50,26 @@ class KeywordIndex:
         texts: Sequence[str],
         fingerprint: str,
         metadatas: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        k1: float = 1.2,
+        b: float = 0.6,
     ) -> KeywordIndex:
         """Index ``texts`` (one per chunk id); ``metadatas`` enable filtered search."""
         if not chunk_ids:
             return cls([], None, fingerprint)
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever = bm25s.BM25(k1=k1, b=b)
         retriever.index([analyze(t) for t in texts], show_progress=False)
         return cls(chunk_ids, retriever, fingerprint, metadatas)
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
+
+    @property
+    def params(self) -> tuple[float, float] | None:
+        """(k1, b) the index was built with; None for an empty index."""
+        if self._retriever is None:
+            return None
+        return (float(self._retriever.k1), float(self._retriever.b))
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of an analysed term over the chunks (unknown terms count as rare)."""
