@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
@@ -17,29 +16,15 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 from files import write_docx, write_pdf
-from playwright.sync_api import APIResponse, Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
+from ui_support import DEMO, browser_fixture, fetch, free_port, screenshot, serve_demo, ui_settings  # noqa: F401
 
 from assistant.backends.embedder import CachedEmbedder
 from assistant.factory import Components, build_components
-from assistant.settings import GenerationSettings, Settings, UISettings
 from assistant.ui import build_ui, launch
 from assistant.ui.documents import document_link
 from ingest.sync import discover
 
-REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / "corpus" / "demo"
-ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO_SUBSET = [
     "a-dossier-gouvernance-pilier-economique-valbrune.md",
     "a-dossier-partenaires-pilier-saint-aurel.md",
@@ -54,43 +39,11 @@ ANSWER_TIMEOUT_MS = 60_000
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path) -> Iterator:
     """The app on a six-document index, answering offline; yields (base URL, components)."""
-    settings = _ui_settings(tmp_path_factory.mktemp("ui") / "data", embedding_cache_dir)
-    components = build_components(settings, embedder=embedder)
-    report = components.synchronizer.sync(discover([DEMO / name for name in DEMO_SUBSET]))
-    assert not report.failed, report.summary()
-    components.keyword.rebuild()
-    blocks = build_ui(components)
-    _, url, _ = launch(blocks, components, port=_free_port(), block=False)
-    yield url.rstrip("/"), components
-    blocks.close()
-    components.close()
-
-
-def _ui_settings(data_dir: Path, cache_dir: Path, **ui: object) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        cache_dir=cache_dir,
-        generation=GenerationSettings(answerer="offline"),
-        ui=UISettings(max_upload_mb=1, **ui),
-    )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Chromium manquant : apt-get install -y chromium (fait par .ci/run)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with serve_demo(tmp_path_factory.mktemp("ui") / "data", embedder, embedding_cache_dir, DEMO_SUBSET) as served:
+        yield served
 
 
 @pytest.fixture
@@ -107,16 +60,6 @@ def _ask(page: Page, question: str, turn: int = 0) -> None:
     page.locator("#question textarea").fill(question)
     page.locator("#send").click()
     expect(page.locator(f"#sources-{turn}")).to_be_attached(timeout=ANSWER_TIMEOUT_MS)
-
-
-def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-
-
-def _fetch(page: Page, href: str) -> APIResponse:
-    """GET a link of the page with the page's cookies (the fragment is for the browser only)."""
-    return page.request.get(urljoin(page.url, href.split("#")[0]))
 
 
 def _card_titles(page: Page, turn: int) -> list[str]:
@@ -137,7 +80,7 @@ def test_answer_streams_and_a_citation_opens_its_source_card(page: Page):
     link = card.locator("a.source-open")
     href = link.get_attribute("href") or ""
     assert href.startswith("/gradio_api/file=")
-    served = _fetch(page, href)
+    served = fetch(page, href)
     assert served.status == 200 and "Piloter le volet" in served.text()
 
     # a follow-up keeps the conversation: its sources open on top, the first answer's fold below
@@ -145,7 +88,7 @@ def test_answer_streams_and_a_citation_opens_its_source_card(page: Page):
     expect(page.locator("#sources-0")).not_to_have_attribute("open", "")
     page.locator("#chat a[href='#source-1-1']").first.click()
     expect(page.locator("#source-1-1")).to_have_class(re.compile(r"\bactive\b"))
-    _screenshot(page, "chat.png")
+    screenshot(page, "chat.png")
     page.locator("#new-chat").click()
     expect(page.locator("#sources .source-card")).to_have_count(0)
 
@@ -155,7 +98,7 @@ def test_pdf_citation_links_to_its_page(page: Page):
     links = page.locator("#sources-0 a.source-open").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     pdf = [h for h in links if ".pdf" in h]
     assert pdf and re.search(r"\.pdf#page=\d+$", pdf[0]), links
-    served = _fetch(page, pdf[0])
+    served = fetch(page, pdf[0])
     assert served.status == 200 and served.headers["content-type"] == "application/pdf"
 
 
@@ -213,7 +156,7 @@ def test_uploaded_docx_and_pdf_are_indexed_with_progress_then_answer(page: Page,
     expect(page.locator("#documents-table")).to_contain_text("Bilan du tiers-lieu Zephyrine")
     uploads = app[1].settings.data_dir / "uploads"
     assert sorted(p.name for p in uploads.iterdir()) >= ["bilan-zephyrine.pdf", "fiche-tiers-lieu-zephyrine.docx"]
-    _screenshot(page, "documents.png")
+    screenshot(page, "documents.png")
     page.locator("#doc-search input, #doc-search textarea").first.fill("zephyrine bilan")
     expect(page.locator("#documents-table tbody tr")).to_have_count(1)
 
@@ -234,7 +177,7 @@ def test_dislike_with_comment_is_found_in_the_exported_csv(page: Page):
     page.locator("#export-feedback").click()
     link = page.locator("#export-file a[href*='avis-']").first
     expect(link).to_be_attached(timeout=15_000)
-    exported = _fetch(page, link.get_attribute("href") or "").text()
+    exported = fetch(page, link.get_attribute("href") or "").text()
     rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
     mine = [r for r in rows if r["comment"] == comment]
     assert len(mine) == 1
@@ -310,11 +253,11 @@ def test_reindex_then_delete_a_document_and_a_missing_folder_is_reported(page: P
 def test_with_a_password_the_page_and_the_documents_need_a_login(
     tmp_path: Path, embedder: CachedEmbedder, embedding_cache_dir: Path
 ):
-    settings = _ui_settings(tmp_path / "data", embedding_cache_dir, auth_user="equipe", auth_password="s3cret")
+    settings = ui_settings(tmp_path / "data", embedding_cache_dir, auth_user="equipe", auth_password="s3cret")
     components = build_components(settings, embedder=embedder)
     components.synchronizer.sync(discover([DEMO / "a-fiche-ebe-saint-aurel.md"]))
     blocks = build_ui(components)
-    _, url, _ = launch(blocks, components, port=_free_port(), block=False)
+    _, url, _ = launch(blocks, components, port=free_port(), block=False)
     document = urljoin(url, document_link({"source": str(DEMO / "a-fiche-ebe-saint-aurel.md"), "format": "md"}))
     try:
         with httpx.Client() as client:

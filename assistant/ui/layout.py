@@ -1,4 +1,4 @@
-"""The interface: a chat with filters and sources, a documents page, the active settings.
+"""The interface: a chat with filters and sources, precedents and notes, a documents page, the active settings.
 
 ``build_ui`` receives the components and wires components to ``Actions``; it holds no logic.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from assistant.experiences.service import ExperienceDesk
 from assistant.factory import Components
 from assistant.retrieval.filters import Filters
 from assistant.ui.actions import Actions, citation_link
@@ -14,6 +15,8 @@ from assistant.ui.chat import sources_panel
 from assistant.ui.documents import COLUMNS
 from assistant.ui.facets import FACETS, describe_filters
 from assistant.ui.feedback import FeedbackStore
+from assistant.ui.note_tab import build_note_tab
+from assistant.ui.precedents_tab import build_precedents_tab
 
 TITLE = "Assistant documentaire — politique de la ville"
 UPLOAD_TYPES = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".yaml"]
@@ -28,6 +31,7 @@ PLACEHOLDER = (
 def build_ui(components: Components) -> gr.Blocks:
     """The Blocks of the whole app; per-visitor state lives in ``gr.State``."""
     actions = Actions(components, FeedbackStore(components.settings.data_dir / "feedback.sqlite3"))
+    desk = ExperienceDesk(components)  # experience cards, shared by the Précédents and Note tabs
     max_mb = components.settings.ui.max_upload_mb
     # uploaded and exported files in Gradio's cache are deleted after a day (checked every hour)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
@@ -81,6 +85,8 @@ def build_ui(components: Components) -> gr.Blocks:
                     with gr.Column(scale=2, min_width=300):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(sources_panel([], citation_link), elem_id="sources")
+            build_precedents_tab(blocks, desk)
+            build_note_tab(desk)
             with gr.Tab("Documents", id="documents"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):

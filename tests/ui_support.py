@@ -1,0 +1,89 @@
+"""What the browser tests share: the app on a free port over a few demo documents, headless Chromium, helpers.
+
+Test modules import the ``browser`` fixture (as ``browser_fixture``) and ``serve_demo`` from here.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from playwright.sync_api import APIResponse, Browser, Page, sync_playwright
+
+from assistant.backends.embedder import CachedEmbedder
+from assistant.factory import Components, build_components
+from assistant.settings import GenerationSettings, Settings, UISettings
+from assistant.ui import build_ui, launch
+from ingest.sync import discover
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO = REPO / "corpus" / "demo"
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ui_settings(data_dir: Path, cache_dir: Path, **ui: object) -> Settings:
+    """Offline answers and a 1 MB upload limit."""
+    return Settings(
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        generation=GenerationSettings(answerer="offline"),
+        ui=UISettings(max_upload_mb=1, **ui),
+    )
+
+
+@contextmanager
+def serve_demo(
+    data_dir: Path, embedder: CachedEmbedder, cache_dir: Path, names: Sequence[str]
+) -> Iterator[tuple[str, Components]]:
+    """The app over the demo documents ``names``, answering offline: (base URL, components)."""
+    components = build_components(ui_settings(data_dir, cache_dir), embedder=embedder)
+    report = components.synchronizer.sync(discover([DEMO / name for name in names]))
+    assert not report.failed, report.summary()
+    components.keyword.rebuild()
+    blocks = build_ui(components)
+    _, url, _ = launch(blocks, components, port=free_port(), block=False)
+    try:
+        yield url.rstrip("/"), components
+    finally:
+        blocks.close()
+        components.close()
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium manquant : apt-get install -y chromium (fait par .ci/run)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+
+
+def fetch(page: Page, href: str) -> APIResponse:
+    """GET a link of the page with the page's cookies (the fragment is for the browser only)."""
+    return page.request.get(urljoin(page.url, href.split("#")[0]))
