@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from assistant.experiences.records import Evidence, ExperienceCard
 from assistant.experiences.sections import TextSpan, fold, sentences
 from assistant.experiences.territory import canonical_region, french_number, inhabitants_in
+from assistant.generation.extractive import reads_as_statement
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.french import analyze
 from assistant.retrieval.hybrid import HybridSearcher
@@ -187,9 +188,10 @@ def _need_reason(per_field: dict[str, list[str]]) -> str | None:
 def _best_sentence(hit: Hit, need: str, idf: Idf) -> Evidence:
     chunk = hit.chunk
     terms = set(analyze(need))
-    candidates = sentences(TextSpan(chunk.start, chunk.end, chunk.text)) or [
-        TextSpan(chunk.start, chunk.end, chunk.text)
-    ]
+    spans = sentences(TextSpan(chunk.start, chunk.end, chunk.text))
+    # a heading ("Porteur du projet") or a contact line says nothing about the experience
+    statements = [s for s in spans if reads_as_statement(s.text) and len(s.text.split()) >= 6]
+    candidates = statements or spans or [TextSpan(chunk.start, chunk.end, chunk.text)]
     best = max(candidates, key=lambda s: (sum(idf(t) for t in set(analyze(s.text)) & terms), -s.start))
     return Evidence(chunk.doc_id, best.start, best.end, best.text)
 

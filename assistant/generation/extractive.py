@@ -25,7 +25,7 @@ _INJECTION = re.compile(
 )
 
 
-def _reads_as_statement(text: str) -> bool:
+def reads_as_statement(text: str) -> bool:
     """Headings, questions and contact lines are not answers."""
     stripped = text.rstrip(" »\"')")
     if stripped.endswith("?"):
@@ -65,7 +65,7 @@ def score_sentences(question: str, passages: Sequence[Passage], idf: Idf) -> lis
             context = terms | previous if _ANAPHORIC_START.match(span.text) else terms
             previous = terms
             words = len(span.text.split())
-            if words < 5 or _INJECTION.search(span.text) or not _reads_as_statement(span.text):
+            if words < 5 or _INJECTION.search(span.text) or not reads_as_statement(span.text):
                 continue
             coverage = sum(idf(t) for t in wanted & context) / total
             # a small prior for better-ranked passages; very long sentences read badly
