@@ -98,6 +98,10 @@ class GenerationSettings(BaseModel):
     )
     local_ctx_size: int = Field(4096, ge=1024)
     passages: int = Field(6, ge=1, description="Passages retrieved and numbered for an answer")
+    llm_cards: bool = Field(
+        False,
+        description="Let the configured LLM fill experience-card fields the rules left empty (each value checked)",
+    )
     refusal_min_coverage: float = Field(
         0.2, ge=0, le=1, description="Below this share of the question covered by the best sentence, refuse"
     )

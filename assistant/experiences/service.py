@@ -16,6 +16,7 @@ from assistant.experiences.compare import (
     places_named,
     select_cards,
 )
+from assistant.experiences.llm_extraction import card_extractor_for
 from assistant.experiences.note import NoteDrafter, NoteEvent
 from assistant.experiences.precedents import Precedent, PrecedentFinder, PrecedentRequest
 from assistant.experiences.records import ExperienceCard
@@ -29,7 +30,11 @@ class ExperienceDesk:
 
     def __init__(self, components: Components, *, extractor: CardExtractor | None = None) -> None:
         self.components = components
-        self.extractor = extractor or RuleCardExtractor(components.glossary)
+        if extractor is None:
+            # the LLM only fills fields the rules left empty; opt-in because it costs ~13 s a document on a CPU
+            use_llm = components.settings.generation.llm_cards
+            extractor = card_extractor_for(components) if use_llm else RuleCardExtractor(components.glossary)
+        self.extractor = extractor
         self.card_store = CardStore(components.settings.data_dir / "cards")
         self.last_sync: CardSyncReport | None = None
 
