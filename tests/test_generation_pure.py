@@ -161,3 +161,13 @@ def test_prompt_budget_cuts_passages():
     messages = build_messages("Q ?", [MOBILITY, long], count_tokens=lambda t: len(t.split()), max_prompt_tokens=250)
     assert sum(len(m.content.split()) for m in messages) <= 260
     assert "[…]" in messages[-1].content
+
+
+def test_offline_answer_skips_sentences_repeated_across_documents():
+    notice = "Document fictif rédigé pour le corpus de démonstration avec des chiffres inventés."
+    first = passage(1, f"{notice} La plateforme mobilité a ouvert en 2021 au quartier des Acacias.")
+    second = passage(2, f"{notice} La foncière commerce a racheté six cellules en 2021.")
+    third = passage(3, f"{notice} Le garage solidaire a ouvert en 2021.")
+    question = "corpus de démonstration plateforme mobilité 2021"
+    texts = [c.text for c in compose_extractive(question, [first, second, third], idf)]
+    assert notice not in texts and "La plateforme mobilité a ouvert en 2021 au quartier des Acacias." in texts

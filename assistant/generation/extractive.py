@@ -57,6 +57,7 @@ def score_sentences(question: str, passages: Sequence[Passage], idf: Idf) -> lis
     """
     wanted = set(analyze(question))
     total = sum(idf(t) for t in wanted) or 1.0
+    boilerplate = _repeated_across_documents(passages)
     scored = []
     for rank, passage in enumerate(passages):
         previous: frozenset[str] = frozenset()
@@ -67,11 +68,24 @@ def score_sentences(question: str, passages: Sequence[Passage], idf: Idf) -> lis
             words = len(span.text.split())
             if words < 5 or _INJECTION.search(span.text) or not reads_as_statement(span.text):
                 continue
+            if " ".join(span.text.lower().split()) in boilerplate:
+                continue
             coverage = sum(idf(t) for t in wanted & context) / total
             # a small prior for better-ranked passages; very long sentences read badly
             score = coverage + 0.15 / (rank + 1) - (0.1 if words > 60 else 0.0)
             scored.append(ScoredSentence(passage.number, rank, span, score, terms))
     return sorted(scored, key=lambda s: (-s.score, s.rank, s.span.start))
+
+
+def _repeated_across_documents(passages: Sequence[Passage]) -> set[str]:
+    """Sentences found word for word in passages of three or more documents: notices, disclaimers, footers.
+
+    (Two documents may legitimately share a sentence, e.g. a relayed announcement.)"""
+    seen: dict[str, set[str]] = {}
+    for passage in passages:
+        for span in split_sentences(passage.text):
+            seen.setdefault(" ".join(span.text.lower().split()), set()).add(passage.chunk.doc_id)
+    return {text for text, docs in seen.items() if len(docs) > 2}
 
 
 def _redundant(candidate: ScoredSentence, chosen: list[ScoredSentence]) -> bool:
