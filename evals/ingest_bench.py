@@ -21,24 +21,9 @@ from pathlib import Path
 
 from assistant.factory import build_components
 from assistant.settings import Settings
+from evals.corpora import folder_size, write_corpus
 from ingest.chunking import embedding_text
 from ingest.sync import discover
-
-
-def write_corpus(jsonl: Path, folder: Path) -> int:
-    folder.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for line in jsonl.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        title = record.get("title")
-        text = f"{title}\n\n{record['text']}" if title else record["text"]
-        (folder / f"{record['doc_id']}.txt").write_text(text, encoding="utf-8")
-        count += 1
-    return count
-
-
-def folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 
 def document_ranking(chunk_documents: Iterable[str]) -> list[str]:
@@ -45,4 +46,74 @@ def summarize(rankings: Sequence[Sequence[str]], relevants: Sequence[set[str]]) 
         "mrr@10": sum(reciprocal_rank(r, rel) for r, rel in pairs) / n,
         "ndcg@10": sum(ndcg_at(r, rel) for r, rel in pairs) / n,
         "questions": n,
+    }
+
+
+def recall_curve(
+    rankings: Sequence[Sequence[str]], relevants: Sequence[set[str]], ks: Iterable[int]
+) -> dict[int, float]:
+    """Mean Recall@k for each ``k``: the points of a recall@k curve."""
+    n = len(rankings)
+    pairs = list(zip(rankings, relevants, strict=True))
+    return {k: (sum(recall_at(r, rel, k) for r, rel in pairs) / n if n else 0.0) for k in ks}
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) with linear interpolation between order statistics; 0 when empty."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """What is scored of one answer. ``facts_found``/``facts_total`` count expected facts present in the text."""
+
+    should_refuse: bool
+    refused: bool
+    citations: int
+    citations_resolved: int  # chunk among the shown passages and quote a substring of that passage
+    facts_found: int
+    facts_total: int
+    length_chars: int
+
+
+def citation_resolves(chunk_id: str, quote: str, shown: Mapping[str, str]) -> bool:
+    """A citation resolves when its chunk is one of the shown passages (chunk id -> text) and its quote is in it."""
+    return chunk_id in shown and bool(quote) and quote in shown[chunk_id]
+
+
+def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
+    """Citation validity, cited-answer share, key-fact recall, refusal accuracy and mean length.
+
+    Shares are over answered (not refused) questions, key-fact recall over the questions that have facts
+    (a refusal finds none), refusal accuracy over all questions (refused exactly when it should).
+    """
+    answered = [o for o in outcomes if not o.refused]
+    with_facts = [o for o in outcomes if o.facts_total]
+    citations = sum(o.citations for o in answered)
+    unanswerable = [o for o in outcomes if o.should_refuse]
+    answerable = [o for o in outcomes if not o.should_refuse]
+    return {
+        "questions": len(outcomes),
+        "answered": len(answered),
+        "citation_validity": sum(o.citations_resolved for o in answered) / citations if citations else 0.0,
+        "cited_answers": sum(1 for o in answered if o.citations) / len(answered) if answered else 0.0,
+        "key_fact_recall": (
+            sum(o.facts_found for o in with_facts) / sum(o.facts_total for o in with_facts) if with_facts else None
+        ),
+        "refusal_accuracy": (
+            sum(1 for o in outcomes if o.refused == o.should_refuse) / len(outcomes) if outcomes else 0.0
+        ),
+        "refused_when_unanswerable": (
+            sum(1 for o in unanswerable if o.refused) / len(unanswerable) if unanswerable else None
+        ),
+        "answered_when_answerable": (
+            sum(1 for o in answerable if not o.refused) / len(answerable) if answerable else None
+        ),
+        "length_chars": sum(o.length_chars for o in answered) / len(answered) if answered else 0.0,
     }

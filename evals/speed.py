@@ -1,0 +1,182 @@
+"""Speed: cold ingest against the raw embedder, unchanged re-ingest, and latency as the index grows.
+
+The larger index sizes are synthesised from the selected corpora, then from copies of them under new
+paths (so new document ids). A copy's chunk texts are identical, so its embeddings come from the cache:
+the index really holds that many chunks, but the embedding cost is that of the distinct texts.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from assistant.backends.embedder import CachedEmbedder, Embedder
+from assistant.factory import Components, build_components
+from assistant.settings import Settings
+from evals.corpora import folder_size, replicate
+from evals.metrics import percentile
+from evals.systems import progress_bar
+from ingest.chunking import embedding_text
+from ingest.sync import Source, discover
+
+RAW_SAMPLE_CHUNKS = 64
+MAX_BATCH_CHUNKS = 4000  # chunks added per sync call while growing (each call scans the store once)
+ANSWER_QUESTIONS = 10  # full answers timed at each size (retrieval: every latency question)
+ANSWER_BUDGET_S = 300.0  # stop timing answers at a size once this is spent (at least one is timed)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def offline(settings: Settings, data_dir: Path) -> Settings:
+    generation = settings.generation.model_copy(update={"answerer": "offline"})
+    return settings.model_copy(update={"data_dir": data_dir, "generation": generation})
+
+
+def measure_ingest(folder: Path, workdir: Path, settings: Settings, inner: Embedder) -> dict[str, float]:
+    """Ingest ``folder`` with an empty embedding cache, re-ingest it unchanged, and time the raw embedder."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    embedder = CachedEmbedder(inner, workdir / "cold-cache", batch_size=settings.embedder.batch_size)
+    components = build_components(settings.model_copy(update={"data_dir": workdir / "index"}), embedder=embedder)
+    bar = progress_bar(None, "ingestion à froid", "passages")
+
+    def advance(progress) -> None:
+        bar.total = progress.total
+        bar.update(progress.done - bar.n)
+
+    started = time.perf_counter()
+    report = components.synchronizer.sync(discover([folder]), on_progress=advance)
+    components.keyword.rebuild()
+    ingest_s = time.perf_counter() - started
+    bar.close()
+    started = time.perf_counter()
+    again = components.synchronizer.sync(discover([folder]))
+    unchanged_s = time.perf_counter() - started
+
+    sample = [embedding_text(c) for c in list(components.store.iter_chunks())[:RAW_SAMPLE_CHUNKS]]
+    tokens = sum(components.count_tokens(t) for t in sample)
+    started = time.perf_counter()
+    for start in range(0, len(sample), embedder.batch_size):
+        inner.embed_passages(sample[start : start + embedder.batch_size])
+    raw_s = time.perf_counter() - started
+    return {
+        "corpus": str(folder),
+        "documents": len(report.added),
+        "chunks": report.chunks_embedded,
+        "tokens": report.tokens_embedded,
+        "seconds": ingest_s,
+        "tokens_per_s": report.tokens_embedded / ingest_s if ingest_s else 0.0,
+        "chunks_per_s": report.chunks_embedded / ingest_s if ingest_s else 0.0,
+        "raw_embedder_tokens_per_s": tokens / raw_s if raw_s else 0.0,
+        "raw_embedder_chunks_per_s": len(sample) / raw_s if raw_s else 0.0,
+        "share_of_raw_embedder": (report.tokens_embedded / ingest_s) / (tokens / raw_s) if ingest_s and tokens else 0.0,
+        "unchanged_reingest_seconds": unchanged_s,
+        "unchanged_reingest_embedded": again.chunks_embedded,
+        "index_bytes": folder_size(workdir / "index"),
+    }
+
+
+def _sources(folders: Sequence[Path], copies_root: Path) -> Iterator[Source]:
+    """The folders' files, then endless copies of them (copy 1, 2, ...)."""
+    yield from discover(folders)
+    copy = 0
+    while True:
+        copy += 1
+        yield from discover(
+            [replicate(f, copies_root / f"copie-{copy:02d}" / f"{i}-{f.name}") for i, f in enumerate(folders)]
+        )
+
+
+def _latencies(components: Components, questions: Sequence[str]) -> dict[str, float]:
+    """Retrieval latency on every question; full-answer latency on the first ones, within a time budget."""
+    store, searcher, assistant = components.store, components.searcher, components.assistant
+    searcher.search(questions[0])  # warm-up: loads the keyword index
+    started = time.perf_counter()
+    for _ in range(3):
+        store.documents()
+    registry_s = (time.perf_counter() - started) / 3
+    retrieval, answer = [], []
+    for question in questions:
+        started = time.perf_counter()
+        searcher.search(question, k=components.settings.generation.passages)
+        retrieval.append(time.perf_counter() - started)
+    budget_end = time.perf_counter() + ANSWER_BUDGET_S
+    for question in questions[:ANSWER_QUESTIONS]:
+        if answer and time.perf_counter() > budget_end:
+            break
+        started = time.perf_counter()
+        assistant.ask(question)
+        answer.append(time.perf_counter() - started)
+    return {
+        "retrieval_ms_p50": percentile(retrieval, 50) * 1000,
+        "retrieval_ms_p95": percentile(retrieval, 95) * 1000,
+        "answer_ms_p50": percentile(answer, 50) * 1000,
+        "answer_ms_p95": percentile(answer, 95) * 1000,
+        "answer_questions": len(answer),
+        "registry_read_ms_p50": registry_s * 1000,
+    }
+
+
+def measure_scale(
+    folders: Sequence[Path],
+    sizes: Sequence[int],
+    workdir: Path,
+    settings: Settings,
+    embedder: CachedEmbedder,
+    questions: Sequence[str],
+) -> dict[str, object]:
+    """Grow one index to each size in ``sizes`` (chunks) and measure retrieval and offline answer latency there."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    copies_root = workdir / "copies"
+    components = build_components(offline(settings, workdir / "index"), embedder=embedder)
+    store = components.store
+    stream = _sources(folders, copies_root)
+    round_size = sum(1 for _ in discover(folders))
+    if not round_size:
+        raise ValueError("aucun fichier à indexer pour la mesure de latence selon la taille")
+    synced: list[Source] = []
+    points = []
+    ingest_s = 0.0
+    bar = progress_bar(max(sizes), "index croissant", "passages")
+    for target in sorted(sizes):
+        while (count := store.chunk_count()) < target:
+            per_document = count / len(synced) if synced and count else 5.0
+            wanted = min(target - count, MAX_BATCH_CHUNKS)
+            batch = [next(stream) for _ in range(max(1, math.ceil(wanted / per_document)))]
+            started = time.perf_counter()
+            components.synchronizer.sync(batch)
+            ingest_s += time.perf_counter() - started
+            synced += batch
+            if store.chunk_count() == count and len(synced) > round_size:
+                raise ValueError(
+                    "aucun passage indexé depuis un tour complet du corpus : impossible de grossir l'index"
+                )
+            bar.update(store.chunk_count() - bar.n)
+        started = time.perf_counter()
+        components.keyword.rebuild()
+        ingest_s += time.perf_counter() - started
+        records = store.documents().values()
+        copied = str(copies_root.resolve())
+        points.append(
+            {
+                "target": target,
+                "chunks": store.chunk_count(),
+                "documents": len(records),
+                "distinct_chunks": sum(r.chunk_count for r in records if not r.source.startswith(copied)),
+                "ingest_seconds": ingest_s,
+                "index_bytes": folder_size(workdir / "index"),
+                **_latencies(components, questions),
+            }
+        )
+    bar.close()
+    started = time.perf_counter()
+    components.synchronizer.sync(synced)
+    unchanged_s = time.perf_counter() - started
+    shutil.rmtree(workdir, ignore_errors=True)
+    return {"points": points, "unchanged_reingest_seconds_largest": unchanged_s}
