@@ -11,6 +11,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -180,7 +181,9 @@ def run(args: argparse.Namespace, *, embedder: CachedEmbedder | None = None) -> 
         generation = settings.generation.model_copy(update={"answerer": args.answerer})
         settings = settings.model_copy(update={"generation": generation})
     embedder = embedder or build_components(settings).embedder
-    run_dir = args.workdir / "runs" / f"{when:%Y%m%d-%H%M%S}-{os.getpid()}"
+    # a fresh folder per run: Chroma caches clients by path, so a path must never be reused in one process
+    (args.workdir / "runs").mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{when:%Y%m%d-%H%M%S}-", dir=args.workdir / "runs"))
     results: dict[str, Any] = {"meta": {}, "sets": {}, "retrieval": {}, "ratios": {}, "answers": {}, "memory": {}}
     answerers: set[str] = set()
     try:

@@ -135,7 +135,7 @@ def test_a_note_streams_is_edited_and_the_docx_keeps_its_references_consistent(p
     screenshot(page, "note.png")
 
     boxes = [page.locator(f"#note-section-{i} textarea") for i in range(1, total + 1)]
-    drafted = [box.input_value() for box in boxes]
+    drafted = [box.input_value(timeout=TIMEOUT_MS) for box in boxes]
     assert all(drafted)
     edit = "Texte revu par l'équipe projet : la zone d'activités des Cèdres est à deux kilomètres du quartier."
     boxes[1].fill(edit)
