@@ -18,7 +18,7 @@ from assistant.citations import Claim, check_generated, render
 from assistant.generation.extractive import compose_extractive, score_sentences
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
 from assistant.generation.prompts import build_messages
-from assistant.generation.refusal import gather_evidence, should_refuse
+from assistant.generation.refusal import gather_evidence, should_refuse, unknown_share
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.hybrid import HybridSearcher
 from assistant.retrieval.passages import expand_passages
@@ -87,7 +87,12 @@ class Assistant:
         hits = self.searcher.search(query, k=self.settings.passages, filters=filters)
         passages = expand_passages(hits, self.store)
         scored = score_sentences(query, passages, self.idf)
-        evidence = gather_evidence(query, [(s.span.text, s.score) for s in scored])
+        keyword = self.searcher.keyword.current()
+        evidence = gather_evidence(
+            query,
+            [(s.span.text, s.score) for s in scored],
+            unknown_share=unknown_share(query, keyword.idf, lambda term: keyword.document_frequency(term) > 0),
+        )
         if not passages or should_refuse(evidence, min_coverage=self.settings.refusal_min_coverage):
             yield from self._refuse(question, passages, model)
             return

@@ -57,13 +57,13 @@ class IngestSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant")
-    keyword_weight: float = Field(
-        0.7,
-        ge=0,
-        description="Weight of the keyword (BM25) ranking in fusion (0.7: best on the spf and domain dev sets)",
+    fusion: Literal["scores", "rrf"] = Field(
+        "scores",
+        description="scores: weighted min-max-normalised scores (best on piaf and spf); rrf: reciprocal rank",
     )
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant (fusion = rrf)")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword (BM25) list in fusion")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) list in fusion")
     candidates: int = Field(50, description="Candidates taken from each ranking before fusion")
     bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation")
     bm25_b: float = Field(

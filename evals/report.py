@@ -250,15 +250,21 @@ def plot_recall(results: Mapping[str, Any], path: Path) -> None:
 
 def plot_latency(scale: Mapping[str, Any], path: Path) -> None:
     plt = pyplot()
+    from matplotlib.ticker import FixedLocator, NullLocator
+
     points = scale["points"]
     chunks = [p["chunks"] for p in points]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for key, label in (("retrieval_ms_p50", "recherche p50"), ("retrieval_ms_p95", "recherche p95"),
-                       ("answer_ms_p50", "réponse p50"), ("answer_ms_p95", "réponse p95")):  # fmt: skip
-        ax.plot(chunks, [p[key] for p in points], marker="o", label=label)
-    ax.set(xscale="log", xlabel="passages dans l'index", ylabel="latence (ms)", title="Latence selon la taille")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    panels = (("retrieval", "Recherche", 1.0, "ms"), ("answer", "Réponse complète hors ligne", 1000.0, "s"))
+    for ax, (key, title, scale_by, unit) in zip(axes, panels, strict=True):
+        for quantile in ("p50", "p95"):
+            ax.plot(chunks, [p[f"{key}_ms_{quantile}"] / scale_by for p in points], marker="o", label=quantile)
+        ax.set(xscale="log", yscale="log", title=title, xlabel="passages dans l'index", ylabel=f"latence ({unit})")
+        ax.xaxis.set_major_locator(FixedLocator(chunks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([f"{c:,}".replace(",", " ") for c in chunks])
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

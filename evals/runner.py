@@ -173,7 +173,7 @@ def latency_questions(sets: Sequence[EvalSet], count: int = LATENCY_QUESTIONS) -
 
 def run(args: argparse.Namespace, *, embedder: CachedEmbedder | None = None) -> dict[str, Any]:
     """Every selected phase over every selected set; returns the (rounded) results."""
-    started, when, host = time.perf_counter(), dt.datetime.now(), machine()
+    started, when, host, commit = time.perf_counter(), dt.datetime.now(), machine(), git_commit()
     sets = choose_sets(args)
     settings = load_settings(cache_dir=args.cache_dir)
     settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": None})})
@@ -221,7 +221,7 @@ def run(args: argparse.Namespace, *, embedder: CachedEmbedder | None = None) -> 
         "started": when.isoformat(timespec="seconds"),
         "command": args.command,
         "duration_seconds": time.perf_counter() - started,
-        "git_commit": git_commit(),
+        "git_commit": commit,  # at the start: the code this run imported
         "machine": host,
         "embedder": embedder.name,
         "answerer": ", ".join(sorted(answerers)) or None,  # what answered, when answers were asked

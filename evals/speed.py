@@ -17,6 +17,7 @@ from pathlib import Path
 from assistant.backends.embedder import CachedEmbedder, Embedder
 from assistant.factory import Components, build_components
 from assistant.settings import Settings
+from assistant.types import Chunk
 from evals.corpora import folder_size, replicate
 from evals.metrics import percentile
 from evals.systems import progress_bar
@@ -59,11 +60,22 @@ def measure_ingest(folder: Path, workdir: Path, settings: Settings, inner: Embed
     again = components.synchronizer.sync(discover([folder]))
     unchanged_s = time.perf_counter() - started
 
-    sample = [embedding_text(c) for c in list(components.store.iter_chunks())[:RAW_SAMPLE_CHUNKS]]
+    # The raw embedder gets the same batches as ingestion (a document's chunks, batch_size at a time):
+    # batches mixing documents pad more and would understate it.
+    by_document: dict[str, list[Chunk]] = {}
+    for chunk in components.store.iter_chunks():
+        by_document.setdefault(chunk.doc_id, []).append(chunk)
+    batches: list[list[str]] = []
+    for chunks in by_document.values():
+        texts = [embedding_text(c) for c in sorted(chunks, key=lambda c: c.index)]
+        batches += [texts[i : i + embedder.batch_size] for i in range(0, len(texts), embedder.batch_size)]
+        if sum(len(b) for b in batches) >= RAW_SAMPLE_CHUNKS:
+            break
+    sample = [text for batch in batches for text in batch]
     tokens = sum(components.count_tokens(t) for t in sample)
     started = time.perf_counter()
-    for start in range(0, len(sample), embedder.batch_size):
-        inner.embed_passages(sample[start : start + embedder.batch_size])
+    for batch in batches:
+        inner.embed_passages(batch)
     raw_s = time.perf_counter() - started
     return {
         "corpus": str(folder),
@@ -145,14 +157,16 @@ def measure_scale(
     ingest_s = 0.0
     bar = progress_bar(max(sizes), "index croissant", "passages")
     for target in sorted(sizes):
+        per_document = 5.0
         while (count := store.chunk_count()) < target:
-            per_document = count / len(synced) if synced and count else 5.0
-            wanted = min(target - count, MAX_BATCH_CHUNKS)
+            # aim at half the gap with the last batch's chunks per document, so the target is passed by little
+            wanted = min(max((target - count) // 2, 1), MAX_BATCH_CHUNKS)
             batch = [next(stream) for _ in range(max(1, math.ceil(wanted / per_document)))]
             started = time.perf_counter()
             components.synchronizer.sync(batch)
             ingest_s += time.perf_counter() - started
             synced += batch
+            per_document = max((store.chunk_count() - count) / len(batch), 0.5)
             if store.chunk_count() == count and len(synced) > round_size:
                 raise ValueError(
                     "aucun passage indexé depuis un tour complet du corpus : impossible de grossir l'index"

@@ -51,10 +51,32 @@ def test_long_paragraph_is_split_with_overlap_and_exact_offsets():
     assert chunks[2].start < chunks[1].end  # overlap
 
 
-def test_embedding_text_adds_title_and_headings():
-    document = _doc([Block("Partenaires", kind="heading", level=2), Block("La Région.")])
+def test_embedding_text_adds_title_and_headings_the_passage_does_not_open_with():
+    document = _doc(
+        [
+            Block("Partenaires", kind="heading", level=1),
+            Block("Financeurs", kind="heading", level=2),
+            Block("La Région. " * 5),
+            Block("Bilan", kind="heading", level=2),
+            Block("Trois cents emplois. " * 5),
+        ]
+    )
+    first, second = chunk_document(
+        document, count_tokens=words, sizes=ChunkSizes(target=20, maximum=30, minimum=5), chunk_prefix="p"
+    )
+    assert second.text.startswith("Bilan")
+    # the headings the chunk opens with are not repeated; the title and the parent heading are
+    assert embedding_text(first) == f"T\n{first.text}"
+    assert embedding_text(second) == f"T > Partenaires\n{second.text}"
+
+
+def test_embedding_text_does_not_repeat_a_title_the_passage_opens_with():
+    document = build_document(
+        "doc", LoadedFile(blocks=[Block("Sport"), Block("Les ménages dépensent.")]), source="x.txt", file_meta={},
+        sidecar={"title": "Sport"},
+    )  # fmt: skip
     chunk = chunk_document(document, count_tokens=words, sizes=ChunkSizes(), chunk_prefix="p")[0]
-    assert embedding_text(chunk) == "T > Partenaires\nPartenaires\n\nLa Région."
+    assert embedding_text(chunk) == chunk.text == "Sport\n\nLes ménages dépensent."
 
 
 @pytest.mark.shared

@@ -42,3 +42,21 @@ def test_unreadable_keyword_index_is_reported_as_missing(tmp_path):
     (tmp_path / "kw").mkdir()
     (tmp_path / "kw" / "keyword-meta.json").write_text("{broken", encoding="utf-8")
     assert KeywordIndex.load(tmp_path / "kw") is None
+
+
+def test_feminine_participles_meet_the_verb_and_the_noun():
+    # folded "financée" is "financee", which the stemmer alone leaves as "finance" (not "financ")
+    assert analyze("financée financées financé finance financer") == ["financ"] * 5
+    assert analyze("l'action est lancée") == analyze("action lancer") == analyze("action lancee")
+
+
+def test_an_index_analysed_by_another_version_is_rebuilt(tmp_path):
+    import json
+
+    KeywordIndex.build(["c1"], ["Une navette financée par la Région."], fingerprint="f").save(tmp_path / "kw")
+    meta_path = tmp_path / "kw" / "keyword-meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert KeywordIndex.load(tmp_path / "kw") is not None
+    meta.pop("analyzer")  # an index written before analyser versions existed
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    assert KeywordIndex.load(tmp_path / "kw") is None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.backends.llm import Message
 from assistant.citations import Claim, best_support, check_generated, render, support_score
 from assistant.generation.extractive import compose_extractive
 from assistant.generation.followup import contextualize, needs_context
 from assistant.generation.prompts import CLOSE, OPEN, SYSTEM_PROMPT, build_messages
-from assistant.generation.refusal import expected_kind, gather_evidence, should_refuse
+from assistant.generation.refusal import expected_kind, gather_evidence, should_refuse, unknown_share
 from assistant.generation.sentences import split_sentences
 from assistant.types import Chunk, Hit, Passage, Turn
 
@@ -105,6 +107,15 @@ def test_offline_answer_picks_relevant_sentences_in_reading_order():
     assert compose_extractive("tramway aérien", [MOBILITY, COMMERCE], idf) == []
 
 
+def test_offline_answer_leaves_out_sentences_already_used():
+    question = "Combien de personnes la plateforme mobilité a-t-elle accompagnées ?"
+    first = compose_extractive(question, [MOBILITY, COMMERCE], idf)
+    used = {(MOBILITY.chunk.doc_id, first[0].span.start)}
+    again = compose_extractive(question, [MOBILITY, COMMERCE], idf, exclude=used)
+    assert again and first[0].text not in [c.text for c in again]
+    assert {c.text for c in again} <= {c.text for c in first} | {s.text for s in split_sentences(MOBILITY.text)}
+
+
 def test_offline_answer_ignores_planted_instructions_and_duplicates():
     poisoned = passage(
         3,
@@ -126,6 +137,16 @@ def test_refusal_needs_coverage_and_the_asked_kind():
     evidence = gather_evidence("Combien a coûté la formation ?", [("La formation a coûté 12 000 euros.", 0.8)])
     assert not should_refuse(evidence, min_coverage=0.4)
     assert should_refuse(gather_evidence("Comment faire ?", [("Texte.", 0.1)]), min_coverage=0.4)
+
+
+def test_a_question_mostly_in_words_the_corpus_never_uses_is_refused():
+    known = {"prix", "garag"}.__contains__  # analysed (stemmed) forms
+    share = unknown_share("Quel est le prix d'une baguette de pain ?", lambda term: 2.0, known)
+    assert share == pytest.approx(2 / 3)  # prix known; baguet, pain unknown; quel is no evidence
+    assert unknown_share("Le prix du garage", lambda term: 2.0, known) == 0.0
+    covered = [("Les réparations sont à prix réduit : 12 € de l'heure.", 0.9)]
+    assert should_refuse(gather_evidence("prix baguette pain", covered, unknown_share=share), min_coverage=0.2)
+    assert not should_refuse(gather_evidence("prix garage", covered, unknown_share=0.0), min_coverage=0.2)
 
 
 def test_follow_up_questions_take_the_previous_subject():

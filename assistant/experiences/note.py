@@ -182,7 +182,7 @@ class NoteDrafter:
             passages = expand_passages(self.searcher.search(query, k=self.passages_per_section), self.store)
             extracts = []
             # sentences are chosen for the topic and the section: the territory's words would dilute them
-            for claim in self.writer.write(plan, f"{topic} {plan.intent}", passages):
+            for claim in self.writer.write(plan, f"{topic} {plan.intent}", passages, used):
                 paragraph = _extract(claim, passages, bibliography, used)
                 if paragraph is not None:
                     extracts.append(paragraph)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,7 +26,11 @@ class SectionWriter(Protocol):
 
     name: str
 
-    def write(self, plan: SectionPlan, query: str, passages: Sequence[Passage]) -> list[Claim]: ...
+    def write(
+        self, plan: SectionPlan, query: str, passages: Sequence[Passage], used: Collection[tuple[str, int]] = ()
+    ) -> list[Claim]:
+        """``used``: sentences the note already cites, as (document id, start offset)."""
+        ...
 
 
 class ExtractiveSectionWriter:
@@ -38,8 +42,10 @@ class ExtractiveSectionWriter:
         self.idf = idf
         self.max_sentences = max_sentences
 
-    def write(self, plan: SectionPlan, query: str, passages: Sequence[Passage]) -> list[Claim]:
-        return compose_extractive(query, passages, self.idf, max_sentences=self.max_sentences)
+    def write(
+        self, plan: SectionPlan, query: str, passages: Sequence[Passage], used: Collection[tuple[str, int]] = ()
+    ) -> list[Claim]:
+        return compose_extractive(query, passages, self.idf, max_sentences=self.max_sentences, exclude=used)
 
 
 class LLMSectionWriter:
@@ -54,7 +60,9 @@ class LLMSectionWriter:
         self.name = f"llm:{model.name}"
         self.fallback = ExtractiveSectionWriter(idf)
 
-    def write(self, plan: SectionPlan, query: str, passages: Sequence[Passage]) -> list[Claim]:
+    def write(
+        self, plan: SectionPlan, query: str, passages: Sequence[Passage], used: Collection[tuple[str, int]] = ()
+    ) -> list[Claim]:
         instruction = (
             f"Rédige la partie « {plan.heading} » d'une note de travail ({query}), en 3 à 5 phrases, "
             "uniquement à partir des extraits, en indiquant la source de chaque phrase entre crochets."
@@ -65,6 +73,6 @@ class LLMSectionWriter:
         try:
             text = "".join(self.model.stream(messages, max_tokens=400, temperature=0.1))
         except LLMUnavailable:
-            return self.fallback.write(plan, query, passages)
+            return self.fallback.write(plan, query, passages, used)
         claims, _ = check_generated(text, passages, self.idf)
         return [c for c in claims if c.passage is not None]

@@ -9,7 +9,7 @@ sources in order of relevance, so the result reads as an answer, not a list.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from assistant.citations import Claim, Idf
@@ -103,9 +103,16 @@ def compose_extractive(
     *,
     max_sentences: int = 5,
     min_coverage: float = 0.2,
+    exclude: Collection[tuple[str, int]] = (),
 ) -> list[Claim]:
-    """Claims for the offline answer (each with its passage and exact span); empty when nothing is relevant."""
-    scored = score_sentences(question, passages, idf)
+    """Claims for the offline answer (each with its passage and exact span); empty when nothing is relevant.
+
+    ``exclude``: sentences already used elsewhere, as (document id, start offset); others take their place.
+    """
+    document_of = {p.number: p.chunk.doc_id for p in passages}
+    scored = [
+        s for s in score_sentences(question, passages, idf) if (document_of[s.passage], s.span.start) not in exclude
+    ]
     if not scored:
         return []
     floor = max(min_coverage, scored[0].score * 0.45)

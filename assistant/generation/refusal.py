@@ -1,15 +1,19 @@
 """When to say "Je ne trouve pas…" (pure): too little evidence in the retrieved passages.
 
-Two signals, calibrated on the unanswerable questions of the domain and seed dev sets:
-how much of the question the best sentence covers, and whether the kind of answer the
-question asks for (an amount, a date, a count) appears at all in the best sentences.
+Three signals, calibrated on the unanswerable questions of the domain and seed dev sets:
+how much of the question the best sentence covers, whether the kind of answer the
+question asks for (an amount, a date, a count) appears at all in the best sentences,
+and how much of the question is made of words the corpus never uses ("le prix d'une
+baguette de pain à Paris": a passage about prices covers "prix", nothing else exists).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from assistant.retrieval.french import analyze
 
 _AMOUNT_Q = re.compile(
     r"\b(combien (a |ont )?co[uû]t|quel (est le |a été le )?(co[uû]t|budget|montant)|budget|montant|co[uû]t[ée]?)\b",
@@ -43,6 +47,10 @@ def contains_kind(text: str, kind: str) -> bool:
 
 
 ON_TOPIC = 0.7
+# share of the question (idf-weighted) in words absent from the corpus: at most 0.48 on the
+# answerable domain and seed dev questions (abbreviations, colloquial words), 0.83 for an
+# off-topic question on the demo corpus
+MAX_UNKNOWN = 0.6
 
 
 @dataclass(frozen=True)
@@ -50,9 +58,12 @@ class Evidence:
     best_coverage: float  # share of the question (idf-weighted) covered by the best sentence
     kind: str | None
     kind_found: bool  # the asked kind occurs in a sentence about the question
+    unknown_share: float = 0.0  # share of the question (idf-weighted) in words the corpus never uses
 
 
-def gather_evidence(question: str, best_sentences: Sequence[tuple[str, float]]) -> Evidence:
+def gather_evidence(
+    question: str, best_sentences: Sequence[tuple[str, float]], *, unknown_share: float = 0.0
+) -> Evidence:
     """``best_sentences``: (text, coverage) of the top candidate sentences, best first.
 
     The asked kind must occur in a sentence that is itself about the question (close to the
@@ -62,8 +73,19 @@ def gather_evidence(question: str, best_sentences: Sequence[tuple[str, float]]) 
     best = best_sentences[0][1] if best_sentences else 0.0
     on_topic = [text for text, score in best_sentences[:8] if score >= ON_TOPIC * best]
     found = kind is None or any(contains_kind(text, kind) for text in on_topic)
-    return Evidence(best, kind, found)
+    return Evidence(best, kind, found, unknown_share)
 
 
 def should_refuse(evidence: Evidence, *, min_coverage: float) -> bool:
-    return evidence.best_coverage < min_coverage or not evidence.kind_found
+    return evidence.best_coverage < min_coverage or not evidence.kind_found or evidence.unknown_share >= MAX_UNKNOWN
+
+
+# asking words are in every question, seldom in documents: they say nothing about the corpus
+_ASKING = frozenset(analyze("quand combien comment pourquoi quel quelle quels quelles qui où lequel laquelle"))
+
+
+def unknown_share(question: str, idf: Callable[[str], float], known: Callable[[str], bool]) -> float:
+    """Share of the question's analysed words (idf-weighted, asking words aside) that ``known`` rejects."""
+    terms = set(analyze(question)) - _ASKING
+    total = sum(idf(t) for t in terms)
+    return sum(idf(t) for t in terms if not known(t)) / total if total else 0.0

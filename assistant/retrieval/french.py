@@ -1,7 +1,10 @@
 """French text analysis for the keyword index: fold accents, drop stopwords, stem.
 
 Accents are folded *before* stemming so that a query typed without accents
-("developpement economique") yields exactly the stems of the accented text.
+("developpement economique") yields exactly the stems of the accented text. Folding
+turns the feminine participle "-ée(s)" into "-ee(s)", which the stemmer does not
+know ("financee" -> "finance" but "finance" -> "financ"): it is shortened to "-e(s)"
+first, so "financée", "financé" and "finance" meet.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_FRENCH
 
 _WORD = re.compile(r"\w\w+", re.UNICODE)
+_FOLDED_FEMININE = re.compile(r"ee(s?)$")
+# saved with keyword indexes: an index analysed differently is rebuilt, not searched with other terms
+ANALYZER_VERSION = 2
 # Elided articles ("l'", "d'", "qu'") are dropped by the 2-letter minimum, except "qu".
 _EXTRA_STOPWORDS = {"qu", "cette", "ces", "cet", "dont", "comme", "ainsi", "aussi", "tres", "plus"}
 
@@ -34,5 +40,5 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def analyze(text: str) -> list[str]:
     """Return the index terms of a French text, in order (duplicates kept for term frequency)."""
-    words = [w for w in _WORD.findall(fold_accents(text)) if w not in _STOPWORDS]
+    words = [_FOLDED_FEMININE.sub(r"e\1", w) for w in _WORD.findall(fold_accents(text)) if w not in _STOPWORDS]
     return _stemmer().stemWords(words)

@@ -10,7 +10,7 @@ from assistant.backends.embedder import Embedder
 from assistant.backends.store import ChunkStore, registry_fingerprint
 from assistant.glossary import Glossary
 from assistant.retrieval.filters import Filters, matches, to_where
-from assistant.retrieval.fusion import diversify, fuse_ranked_lists
+from assistant.retrieval.fusion import diversify, fuse_ranked_lists, fuse_scored_lists
 from assistant.retrieval.lexical import KeywordIndex
 from assistant.settings import RetrievalSettings
 from assistant.types import Chunk, Hit
@@ -88,13 +88,15 @@ class HybridSearcher:
         query = self.glossary.expand_query(question) if self.glossary is not None else question
         n = self.settings.candidates
         accept = (lambda meta: matches(filters, meta)) if filters else None
-        keyword_ids = [cid for cid, _ in self.keyword.current().search(query, n, accept=accept)]
+        keyword = self.keyword.current().search(query, n, accept=accept)
         dense = self.store.query(self.embedder.embed_query(question), n, where=to_where(filters))
-        fused = fuse_ranked_lists(
-            {"keyword": keyword_ids, "dense": [c.chunk_id for c, _ in dense]},
-            weights={"keyword": self.settings.keyword_weight, "dense": self.settings.dense_weight},
-            k=self.settings.rrf_k,
-        )
+        weights = {"keyword": self.settings.keyword_weight, "dense": self.settings.dense_weight}
+        if self.settings.fusion == "rrf":
+            rankings = {"keyword": [cid for cid, _ in keyword], "dense": [c.chunk_id for c, _ in dense]}
+            fused = fuse_ranked_lists(rankings, weights=weights, k=self.settings.rrf_k)
+        else:
+            scored = {"keyword": keyword, "dense": [(c.chunk_id, similarity) for c, similarity in dense]}
+            fused = fuse_scored_lists(scored, weights=weights)
         known: dict[str, Chunk] = {c.chunk_id: c for c, _ in dense}
         similarity = {c.chunk_id: s for c, s in dense}
         missing = [cid for cid, _, _ in fused if cid not in known]

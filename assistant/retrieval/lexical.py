@@ -17,7 +17,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from assistant.retrieval.french import analyze
+from assistant.retrieval.french import ANALYZER_VERSION, analyze
 
 log = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG, which would print through any root handler
@@ -71,16 +71,17 @@ class KeywordIndex:
             return None
         return (float(self._retriever.k1), float(self._retriever.b))
 
-    def idf(self, term: str) -> float:
-        """Inverse document frequency of an analysed term over the chunks (unknown terms count as rare)."""
-        n = len(self.chunk_ids)
+    def document_frequency(self, term: str) -> int:
+        """How many chunks hold the analysed ``term`` (0 for a term the corpus never uses)."""
         column = self._vocab.get(term)
         indptr = self._retriever.scores["indptr"] if self._retriever is not None else None
-        df = (
-            0
-            if column is None or indptr is None or column + 1 >= len(indptr)
-            else int(indptr[column + 1] - indptr[column])
-        )
+        if column is None or indptr is None or column + 1 >= len(indptr):
+            return 0
+        return int(indptr[column + 1] - indptr[column])
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an analysed term over the chunks (unknown terms count as rare)."""
+        n, df = len(self.chunk_ids), self.document_frequency(term)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(
@@ -109,7 +110,14 @@ class KeywordIndex:
         if self._retriever is not None:
             self._retriever.save(str(tmp), show_progress=False)
         (tmp / _META_FILE).write_text(
-            json.dumps({"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids, "metadatas": self.metadatas}),
+            json.dumps(
+                {
+                    "fingerprint": self.fingerprint,
+                    "analyzer": ANALYZER_VERSION,
+                    "chunk_ids": self.chunk_ids,
+                    "metadatas": self.metadatas,
+                }
+            ),
             encoding="utf-8",
         )
         old = directory.with_name(directory.name + ".old")
@@ -124,6 +132,8 @@ class KeywordIndex:
         """The saved index, or None when missing or unreadable (the caller rebuilds it)."""
         try:
             meta = json.loads((directory / _META_FILE).read_text(encoding="utf-8"))
+            if meta.get("analyzer", 1) != ANALYZER_VERSION:
+                raise ValueError(f"analysed by version {meta.get('analyzer', 1)}, now {ANALYZER_VERSION}")
             retriever = None
             if meta["chunk_ids"]:
                 retriever = bm25s.BM25.load(str(directory), show_progress=False, mmap=False)
