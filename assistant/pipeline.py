@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from assistant.backends.llm import ChatModel, LLMUnavailable, Message, StreamStats
 from assistant.backends.store import ChunkStore
-from assistant.citations import Claim, check_generated, render
+from assistant.citations import Claim, Idf, check_generated, render
 from assistant.generation.extractive import compose_extractive, score_sentences
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
 from assistant.generation.prompts import build_messages
@@ -67,9 +67,6 @@ class Assistant:
         self.count_tokens = count_tokens
         self.max_prompt_tokens = max_prompt_tokens
 
-    def idf(self, term: str) -> float:
-        return self.searcher.keyword.current().idf(term)
-
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
         """The final answer (the stream, consumed)."""
         answer = None
@@ -86,8 +83,10 @@ class Assistant:
         yield Status("Recherche dans le corpus…")
         hits = self.searcher.search(query, k=self.settings.passages, filters=filters)
         passages = expand_passages(hits, self.store)
-        scored = score_sentences(query, passages, self.idf)
+        # one snapshot per question: each current() reads the document registry to check freshness
         keyword = self.searcher.keyword.current()
+        idf = keyword.idf
+        scored = score_sentences(query, passages, idf)
         evidence = gather_evidence(
             query,
             [(s.span.text, s.score) for s in scored],
@@ -97,7 +96,7 @@ class Assistant:
             yield from self._refuse(question, passages, model)
             return
         if model is None:
-            yield from self._offline(question, query, passages, OFFLINE, notice=None)
+            yield from self._offline(question, query, passages, idf, notice=None)
             return
         yield Status("Rédaction de la réponse…")
         messages = build_messages(
@@ -118,13 +117,13 @@ class Assistant:
         except LLMUnavailable as exc:
             log.warning("LLM endpoint failed, offline answer given: %s", exc)
             notice = f"Le service de génération a échoué ({exc}) : voici la réponse hors ligne, composée d'extraits du corpus."
-            yield from self._offline(question, query, passages, OFFLINE, notice=notice, restart=bool(pieces))
+            yield from self._offline(question, query, passages, idf, notice=notice, restart=bool(pieces))
             return
         generated = "".join(pieces).strip()
         if _MODEL_REFUSAL.match(generated):
             yield self._refusal_answer(question, passages, model.name)
             return
-        claims, removed = check_generated(generated, passages, self.idf)
+        claims, removed = check_generated(generated, passages, idf)
         answer = self._answer(question, claims, passages, model.name, removed=removed)
         timings = {k: float(v) for k, v in vars(stats).items() if isinstance(v, (int, float))}
         yield replace(answer, timings=timings)
@@ -153,16 +152,16 @@ class Assistant:
         question: str,
         query: str,
         passages: list[Passage],
-        name: str,
+        idf: Idf,
         *,
         notice: str | None,
         restart: bool = False,
     ) -> Iterator[Event]:
-        claims = compose_extractive(query, passages, self.idf)
+        claims = compose_extractive(query, passages, idf)
         if not claims:
             yield from self._refuse(question, passages, None)
             return
-        answer = self._answer(question, claims, passages, name, notice=notice)
+        answer = self._answer(question, claims, passages, OFFLINE, notice=notice)
         if restart:
             yield Status("Réponse hors ligne")
         for sentence in re.split(r"(?<=\])\s", answer.text):

@@ -12,6 +12,7 @@ from conftest import REPO
 
 from assistant.backends.store import DocumentRecord
 from assistant.experiences.cards import RuleCardExtractor, amount_in_euros, quote_is_exact
+from assistant.experiences.departments import DEPARTMENTS, find_departments
 from assistant.experiences.records import ExperienceCard, IndexedDocument, card_from_dict, card_to_dict
 from assistant.experiences.sections import TextSpan, display, find_sections, fold, split_items
 from assistant.experiences.service import ExperienceDesk
@@ -114,6 +115,27 @@ def test_territory_of_a_literal_section():
     territory = parse_territory("d", TextSpan(0, len(quarter), quarter))
     assert territory.population is None and territory.qpv_population.value == "6 300 habitants"
     assert territory.commune.value == "Bréviande (fictif)" and territory.kind == "métropole"
+
+
+def test_departments_are_the_101_of_the_official_list_and_are_found_in_context():
+    assert len(DEPARTMENTS) == 101 and len({d.code for d in DEPARTMENTS}) == 101
+    assert sum(d.region == "Île-de-France" for d in DEPARTMENTS) == 8
+    found = lambda text: [(d.name, text[a:b]) for d, a, b in find_departments(text)]  # noqa: E731
+    assert found("Commune de Bobigny (93), quartier de l'Abreuvoir") == [("Seine-Saint-Denis", "93")]
+    assert found("Ajaccio (2A) et Saint-Pierre (974)") == [("Corse-du-Sud", "2A"), ("La Réunion", "974")]
+    assert found("dans le Nord, en Loire-Atlantique") == [("Nord", "Nord"), ("Loire-Atlantique", "Loire-Atlantique")]
+    # a bare name needs a preposition; region names and counts are not départements
+    assert found("quartier Nord, ateliers (12), Pays de la Loire, Val-de-Marne") == [("Val-de-Marne", "Val-de-Marne")]
+
+
+def test_the_region_of_a_territory_comes_from_its_department_when_the_text_names_none():
+    text = "Commune de Bobigny (93), quartier prioritaire de l'Abreuvoir, 4 200 habitants."
+    territory = parse_territory("d", TextSpan(100, 100 + len(text), text), region="Occitanie")
+    assert territory.department.value == "Seine-Saint-Denis" and territory.department.evidence.quote == "93"
+    assert territory.region.value == "Île-de-France" and territory.region.evidence.start == 100 + text.index("93")
+    named = "Ville de Lormont, en Gironde, Nouvelle-Aquitaine."
+    territory = parse_territory("d", TextSpan(0, len(named), named))
+    assert territory.department.value == "Gironde" and territory.region.evidence.quote == "Nouvelle-Aquitaine"
 
 
 def test_a_literal_fiche_without_budget_gets_no_budget_and_round_trips():

@@ -239,3 +239,17 @@ def test_force_reindexes_unchanged_documents_and_records_when(components, tmp_pa
     assert forced.updated == [str(corpus / "commerce.md")] and not forced.unchanged
     assert components.store.chunk_count() == sum(r.chunk_count for r in components.store.documents().values())
     assert set(before) == set(components.store.documents())
+
+
+def test_the_registry_kept_in_memory_follows_another_process_s_writes(settings, embedder, tmp_path):
+    # the app keeps the registry in memory while `python -m assistant ingest` writes to the same folder
+    corpus = write_corpus(tmp_path / "corpus")
+    reader = build_components(settings, embedder=embedder)
+    assert reader.store.documents() == {}
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_CACHE_DIR": str(settings.cache_dir)}
+    subprocess.run(
+        [sys.executable, "-m", "assistant", "ingest", str(corpus)], cwd=REPO, env=env, check=True, capture_output=True
+    )
+    assert sorted(r.metadata["filename"] for r in reader.store.documents().values()) == sorted(
+        f"{name}.md" for name, _ in TOPICS
+    )

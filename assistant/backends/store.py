@@ -6,12 +6,18 @@ in a single upsert) names their content hash. New chunks are written first under
 ids that contain the hash, then the registry record switches to them, then the
 old chunks are deleted. A run killed anywhere leaves at worst orphan chunks,
 which are invisible to search and removed by ``repair`` at the next run.
+
+Every search reads the registry (to hide chunks no record names). An embedded store
+keeps it in memory and re-reads it only when ``registry.version``, a small file the
+writers replace after each registry change, says it changed, in this process or another.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,8 +102,12 @@ def _to_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
 class ChromaChunkStore:
     """Chunks (with our own embeddings: Chroma never embeds) plus the document registry."""
 
-    def __init__(self, client: chromadb.api.ClientAPI, collection: str = "chunks") -> None:
+    def __init__(
+        self, client: chromadb.api.ClientAPI, collection: str = "chunks", version_file: Path | None = None
+    ) -> None:
         self._client = client
+        self._version_file = version_file  # None (a server store): the registry is read at every call
+        self._cached: tuple[str, dict[str, DocumentRecord]] | None = None
         # embedding_function=None: Chroma's default would download a model at run time
         self._chunks = client.get_or_create_collection(
             collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
@@ -108,7 +118,8 @@ class ChromaChunkStore:
     def persistent(cls, path: Path, collection: str = "chunks") -> ChromaChunkStore:
         path.mkdir(parents=True, exist_ok=True)
         settings = chromadb.config.Settings(anonymized_telemetry=False)
-        return cls(chromadb.PersistentClient(path=str(path), settings=settings), collection)
+        client = chromadb.PersistentClient(path=str(path), settings=settings)
+        return cls(client, collection, version_file=path / f"{collection}-registry.version")
 
     @classmethod
     def remote(cls, host: str, port: int, collection: str = "chunks") -> ChromaChunkStore:
@@ -117,6 +128,29 @@ class ChromaChunkStore:
 
     # registry
     def documents(self) -> dict[str, DocumentRecord]:
+        if self._version_file is None:
+            return self._read_documents()
+        version = self._registry_version()
+        cached = self._cached
+        if cached is None or cached[0] != version:
+            cached = self._cached = (version, self._read_documents())
+        return dict(cached[1])
+
+    def _registry_version(self) -> str:
+        try:
+            return self._version_file.read_text(encoding="utf-8")  # type: ignore[union-attr]
+        except OSError:
+            return ""
+
+    def _registry_changed(self) -> None:
+        """Called after each registry write: readers here and in other processes read it again."""
+        self._cached = None
+        if self._version_file is not None:
+            tmp = self._version_file.with_name(f"{self._version_file.name}.{os.getpid()}.tmp")
+            tmp.write_text(uuid.uuid4().hex, encoding="utf-8")
+            os.replace(tmp, self._version_file)
+
+    def _read_documents(self) -> dict[str, DocumentRecord]:
         records: dict[str, DocumentRecord] = {}
         offset = 0
         while True:
@@ -152,6 +186,7 @@ class ChromaChunkStore:
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         self._registry.upsert(ids=[document.doc_id], embeddings=[[1.0]], documents=[document.text], metadatas=[meta])
+        self._registry_changed()
         stale = self._chunks.get(
             where={"$and": [{"doc_id": document.doc_id}, {"content_hash": {"$ne": content_hash}}]}, include=[]
         )["ids"]
@@ -161,6 +196,7 @@ class ChromaChunkStore:
     def delete_document(self, doc_id: str) -> None:
         # registry first: the document disappears from search at once, chunks follow
         self._registry.delete(ids=[doc_id])
+        self._registry_changed()
         self._chunks.delete(where={"doc_id": doc_id})
 
     def repair(self) -> int:

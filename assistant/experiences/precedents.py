@@ -203,15 +203,13 @@ class PrecedentFinder:
         self.searcher = searcher
         self.cards = list(cards)
 
-    def idf(self, term: str) -> float:
-        return self.searcher.keyword.current().idf(term)
-
     def find(self, request: PrecedentRequest) -> list[Precedent]:
         """Best precedents first; empty when no card passes the filters or none matches the need."""
         eligible = {c.source: c for c in self.cards if card_passes(c, request)}
         if not eligible:
             return []
         hits = self.searcher.rank(request.need, Filters({"source": tuple(sorted(eligible))}))
+        idf = self.searcher.keyword.current().idf  # one snapshot: each current() reads the document registry
         per_doc: dict[str, list[Hit]] = {}
         for hit in hits:
             per_doc.setdefault(str(hit.chunk.metadata.get("source", "")), []).append(hit)
@@ -225,14 +223,14 @@ class PrecedentFinder:
             card = eligible.get(source)
             if card is None:
                 continue
-            coverage, per_field = field_matches(request.need, card, self.idf)
+            coverage, per_field = field_matches(request.need, card, idf)
             similar = similarity_reasons(profile, card) if profile else []
             score = retrieval[source] / top + 0.5 * coverage + 0.15 * len(similar)
             reasons = [r for r in (_need_reason(per_field), *similar) if r]
             best = doc_hits[0]
             ranked.append(
                 Precedent(
-                    card, round(score, 4), tuple(reasons), _best_sentence(best, request.need, self.idf), best.chunk.page
+                    card, round(score, 4), tuple(reasons), _best_sentence(best, request.need, idf), best.chunk.page
                 )
             )
         ranked.sort(key=lambda p: (-p.score, p.card.title))

@@ -1,9 +1,10 @@
 """Territories (pure): reading a fiche's "Territoire" section, and comparing places.
 
 No offline package carries the official list of French territories (insee-cogpy is a
-client of INSEE's online COG API), so the 18 regions are listed here; communes,
-intercommunalities and QPV are read from the text as the document names them, and
-the region falls back to the document's ``region`` metadata (marked as such).
+client of INSEE's online COG API), so the 18 regions are listed here and the 101
+départements in ``departments``; communes, intercommunalities and QPV are read from the
+text as the document names them. The region is the one the text names, else the
+region of the département it names, else the document's ``region`` metadata (marked).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from assistant.experiences.departments import DEPARTMENTS, find_departments
 from assistant.experiences.records import Evidence, FieldValue, Territory, count_inhabitants
 from assistant.experiences.sections import TextSpan, fold
 
@@ -117,9 +119,6 @@ def parse_territory(
     first_end = text.find("\n\n")
     paragraph_end = first_end if first_end != -1 else len(text)
 
-    regions = [(m.start(), m.end()) for r in REGIONS for m in re.finditer(re.escape(r), text[:paragraph_end])]
-    region_value = _field(doc_id, text, *min(regions), offset) if regions else (FieldValue(region) if region else None)
-
     intercos = sorted(
         ((m.start(), -m.end()) for m in _INTERCO.finditer(text, 0, paragraph_end)), key=lambda s: (s[0], s[1])
     )
@@ -139,9 +138,22 @@ def parse_territory(
                 commune = _field(doc_id, text, start + lead, start + lead + len(name), offset)
                 break
 
-    department = None
+    department = region_value = None
+    named = next(find_departments(text[:paragraph_end]), None)
     if match := _DEPARTMENT.search(text, 0, paragraph_end):
         department = _field(doc_id, text, match.start(1), match.end(1), offset)
+        named = next(((d, match.start(1), match.end(1)) for d in DEPARTMENTS if d.name == match.group(1)), named)
+    elif named is not None:
+        found, start, end = named
+        department = FieldValue(found.name, Evidence(doc_id, offset + start, offset + end, text[start:end]))
+    regions = [(m.start(), m.end()) for r in REGIONS for m in re.finditer(re.escape(r), text[:paragraph_end])]
+    if regions:
+        region_value = _field(doc_id, text, *min(regions), offset)
+    elif named is not None:  # the région of the département the text names: "Bobigny (93)" is in Île-de-France
+        found, start, end = named
+        region_value = FieldValue(found.region, Evidence(doc_id, offset + start, offset + end, text[start:end]))
+    elif region:
+        region_value = FieldValue(region)
 
     qpv: list[FieldValue] = []
     for mention in _QPV.finditer(text, 0, paragraph_end):
