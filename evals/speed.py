@@ -20,7 +20,7 @@ from assistant.settings import Settings
 from assistant.types import Chunk
 from evals.corpora import folder_size, replicate
 from evals.metrics import percentile
-from evals.systems import progress_bar
+from evals.systems import ingest_folder, progress_bar
 from ingest.chunking import embedding_text
 from ingest.sync import Source, discover
 
@@ -45,17 +45,7 @@ def measure_ingest(folder: Path, workdir: Path, settings: Settings, inner: Embed
     shutil.rmtree(workdir, ignore_errors=True)
     embedder = CachedEmbedder(inner, workdir / "cold-cache", batch_size=settings.embedder.batch_size)
     components = build_components(settings.model_copy(update={"data_dir": workdir / "index"}), embedder=embedder)
-    bar = progress_bar(None, "ingestion à froid", "passages")
-
-    def advance(progress) -> None:
-        bar.total = progress.total
-        bar.update(progress.done - bar.n)
-
-    started = time.perf_counter()
-    report = components.synchronizer.sync(discover([folder]), on_progress=advance)
-    components.keyword.rebuild()
-    ingest_s = time.perf_counter() - started
-    bar.close()
+    report, ingest_s = ingest_folder(components, folder, "ingestion à froid")
     started = time.perf_counter()
     again = components.synchronizer.sync(discover([folder]))
     unchanged_s = time.perf_counter() - started

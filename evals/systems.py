@@ -29,7 +29,7 @@ from assistant.types import Hit
 from evals.corpora import folder_size
 from evals.datasets import Question, document_key
 from evals.metrics import document_ranking, percentile, recall_curve, summarize
-from ingest.sync import Progress, discover
+from ingest.sync import Progress, SyncReport, discover
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +73,9 @@ class BuiltIndex:
     index_bytes: int
 
 
-def build_product_index(
-    folder: Path, data_dir: Path, settings: Settings, embedder: CachedEmbedder, *, label: str
-) -> BuiltIndex:
-    """Index ``folder`` from scratch in ``data_dir`` through the product's ingest path (embeddings from the cache)."""
-    shutil.rmtree(data_dir, ignore_errors=True)
-    components = build_components(settings.model_copy(update={"data_dir": data_dir}), embedder=embedder)
-    bar = progress_bar(None, f"index produit {label}", "passages")
+def ingest_folder(components: Components, folder: Path, label: str) -> tuple[SyncReport, float]:
+    """Sync ``folder`` with a progress bar, then rebuild the keyword index: (report, seconds)."""
+    bar = progress_bar(None, label, "passages")
 
     def advance(progress: Progress) -> None:
         bar.total = progress.total
@@ -90,6 +86,16 @@ def build_product_index(
     components.keyword.rebuild()
     seconds = time.perf_counter() - started
     bar.close()
+    return report, seconds
+
+
+def build_product_index(
+    folder: Path, data_dir: Path, settings: Settings, embedder: CachedEmbedder, *, label: str
+) -> BuiltIndex:
+    """Index ``folder`` from scratch in ``data_dir`` through the product's ingest path (embeddings from the cache)."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    components = build_components(settings.model_copy(update={"data_dir": data_dir}), embedder=embedder)
+    report, seconds = ingest_folder(components, folder, f"index produit {label}")
     for path, reason in report.failed:
         log.warning("%s : %s", path, reason)
     return BuiltIndex(
