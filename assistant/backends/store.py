@@ -99,6 +99,13 @@ def _to_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     )
 
 
+def _read_version(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""  # no write yet
+
+
 class ChromaChunkStore:
     """Chunks (with our own embeddings: Chroma never embeds) plus the document registry."""
 
@@ -130,17 +137,11 @@ class ChromaChunkStore:
     def documents(self) -> dict[str, DocumentRecord]:
         if self._version_file is None:
             return self._read_documents()
-        version = self._registry_version()
+        version = _read_version(self._version_file)
         cached = self._cached
         if cached is None or cached[0] != version:
             cached = self._cached = (version, self._read_documents())
         return dict(cached[1])
-
-    def _registry_version(self) -> str:
-        try:
-            return self._version_file.read_text(encoding="utf-8")  # type: ignore[union-attr]
-        except OSError:
-            return ""
 
     def _registry_changed(self) -> None:
         """Called after each registry write: readers here and in other processes read it again."""

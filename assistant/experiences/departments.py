@@ -75,6 +75,11 @@ _NAMES = re.compile(
 )
 
 
+def department_named(name: str) -> Department | None:
+    """The département of that exact official name."""
+    return _BY_NAME.get(name)
+
+
 def find_departments(text: str) -> Iterator[tuple[Department, int, int]]:
     """Départements named in ``text``, with the span that names them, in reading order."""
     found = []

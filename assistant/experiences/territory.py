@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from assistant.experiences.departments import DEPARTMENTS, find_departments
+from assistant.experiences.departments import department_named, find_departments
 from assistant.experiences.records import Evidence, FieldValue, Territory, count_inhabitants
 from assistant.experiences.sections import TextSpan, fold
 
@@ -58,9 +58,10 @@ _QPV_NAME = re.compile(rf"(?:cité (?:du|de la|des) )?{_PROPER}")
 _LOWER_ARTICLE = re.compile(r"^(?:les |la |le |l'|l’)")
 
 
-def _field(doc_id: str, text: str, start: int, end: int, offset: int) -> FieldValue:
+def _field(doc_id: str, text: str, start: int, end: int, offset: int, value: str | None = None) -> FieldValue:
+    """The slice ``text[start:end]`` as a value (or ``value``, which the slice supports) with its evidence."""
     quote = text[start:end]
-    return FieldValue(quote, Evidence(doc_id, offset + start, offset + end, quote))
+    return FieldValue(quote if value is None else value, Evidence(doc_id, offset + start, offset + end, quote))
 
 
 def _sentence_end(text: str, start: int) -> int:
@@ -138,20 +139,18 @@ def parse_territory(
                 commune = _field(doc_id, text, start + lead, start + lead + len(name), offset)
                 break
 
-    department = region_value = None
-    named = next(find_departments(text[:paragraph_end]), None)
+    department = region_value = named = None
     if match := _DEPARTMENT.search(text, 0, paragraph_end):
         department = _field(doc_id, text, match.start(1), match.end(1), offset)
-        named = next(((d, match.start(1), match.end(1)) for d in DEPARTMENTS if d.name == match.group(1)), named)
-    elif named is not None:
-        found, start, end = named
-        department = FieldValue(found.name, Evidence(doc_id, offset + start, offset + end, text[start:end]))
+        if (known := department_named(match.group(1))) is not None:
+            named = (known, match.start(1), match.end(1))
+    elif (named := next(find_departments(text[:paragraph_end]), None)) is not None:
+        department = _field(doc_id, text, named[1], named[2], offset, value=named[0].name)
     regions = [(m.start(), m.end()) for r in REGIONS for m in re.finditer(re.escape(r), text[:paragraph_end])]
     if regions:
         region_value = _field(doc_id, text, *min(regions), offset)
     elif named is not None:  # the région of the département the text names: "Bobigny (93)" is in Île-de-France
-        found, start, end = named
-        region_value = FieldValue(found.region, Evidence(doc_id, offset + start, offset + end, text[start:end]))
+        region_value = _field(doc_id, text, named[1], named[2], offset, value=named[0].region)
     elif region:
         region_value = FieldValue(region)
 

@@ -29,10 +29,7 @@ def fuse_ranked_lists(
         for rank, item in enumerate(ids, 1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
             ranks.setdefault(item, {})[name] = rank
-    return sorted(
-        ((item, score, ranks[item]) for item, score in scores.items()),
-        key=lambda entry: (-entry[1], min(entry[2].values()), entry[0]),
-    )
+    return _best_first(scores, ranks)
 
 
 def fuse_scored_lists(
@@ -53,6 +50,13 @@ def fuse_scored_lists(
             normalised = (score - low) / (high - low) if high > low else 1.0
             scores[item] = scores.get(item, 0.0) + weight * normalised
             ranks.setdefault(item, {})[name] = rank
+    return _best_first(scores, ranks)
+
+
+def _best_first(
+    scores: Mapping[str, float], ranks: Mapping[str, dict[str, int]]
+) -> list[tuple[str, float, dict[str, int]]]:
+    """Ties are broken by the best single rank, then by id, so the order is deterministic."""
     return sorted(
         ((item, score, ranks[item]) for item, score in scores.items()),
         key=lambda entry: (-entry[1], min(entry[2].values()), entry[0]),
