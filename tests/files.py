@@ -34,11 +34,18 @@ def write_image_only_pdf(path: Path) -> Path:
     return path
 
 
-def write_docx(path: Path, parts: list[tuple[str, str]], *, title: str | None = None) -> Path:
-    """``parts`` are ("h1" | "h2" | "p", text) in order."""
+def write_docx(
+    path: Path, parts: list[tuple[str, str]], *, title: str | None = None, **properties: object
+) -> Path:
+    """``parts`` are ("h1" | "h2" | "p", text) in order; ``properties`` set core properties (author, modified…).
+
+    What is not set keeps python-docx's template values (author "python-docx", dated 2013-12-23).
+    """
     document = docx.Document()
     if title:
         document.core_properties.title = title
+    for name, value in properties.items():
+        setattr(document.core_properties, name, value)
     for kind, text in parts:
         if kind == "p":
             document.add_paragraph(text)

@@ -1,3 +1,4 @@
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,22 @@ def test_docx_keeps_headings(tmp_path):
     headings = [(s.level, document.text[s.start : s.end]) for s in document.sections if s.kind == "heading"]
     assert headings == [(1, "Fiche expérience"), (2, "Partenaires")]
     assert document.metadata["title"] == "Fiche Mobil'Emploi"
+
+
+@pytest.mark.parametrize(
+    ("properties", "date", "organisation"),
+    [
+        ({}, None, None),  # the template as is
+        ({"author": "Ville de Tarnac"}, None, "Ville de Tarnac"),  # author set, template date kept (our note export)
+        ({"author": "Ville de Tarnac", "modified": datetime(2024, 5, 2)}, "2024-05-02", "Ville de Tarnac"),
+        ({"created": datetime(2021, 3, 9), "modified": datetime(2024, 5, 2)}, "2021-03-09", None),
+    ],
+)
+def test_docx_dates_never_come_from_python_docx_s_template(tmp_path, properties, date, organisation):
+    path = write_docx(tmp_path / "note.docx", [("p", "Une note de travail.")], **properties)
+    metadata = _document(path).metadata
+    assert metadata.get("date") == date
+    assert metadata.get("organisation") == organisation
 
 
 def test_html_keeps_main_content_only(tmp_path):

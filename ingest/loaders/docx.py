@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
 from pathlib import Path
 
 import docx
+from docx.opc.coreprops import CoreProperties
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -44,14 +46,30 @@ def load_docx(data: bytes, path: Path) -> LoadedFile:
                 blocks.append(Block(text="\n".join(rows)))
     if not blocks:
         raise LoadError("document Word sans texte")
+    return LoadedFile(blocks=blocks, metadata=declared_metadata(document.core_properties))
+
+
+@functools.cache
+def _template_properties() -> CoreProperties:
+    """The core properties of python-docx's blank template, read from python-docx itself."""
+    return docx.Document().core_properties
+
+
+def declared_metadata(props: CoreProperties) -> dict[str, object]:
+    """Title, organisation and date from the core properties, each ignored while it is the template's.
+
+    A file made with python-docx keeps every property its author did not set: the template's
+    author ("python-docx") and its creation date (2013-12-23). Each field is compared on its own,
+    since setting the author (as our note export does) leaves the 2013 date in place; a file
+    later saved by Word keeps the template's creation date but gets a real modification date.
+    """
+    template = _template_properties()
     meta: dict[str, object] = {}
-    props = document.core_properties
-    # python-docx's blank template carries its own author and a 2013 date: not the document's
-    template_defaults = props.author == "python-docx"
-    if props.title:
+    if props.title and props.title != template.title:
         meta["title"] = props.title
-    if props.author and not template_defaults:
+    if props.author and props.author != template.author:
         meta["organisation"] = props.author
-    if props.created and not template_defaults:
-        meta["date"] = props.created.date().isoformat()
-    return LoadedFile(blocks=blocks, metadata=meta)
+    dates = [d for d in (props.created, props.modified) if d and d not in (template.created, template.modified)]
+    if dates:
+        meta["date"] = dates[0].date().isoformat()
+    return meta
