@@ -6,6 +6,7 @@ of its bytes and of its sidecar, so editing metadata also re-indexes it.
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -105,10 +106,23 @@ def discover(paths: Iterable[Path]) -> Iterator[Source]:
             yield Source(path=file, key=str(file.resolve()))
 
 
+def unexpected_failure(exc: BaseException) -> str:
+    """The French reason shown for a failure no loader foresaw."""
+    return (
+        f"erreur inattendue pendant la lecture ({exc.__class__.__name__}) : le fichier est peut-être corrompu ; "
+        "ouvrez-le et réenregistrez-le, puis réessayez"
+    )
+
+
 def _read_sidecar(path: Path) -> tuple[dict[str, Any], bytes]:
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    if not sidecar.is_file():
-        return {}, b""
+    try:
+        if not sidecar.is_file():
+            return {}, b""
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # a file whose name is near the limit cannot have a sidecar
+            return {}, b""
+        raise
     raw = sidecar.read_bytes()
     try:
         meta = yaml.safe_load(raw) or {}
@@ -174,6 +188,11 @@ class Synchronizer:
                 continue
             except OSError as exc:
                 report.failed.append((source.label, f"lecture impossible ({exc.strerror or exc})"))
+                continue
+            except Exception as exc:  # a parser's unforeseen failure fails its file, never the batch
+                log.warning("unexpected failure reading %s: %r", source.label, exc)
+                log.debug("traceback of the failure", exc_info=True)
+                report.failed.append((source.label, unexpected_failure(exc)))
                 continue
             if item is None:
                 report.unchanged.append(source.label)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import docx
@@ -34,9 +35,7 @@ def write_image_only_pdf(path: Path) -> Path:
     return path
 
 
-def write_docx(
-    path: Path, parts: list[tuple[str, str]], *, title: str | None = None, **properties: object
-) -> Path:
+def write_docx(path: Path, parts: list[tuple[str, str]], *, title: str | None = None, **properties: object) -> Path:
     """``parts`` are ("h1" | "h2" | "p", text) in order; ``properties`` set core properties (author, modified…).
 
     What is not set keeps python-docx's template values (author "python-docx", dated 2013-12-23).
@@ -53,6 +52,24 @@ def write_docx(
             document.add_heading(text, level=int(kind[1]))
     document.save(str(path))
     return path
+
+
+def rewrite_zip_member(path: Path, member: str, data: bytes) -> Path:
+    """Replace one member of a zip-based file (DOCX) with ``data``, keeping the others."""
+    with zipfile.ZipFile(path) as source:
+        members = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, content in members:
+            target.writestr(info.filename, data if info.filename == member else content)
+    return path
+
+
+def write_malformed_docx(path: Path) -> Path:
+    """A DOCX whose body XML is cut in the middle of an element."""
+    write_docx(path, [("p", "Un paragraphe qui ne sera jamais lu.")])
+    with zipfile.ZipFile(path) as source:
+        body = source.read("word/document.xml")
+    return rewrite_zip_member(path, "word/document.xml", body[: len(body) // 2])
 
 
 NOISY_HTML = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title></head>

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SEEDS, SHARED
+from files import write_malformed_docx
 
 
 def run_cli(*args: str, cache: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -97,3 +98,15 @@ def test_human_output_and_errors(tmp_path, embedding_cache_dir):
     assert "Ajoutés : 1" in out.stdout
     found = run_cli("search", "cite de l emploi", "--data-dir", str(tmp_path / "d"), cache=embedding_cache_dir)
     assert found.stdout.startswith("1. Note") and "mission locale" in found.stdout
+
+
+def test_a_malformed_docx_fails_alone_with_a_french_reason_and_no_traceback(tmp_path, embedding_cache_dir):
+    folder = tmp_path / "dossier"
+    folder.mkdir()
+    write_malformed_docx(folder / "abime.docx")
+    (folder / "note.md").write_text("# Note\n\nLa cité de l'emploi réunit France Travail.\n", "utf-8")
+    result = run_cli("ingest", str(folder), "--data-dir", str(tmp_path / "d"), cache=embedding_cache_dir, check=False)
+    assert result.returncode == 1
+    assert "Ajoutés : 1" in result.stdout and "en échec : 1" in result.stdout
+    assert "abime.docx : fichier Word illisible ou corrompu (XML invalide)" in result.stdout
+    assert "Traceback" not in result.stderr and "XMLSyntaxError" not in result.stderr

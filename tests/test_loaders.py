@@ -75,7 +75,7 @@ def test_html_keeps_main_content_only(tmp_path):
         assert noise not in document.text
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "latin-1"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16", "utf-16-le", "utf-16-be"])
 def test_text_encodings(tmp_path, encoding):
     text = FRENCH if encoding != "latin-1" else FRENCH.replace("’", "'").replace("œ", "oe").replace("€", "EUR")
     path = tmp_path / "note.txt"

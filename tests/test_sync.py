@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from files import write_docx, write_image_only_pdf, write_pdf
+from files import write_docx, write_image_only_pdf, write_malformed_docx, write_pdf
 
 from assistant.factory import build_components
 from ingest.sync import Progress, discover
@@ -139,6 +139,37 @@ def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(components, setting
     assert (
         components.searcher.search("foncière commerce boulangerie", k=1)[0].chunk.metadata["filename"] == "commerce.md"
     )
+
+
+def test_one_malformed_file_fails_alone_and_unusual_files_are_read(components, tmp_path, monkeypatch):
+    corpus = write_corpus(tmp_path / "corpus")
+    write_malformed_docx(corpus / "abime.docx")
+    utf16 = "Le contrat de ville de Tarnac finance une épicerie solidaire au cœur du quartier."
+    (corpus / "sans-bom.txt").write_bytes(utf16.encode("utf-16-le"))
+    (corpus / "big-endian.txt").write_bytes(utf16.replace("épicerie", "laverie").encode("utf-16-be"))
+    long_name = "Compte rendu " + "du comité de pilotage " * 10
+    long_name = long_name[: 248 - len(".md")] + ".md"
+    (corpus / long_name).write_text("# Comité\n\nLe comité valide la programmation 2025 du quartier.\n", "utf-8")
+    # a loader failing in a way nobody foresaw fails that file only
+    import ingest.loaders.html as html_loader
+
+    def explode(data, path, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(html_loader, "load_html", explode)
+    (corpus / "page.html").write_text("<html><body><p>Une page.</p></body></html>", "utf-8")
+
+    report = ingest(components, corpus)
+
+    reasons = {Path(path).name: reason for path, reason in report.failed}
+    assert set(reasons) == {"abime.docx", "page.html"}
+    assert reasons["abime.docx"].startswith("fichier Word illisible ou corrompu")
+    assert reasons["page.html"].startswith("erreur inattendue pendant la lecture")
+    added = {Path(p).name for p in report.added}
+    assert added == {"mobilite.md", "commerce.md", "insertion.md", "sans-bom.txt", "big-endian.txt", long_name}
+    texts = {c.metadata["filename"]: c.text for c in components.store.iter_chunks()}
+    assert texts["sans-bom.txt"] == utf16 and "laverie" in texts["big-endian.txt"]
+    assert "programmation 2025" in texts[long_name]
 
 
 def test_half_written_document_is_invisible_and_repaired(components, tmp_path, monkeypatch):

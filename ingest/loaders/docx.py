@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import docx
+from lxml import etree
 from docx.opc.coreprops import CoreProperties
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -16,6 +17,8 @@ from docx.text.paragraph import Paragraph
 from assistant.types import Block
 from ingest.loaders import LoadedFile, LoadError
 
+UNREADABLE_ADVICE = "ouvrez-le et réenregistrez-le au format .docx"
+UNREADABLE = f"fichier Word illisible ou corrompu : {UNREADABLE_ADVICE}"
 # English and French style names (Word localises them: "Titre 1").
 _HEADING_STYLE = re.compile(r"^(?:heading|titre)\s*(\d)$", re.IGNORECASE)
 
@@ -31,7 +34,9 @@ def load_docx(data: bytes, path: Path) -> LoadedFile:
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise LoadError("fichier Word illisible ou corrompu : ouvrez-le et réenregistrez-le au format .docx") from exc
+        raise LoadError(UNREADABLE) from exc
+    except etree.XMLSyntaxError as exc:
+        raise LoadError(f"fichier Word illisible ou corrompu (XML invalide) : {UNREADABLE_ADVICE}") from exc
     blocks: list[Block] = []
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):

@@ -30,6 +30,13 @@ def decode_text(data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     sample = data[:65536]
+    if (utf16 := _bomless_utf16(sample)) is not None:
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError:
+            text = ""  # not UTF-16 after all: judged below like any other bytes
+        if text and sum(ord(c) in _BINARY_CONTROL for c in text[:32768]) <= len(text[:32768]) * 0.01:
+            return text
     if b"\x00" in sample or sum(b in _BINARY_CONTROL for b in sample) > len(sample) * 0.01:
         raise LoadError("fichier binaire : ce n'est pas du texte (vérifiez l'extension du fichier)")
     try:
@@ -47,6 +54,24 @@ def decode_text(data: bytes) -> str:
         pass
     best = charset_normalizer.from_bytes(data).best()
     return str(best) if best is not None else data.decode("latin-1")
+
+
+def _bomless_utf16(sample: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when the bytes look like UTF-16 text saved without a BOM.
+
+    Latin text in UTF-16 has a NUL in every other byte (the high byte of each character):
+    at odd positions in little-endian, at even ones in big-endian. Binary files have NULs
+    scattered on both sides.
+    """
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 4:
+        return None
+    even_nuls, odd_nuls = even.count(0), odd.count(0)
+    if odd_nuls >= 0.6 * len(odd) and even_nuls <= 0.05 * len(even):
+        return "utf-16-le"
+    if even_nuls >= 0.6 * len(even) and odd_nuls <= 0.05 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def _looks_like_heading(paragraph: str, next_paragraph: str | None) -> bool:
