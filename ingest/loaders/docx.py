@@ -9,10 +9,10 @@ import zipfile
 from pathlib import Path
 
 import docx
-from lxml import etree
 from docx.opc.coreprops import CoreProperties
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from assistant.types import Block
 from ingest.loaders import LoadedFile, LoadError
