@@ -28,20 +28,31 @@ class ChunkSizes:
 
 
 def _split_long(text: str, count: TokenCounter, sizes: ChunkSizes) -> list[tuple[int, int]]:
+    # The splitter adds up the lengths of its pieces (single words when a paragraph has no
+    # sentence breaks), but e5's counter includes a fixed cost per call (special tokens, the
+    # "passage: " prefix): summed per word it made chunks ~8 times too small and overlapping.
+    fixed_cost = count("")
+
+    def content_tokens(piece: str) -> int:
+        return max(count(piece) - fixed_cost, 0)
+
     splitter = RecursiveCharacterTextSplitter(
-        chunk_size=sizes.target,
-        chunk_overlap=sizes.overlap,
-        length_function=count,
+        chunk_size=sizes.target - fixed_cost,
+        chunk_overlap=min(sizes.overlap, max(sizes.target - fixed_cost - 1, 0)),
+        length_function=content_tokens,
         separators=_SEPARATORS,
         keep_separator="end",
-        add_start_index=True,
     )
+    # Offsets are found here: the splitter's own start_index subtracts the overlap (in tokens)
+    # from a character offset and returns -1 once the overlap is longer in characters.
     spans = []
-    for piece in splitter.create_documents([text]):
-        if not piece.page_content.strip():
+    cursor = 0
+    for piece in splitter.split_text(text):
+        start = text.find(piece, cursor)
+        if not piece.strip() or start < 0:
             continue
-        start = piece.metadata["start_index"]
-        spans.append((start, start + len(piece.page_content)))
+        spans.append((start, start + len(piece)))
+        cursor = start + 1
     return spans
 
 

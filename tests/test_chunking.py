@@ -51,6 +51,22 @@ def test_long_paragraph_is_split_with_overlap_and_exact_offsets():
     assert chunks[2].start < chunks[1].end  # overlap
 
 
+def test_a_long_paragraph_of_bare_words_makes_full_sized_chunks_despite_the_counter_s_fixed_cost():
+    # e5's counter adds its special tokens and prefix to every count (here 4): summed over the
+    # splitter's one-word pieces, that cost made chunks 5 times too small and multiplied passages
+    def e5_like(text: str) -> int:
+        return len(text.split()) + 4
+
+    document = _doc([Block(" ".join(f"mot{i}" for i in range(1000)))])
+    sizes = ChunkSizes(target=100, maximum=120, minimum=10, overlap=10)
+    chunks = chunk_document(document, count_tokens=e5_like, sizes=sizes, chunk_prefix="p")
+    assert 10 <= len(chunks) <= 12
+    assert all(e5_like(c.text) <= sizes.maximum for c in chunks)
+    assert all(words(c.text) >= 80 for c in chunks[:-1])
+    assert all(document.text[c.start : c.end] == c.text for c in chunks)
+    assert all(a.start < b.start < a.end for a, b in zip(chunks, chunks[1:], strict=False))  # overlapping, advancing
+
+
 def test_embedding_text_adds_title_and_headings_the_passage_does_not_open_with():
     document = _doc(
         [
