@@ -111,6 +111,9 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
     bar = tqdm(total=0, unit="passage", desc="Calcul des vecteurs", file=sys.stderr, dynamic_ncols=True)
 
     def on_progress(progress: Progress) -> None:
+        if progress.stage == "reading":
+            bar.set_postfix_str(f"{progress.current[:40]} · page {progress.done}/{progress.total}")
+            return
         bar.total = progress.total
         bar.n = progress.done
         bar.set_postfix_str(progress.current[:40], refresh=False)

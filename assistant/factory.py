@@ -13,8 +13,9 @@ from assistant.backends.store import ChromaChunkStore, ChunkStore
 from assistant.glossary import Glossary, load_glossary
 from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
-from assistant.settings import EmbedderSettings, GenerationSettings, Settings
+from assistant.settings import EmbedderSettings, GenerationSettings, IngestSettings, Settings
 from ingest.chunking import ChunkSizes
+from ingest.loaders.limits import MB, ReadLimits
 from ingest.sync import Synchronizer
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,19 @@ class Components:
                 target=c.target_tokens, maximum=c.max_tokens, minimum=c.min_tokens, overlap=c.overlap_tokens
             ),
             max_file_bytes=int(self.settings.ingest.max_file_mb * 1024 * 1024),
+            read_limits=read_limits(self.settings.ingest),
+            max_passages=self.settings.ingest.max_passages,
         )
+
+
+def read_limits(ingest: IngestSettings) -> ReadLimits:
+    """The per-file reading limits the settings ask for."""
+    return ReadLimits(
+        max_chars=ingest.max_extracted_chars,
+        max_unzipped_bytes=int(ingest.max_unzipped_mb * MB),
+        max_zip_ratio=ingest.max_zip_ratio,
+        seconds=ingest.max_seconds_per_file,
+    )
 
 
 def _local_model_installed() -> bool:

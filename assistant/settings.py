@@ -52,6 +52,24 @@ class ChunkingSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     max_file_mb: float = Field(50.0, gt=0, description="Files above this size are skipped unread")
+    max_extracted_chars: int = Field(
+        4_000_000, gt=0, description="A document whose text is longer is refused (~1,300 pages of dense text)"
+    )
+    max_passages: int = Field(5000, gt=0, description="A document cut into more passages is refused before embedding")
+    max_unzipped_mb: float = Field(
+        200.0, gt=0, description="A DOCX (or other zip-based file) unpacking to more is refused before parsing"
+    )
+    max_zip_ratio: float = Field(
+        100.0, gt=1, description="A zip member over 1 MiB unpacking to more than this many times its size is refused"
+    )
+    max_seconds_per_file: float = Field(
+        180.0, gt=0, description="Time budget to read and cut one file (embedding excluded, bounded by max_passages)"
+    )
+    allowed_folders: list[Path] = Field(
+        default_factory=list,
+        description="Server folders the web interface may index (with their subfolders); the uploads folder always "
+        "is. The command line indexes whatever its operator names.",
+    )
     download_timeout_s: float = Field(20.0, gt=0, description="Timeout of one HTTP read when fetching a manifest URL")
     download_retries: int = Field(2, ge=0, description="Retries of a manifest URL after a timeout or a 5xx")
 

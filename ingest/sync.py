@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -22,6 +22,7 @@ from assistant.types import Chunk, Document
 from ingest.chunking import ChunkSizes, TokenCounter, chunk_document, embedding_text
 from ingest.documents import build_document, content_hash, document_id
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
+from ingest.loaders.limits import ReadBudget, ReadLimits
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +84,13 @@ class SyncReport:
 
 @dataclass(frozen=True)
 class Progress:
-    """Embedding progress: ``done`` of ``total`` chunks."""
+    """Embedding progress (``done`` of ``total`` passages), or, while ``stage`` is "reading",
+    the page ``done`` of ``total`` reached in the file ``current``."""
 
     done: int
     total: int
     current: str
+    stage: Literal["reading", "embedding"] = "embedding"
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -153,12 +156,16 @@ class Synchronizer:
         count_tokens: TokenCounter,
         sizes: ChunkSizes,
         max_file_bytes: int,
+        read_limits: ReadLimits | None = None,
+        max_passages: int = 5000,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.count_tokens = count_tokens
         self.sizes = sizes
         self.max_file_bytes = max_file_bytes
+        self.read_limits = read_limits or ReadLimits()
+        self.max_passages = max_passages
 
     def sync(
         self,
@@ -182,7 +189,7 @@ class Synchronizer:
         for source in sources:
             seen.add(source.key)
             try:
-                item = self._prepare(source, registry, force=force)
+                item = self._prepare(source, registry, force=force, on_progress=on_progress)
             except LoadError as exc:
                 report.failed.append((source.label, str(exc)))
                 continue
@@ -204,7 +211,9 @@ class Synchronizer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, source: Source, registry: dict, *, force: bool = False) -> _Pending | None:
+    def _prepare(
+        self, source: Source, registry: dict, *, force: bool = False, on_progress: ProgressCallback | None = None
+    ) -> _Pending | None:
         path = source.path
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             raise LoadError(
@@ -224,16 +233,32 @@ class Synchronizer:
         previous = registry.get(doc_id)
         if previous is not None and previous.content_hash == digest and not force:
             return None
-        loaded = load_file(data, path)
+
+        def page_read(number: int, total: int) -> None:
+            if on_progress is not None:
+                on_progress(Progress(number, total, source.filename, stage="reading"))
+
+        budget = ReadBudget(self.read_limits, on_page=page_read)
+        loaded = load_file(data, path, budget)
         file_meta = {"format": path.suffix.lower().lstrip("."), "filename": source.filename}
         # curated metadata (manifest, sidecar) beats what the file itself declares
         declared = {**source.extra_metadata, **sidecar}
         document = build_document(doc_id, loaded, source=source.key, file_meta=file_meta, sidecar=declared)
         if not document.text.strip():
             raise LoadError("aucun texte exploitable après nettoyage")
+
+        def count_tokens(text: str) -> int:  # cutting a document counts against its time budget too
+            budget.check_time()
+            return self.count_tokens(text)
+
         chunks = chunk_document(
-            document, count_tokens=self.count_tokens, sizes=self.sizes, chunk_prefix=f"{doc_id}-{digest[:10]}"
+            document, count_tokens=count_tokens, sizes=self.sizes, chunk_prefix=f"{doc_id}-{digest[:10]}"
         )
+        if len(chunks) > self.max_passages:
+            raise LoadError(
+                f"document trop long ({len(chunks)} passages, limite {self.max_passages}) : "
+                "découpez-le, ou relevez la limite (ingest.max_passages)"
+            )
         return _Pending(source, document, digest, chunks, is_update=previous is not None)
 
     def _embed_and_store(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import zipfile
 from pathlib import Path
 
@@ -70,6 +71,33 @@ def write_malformed_docx(path: Path) -> Path:
     with zipfile.ZipFile(path) as source:
         body = source.read("word/document.xml")
     return rewrite_zip_member(path, "word/document.xml", body[: len(body) // 2])
+
+
+_BOMB_WORDS = (
+    "quartier emploi insertion contrat ville partenaires mobilité commerce habitants bilan action "
+    "financement région accompagnement jeunes entreprises diagnostic territoire projet"
+).split()
+
+
+def write_docx_bomb(path: Path, unpacked_mb: float, *, varied: bool = False) -> Path:
+    """A real DOCX whose body XML unpacks to ``unpacked_mb`` MB of paragraphs.
+
+    Repeated paragraphs compress about a thousand times (a small file, a huge XML);
+    ``varied`` text compresses like real prose (about ten times), so only the size of
+    what it holds gives it away.
+    """
+    write_docx(path, [("p", "Début du document.")])
+    with zipfile.ZipFile(path) as source:
+        body = source.read("word/document.xml").decode("utf-8")
+    head, tail = body.split("<w:body>", 1)
+    rng = random.Random(7)
+    paragraphs = []
+    for _ in range(2000 if varied else 1):
+        words = " ".join(rng.choice(_BOMB_WORDS) for _ in range(40))
+        paragraphs.append(f"<w:p><w:r><w:t>{words}.</w:t></w:r></w:p>")
+    block = "".join(paragraphs)
+    filler = block * max(1, int(unpacked_mb * 1024 * 1024 / len(block.encode("utf-8"))))
+    return rewrite_zip_member(path, "word/document.xml", f"{head}<w:body>{filler}{tail}".encode())
 
 
 NOISY_HTML = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title></head>

@@ -6,11 +6,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from conftest import REPO
-from files import write_docx, write_image_only_pdf, write_malformed_docx, write_pdf
+from files import write_docx, write_docx_bomb, write_image_only_pdf, write_malformed_docx, write_pdf
 
 from assistant.factory import build_components
 from ingest.sync import Progress, discover
@@ -260,6 +261,52 @@ def test_docx_and_pdf_are_indexed_with_pages(components, tmp_path):
     assert hit.chunk.metadata["filename"] == "rapport.pdf" and hit.chunk.page == 2
     hit = components.searcher.search("comité de pilotage", k=1)[0]
     assert hit.chunk.heading_path == ("Guide", "Gouvernance")
+
+
+def test_oversized_documents_are_refused_in_french_and_the_file_after_them_completes(
+    components, settings, tmp_path, monkeypatch
+):
+    folder = tmp_path / "depot"
+    folder.mkdir()
+    write_docx_bomb(folder / "a-bombe.docx", 30)  # 0.2 MB holding 30 MB of XML
+    write_docx_bomb(folder / "b-long.docx", 3, varied=True)  # ordinary compression, 3 MB of text
+    (folder / "c-passages.md").write_text(
+        "\n\n".join(f"# Partie {i}\n\n" + "Un paragraphe du compte rendu. " * 60 for i in range(30)), "utf-8"
+    )
+    write_pdf(folder / "d-lent.pdf", [f"Page {i} du rapport." for i in range(10)])
+    (folder / "z-normal.md").write_text("# Note\n\nLa régie de quartier recrute deux encadrants.\n", "utf-8")
+    import ingest.loaders.pdf as pdf_loader
+
+    read_page = pdf_loader._page_lines
+    monkeypatch.setattr(pdf_loader, "_page_lines", lambda page: time.sleep(0.2) or read_page(page))
+    settings.ingest.max_extracted_chars = 500_000
+    settings.ingest.max_passages = 20
+    settings.ingest.max_seconds_per_file = 1.0
+    components = build_components(settings, embedder=components.embedder)
+
+    report = ingest(components, folder)
+
+    reasons = {Path(path).name: reason for path, reason in report.failed}
+    assert "bombe de décompression possible" in reasons.pop("a-bombe.docx")
+    assert reasons.pop("b-long.docx").startswith("document trop long (plus de 500 000 caractères de texte)")
+    assert reasons.pop("c-passages.md").startswith("document trop long (")
+    assert "limite 20" in report.summary()
+    assert reasons.pop("d-lent.pdf").startswith("lecture trop longue (plus de 1 s pour ce seul fichier)")
+    assert reasons == {}
+    assert [Path(p).name for p in report.added] == ["z-normal.md"]
+    assert components.searcher.search("régie de quartier", k=1)[0].chunk.metadata["filename"] == "z-normal.md"
+
+
+def test_reading_a_pdf_reports_each_page_before_the_passages(components, tmp_path):
+    folder = tmp_path / "rapport"
+    folder.mkdir()
+    write_pdf(folder / "rapport.pdf", [f"Page {i} : le diagnostic du quartier." for i in range(1, 4)])
+    events: list[Progress] = []
+    ingest(components, folder, on_progress=events.append)
+    reading = [(e.done, e.total, e.current) for e in events if e.stage == "reading"]
+    assert reading == [(1, 3, "rapport.pdf"), (2, 3, "rapport.pdf"), (3, 3, "rapport.pdf")]
+    assert events[: len(reading)] == [e for e in events if e.stage == "reading"]  # pages first, then passages
+    assert events[-1].stage == "embedding" and events[-1].done == events[-1].total
 
 
 def test_force_reindexes_unchanged_documents_and_records_when(components, tmp_path):

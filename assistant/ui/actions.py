@@ -32,7 +32,7 @@ from assistant.ui.documents import (
 from assistant.ui.facets import FACETS, build_filters, describe_filters, facet_choices, year_choices
 from assistant.ui.feedback import FeedbackStore
 from assistant.ui.uploads import describe_saved, save_uploads
-from ingest.sync import SIDECAR_SUFFIX, Source, SyncReport, discover
+from ingest.sync import SIDECAR_SUFFIX, Progress, Source, SyncReport, discover
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,10 @@ class Actions:
         progress(0, desc="Lecture des fichiers…")
         started = time.perf_counter()
 
-        def on_progress(p: Any) -> None:
+        def on_progress(p: Progress) -> None:
+            if p.stage == "reading":
+                progress((p.done, p.total), desc=f"Lecture de {p.current} : page {p.done}/{p.total}", unit="pages")
+                return
             desc = progress_text(p.done, p.total, p.current, time.perf_counter() - started)
             progress((p.done, p.total), desc=desc, unit="passages")
 

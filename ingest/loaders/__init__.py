@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.types import Block
+
+if TYPE_CHECKING:
+    from ingest.loaders.limits import ReadBudget
 
 
 class LoadError(Exception):
@@ -20,7 +23,7 @@ class LoadedFile:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-Loader = Callable[[bytes, Path], LoadedFile]
+Loader = Callable[[bytes, Path, "ReadBudget"], LoadedFile]
 
 
 def _registry() -> dict[str, Loader]:
@@ -40,8 +43,14 @@ def _registry() -> dict[str, Loader]:
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt")
 
 
-def load_file(data: bytes, path: Path) -> LoadedFile:
-    """Dispatch on the file extension; raise LoadError with a French reason."""
+def load_file(data: bytes, path: Path, budget: ReadBudget | None = None) -> LoadedFile:
+    """Dispatch on the file extension; raise LoadError with a French reason.
+
+    ``budget`` bounds what reading may cost (characters, unpacked size, time) and hears about
+    pages read; without one, the default limits apply.
+    """
+    from ingest.loaders.limits import ReadBudget, check_archive
+
     loader = _registry().get(path.suffix.lower())
     if loader is None:
         raise LoadError(
@@ -50,4 +59,11 @@ def load_file(data: bytes, path: Path) -> LoadedFile:
         )
     if not data.strip():
         raise LoadError("fichier vide")
-    return loader(data, path)
+    budget = budget or ReadBudget()
+    if data.startswith(b"PK\x03\x04"):  # DOCX and every other zip-based format
+        check_archive(data, budget.limits)
+    loaded = loader(data, path, budget)
+    if budget.chars == 0:  # loaders that do not count as they go are checked once, at the end
+        for block in loaded.blocks:
+            budget.add_text(block.text)
+    return loaded

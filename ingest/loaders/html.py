@@ -7,10 +7,11 @@ from pathlib import Path
 import trafilatura
 
 from ingest.loaders import LoadedFile, LoadError
+from ingest.loaders.limits import ReadBudget
 from ingest.loaders.text import decode_text, markdown_blocks
 
 
-def load_html(data: bytes, path: Path) -> LoadedFile:
+def load_html(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
     html = decode_text(data)
     content = trafilatura.extract(
         html, output_format="markdown", include_tables=True, include_comments=False, favor_precision=True

@@ -14,6 +14,7 @@ from pypdf.errors import PdfReadError
 
 from assistant.types import Block
 from ingest.loaders import LoadedFile, LoadError
+from ingest.loaders.limits import ReadBudget
 
 log = logging.getLogger(__name__)
 # pypdf gives one line per visual line; a line ending a sentence ends a paragraph.
@@ -90,12 +91,23 @@ def _body_size(pages: list[list[_Line]]) -> float:
     return weights.most_common(1)[0][0] if weights else 0.0
 
 
-def load_pdf(data: bytes, path: Path) -> LoadedFile:
+def _read_pages(reader: PdfReader, budget: ReadBudget) -> list[tuple[str, list[_Line]]]:
+    """Each page's text and lines, counted against the budget and reported as it is read."""
+    pages = []
+    total = len(reader.pages)
+    for number, page in enumerate(reader.pages, 1):
+        pages.append(_page_lines(page))
+        budget.add_text(pages[-1][0])
+        budget.page_read(number, total)
+    return pages
+
+
+def load_pdf(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError("PDF protégé par un mot de passe : enregistrez une copie sans protection puis réessayez")
-        pages = [_page_lines(page) for page in reader.pages]
+        pages = _read_pages(reader, budget)
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:

@@ -12,6 +12,7 @@ import yaml
 
 from assistant.types import Block
 from ingest.loaders import LoadedFile, LoadError
+from ingest.loaders.limits import ReadBudget
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -155,11 +156,13 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return meta, text[match.end() :]
 
 
-def load_text(data: bytes, path: Path) -> LoadedFile:
+def load_text(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
     meta, body = split_front_matter(decode_text(data))
+    budget.add_text(body)
     return LoadedFile(blocks=text_blocks(body, detect_headings=True), metadata=meta)
 
 
-def load_markdown(data: bytes, path: Path) -> LoadedFile:
+def load_markdown(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
     meta, body = split_front_matter(decode_text(data))
+    budget.add_text(body)
     return LoadedFile(blocks=markdown_blocks(body), metadata=meta)
