@@ -32,7 +32,8 @@ from assistant.ui.documents import (
 from assistant.ui.facets import FACETS, build_filters, describe_filters, facet_choices, year_choices
 from assistant.ui.feedback import FeedbackStore
 from assistant.ui.uploads import describe_saved, save_uploads
-from ingest.sync import SIDECAR_SUFFIX, Progress, Source, SyncReport, discover
+from ingest.folders import FolderRefused, select_folder
+from ingest.sync import SIDECAR_SUFFIX, Progress, Source, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -178,11 +179,15 @@ class Actions:
         return ("\n".join(x for x in (notes, report.summary()) if x), *self.refresh())
 
     def ingest_folder(self, folder: str, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:
-        path = Path((folder or "").strip()).expanduser()
-        if not folder or not path.is_dir():
-            return (f"✗ Dossier introuvable sur le serveur : « {folder} ».", *self.refresh())
-        report = self._sync(list(discover([path.resolve()])), progress)
-        return (report.summary(), *self.refresh())
+        """Index a server folder, only under the allowed folders of the settings (the uploads folder always)."""
+        allowed = [*self.components.settings.ingest.allowed_folders, self.uploads_dir]
+        try:
+            selection = select_folder(folder, allowed)
+        except FolderRefused as exc:
+            log.warning("folder indexing refused: %r", folder)
+            return (str(exc), *self.refresh())
+        report = self._sync(selection.sources, progress)
+        return ("\n".join(x for x in (selection.notes(), report.summary()) if x), *self.refresh())
 
     def _sync(self, sources: list[Source], progress: gr.Progress, *, force: bool = False) -> SyncReport:
         progress(0, desc="Lecture des fichiers…")
