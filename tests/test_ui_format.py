@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 import re
 from datetime import UTC, datetime
@@ -321,7 +322,9 @@ def test_feedback_is_stored_with_its_context_and_exported_as_csv(tmp_path: Path)
         ("Compte rendu ; rm -rf $HOME.pdf", "Compte rendu _ rm -rf _HOME.pdf"),
         ("fiche\x00cachée.docx", "fichecachée.docx"),
         ("guide.pdf.meta.yaml", "guide.pdf.meta.yaml"),
-        ("É" * 300 + ".pdf", "É" * 116 + ".pdf"),
+        ("É" * 300 + ".pdf", "É" * 60 + ".pdf"),  # bounded in bytes: 120 for the readable part
+        ("日" * 100 + ".pdf.meta.yaml", "日" * 40 + ".pdf.meta.yaml"),  # a sidecar is cut like its document
+        ("a" * 244 + ".txt", "a" * 120 + ".txt"),
     ],
 )
 def test_safe_filename_keeps_one_harmless_component(given: str, kept: str):
@@ -336,6 +339,7 @@ def test_safe_filename_keeps_one_harmless_component(given: str, kept: str):
         ("virus.exe", "format non pris en charge (.exe)"),
         ("notes", "format non pris en charge (sans extension)"),
         ("config.yaml", "format non pris en charge (.yaml)"),
+        ("virus.exe.meta.yaml", "format non pris en charge (.exe)"),
     ],
 )
 def test_safe_filename_refuses_in_french(given: str, message: str):
@@ -349,28 +353,69 @@ def test_check_size_refuses_files_over_the_limit_in_french():
         check_size("a.pdf", 2 * 1024 * 1024, 1)
 
 
-def test_save_uploads_lands_inside_the_uploads_folder_and_replaces_same_name(tmp_path: Path):
-    incoming = tmp_path / "incoming"
-    incoming.mkdir()
-    small = incoming / "a"
-    small.write_text("# Titre\n\nTexte.", encoding="utf-8")
-    big = incoming / "b"
-    big.write_bytes(b"x" * (2 * 1024 * 1024))
+def _incoming(folder: Path, **files: bytes) -> dict[str, Path]:
+    """Temporary copies as the web server leaves them: one per file sent."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for key, content in files.items():
+        paths[key] = folder / key
+        paths[key].write_bytes(content)
+    return paths
+
+
+def test_save_uploads_lands_inside_the_uploads_folder_and_removes_every_temporary_copy(tmp_path: Path):
+    sent = _incoming(tmp_path / "incoming", small=b"# Titre\n\nTexte.", big=b"x" * (2 * 1024 * 1024), exe=b"MZ")
     uploads = tmp_path / "data" / "uploads"
     saved = save_uploads(
-        [("../../etc/passwd.md", small), ("gros.txt", big), ("x.pdf.meta.yaml", small), ("a.exe", small)],
+        [("../../etc/passwd.md", sent["small"]), ("gros.txt", sent["big"]), ("a.exe", sent["exe"])],
         uploads,
         max_mb=1,
     )
-    assert saved.documents == [uploads.resolve() / "passwd.md"]
-    assert saved.sidecars == [uploads.resolve() / "x.pdf.meta.yaml"]
+    digest = hashlib.sha256(b"# Titre\n\nTexte.").hexdigest()[:10]
+    assert saved.documents == [uploads.resolve() / f"passwd-{digest}.md"]
     assert [name for name, _ in saved.refused] == ["gros.txt", "a.exe"]
     assert saved.renamed == [("../../etc/passwd.md", "passwd.md")]
-    assert sorted(p.name for p in tmp_path.rglob("passwd.md")) == ["passwd.md"]
-    small.write_text("# Titre\n\nAutre version.", encoding="utf-8")
-    again = save_uploads([("passwd.md", small)], uploads, max_mb=1)
-    assert again.documents == saved.documents
-    assert (uploads / "passwd.md").read_text(encoding="utf-8").endswith("Autre version.")
+    assert sorted(p.name for p in tmp_path.rglob("passwd*")) == [f"passwd-{digest}.md"]
+    assert list((tmp_path / "incoming").iterdir()) == []  # accepted or refused, no temporary copy is left
+    assert sorted(p.name for p in uploads.iterdir()) == [f"passwd-{digest}.md"]  # nor a partial one
+
+
+def test_names_that_clean_alike_stay_two_files_and_the_same_bytes_land_on_the_same_file(tmp_path: Path):
+    uploads = tmp_path / "uploads"
+    star = _incoming(tmp_path / "1", f=b"# Bilan\n\nLa laverie solidaire.")["f"]
+    hollow = _incoming(tmp_path / "2", f=b"# Bilan\n\nLa ressourcerie.")["f"]
+    saved = save_uploads([("Bilan ★ Tarnac.md", star), ("Bilan ☆ Tarnac.md", hollow)], uploads, max_mb=1)
+    first, second = saved.documents
+    assert first != second and first.name.startswith("Bilan _ Tarnac-") and second.name.startswith("Bilan _ Tarnac-")
+    assert first.read_bytes().endswith(b"laverie solidaire.") and second.read_bytes().endswith(b"ressourcerie.")
+    again = _incoming(tmp_path / "3", f=b"# Bilan\n\nLa laverie solidaire.")["f"]
+    assert save_uploads([("Bilan ★ Tarnac.md", again)], uploads, max_mb=1).documents == [first]
+    assert len(list(uploads.iterdir())) == 2
+
+
+def test_a_sidecar_goes_next_to_the_document_it_describes(tmp_path: Path):
+    uploads = tmp_path / "uploads"
+    sent = _incoming(tmp_path / "1", doc=b"# Guide\n\nTexte.", meta=b"organisation: Ville\n")
+    saved = save_uploads([("guide.md.meta.yaml", sent["meta"]), ("guide.md", sent["doc"])], uploads, max_mb=1)
+    assert saved.sidecars == [saved.documents[0].with_name(saved.documents[0].name + ".meta.yaml")]
+    later = _incoming(tmp_path / "2", meta=b"organisation: Agglo\n", orphan=b"type: guide\n")
+    alone = save_uploads(
+        [("guide.md.meta.yaml", later["meta"]), ("absent.pdf.meta.yaml", later["orphan"])], uploads, max_mb=1
+    )
+    assert alone.sidecars == saved.sidecars and saved.sidecars[0].read_bytes() == b"organisation: Agglo\n"
+    assert alone.refused == [
+        ("absent.pdf.meta.yaml", "« absent.pdf.meta.yaml » : envoyez-le avec le document qu'il décrit (« absent.pdf »)")
+    ]
+    assert list((tmp_path / "2").iterdir()) == []
+
+
+def test_a_very_long_name_is_stored_within_the_file_name_limit(tmp_path: Path):
+    name = "Compte rendu du comité de pilotage " * 7
+    name = name[: 248 - 3] + ".md"
+    sent = _incoming(tmp_path / "in", doc=b"# CR\n\nTexte.", meta=b"type: compte rendu\n")
+    saved = save_uploads([(name, sent["doc"]), (name + ".meta.yaml", sent["meta"])], tmp_path / "up", max_mb=1)
+    assert len(saved.sidecars[0].name.encode("utf-8")) <= 255
+    assert saved.documents[0].name.startswith("Compte rendu du comité de pilotage Compte")
 
 
 # launch

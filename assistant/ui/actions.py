@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 Message = dict[str, str]
 # Gradio recognises a progress parameter by this default; the progress it reports is per event, not shared.
 PROGRESS = gr.Progress()
+INGEST_FAILED = (
+    "l'indexation s'est interrompue (erreur interne) : réessayez ; si le problème persiste, prévenez l'administrateur"
+)
 ERROR_REPLY = "Une erreur est survenue pendant la réponse ; réessayez. Si elle persiste, prévenez l'administrateur."
 
 
@@ -200,9 +203,15 @@ class Actions:
             desc = progress_text(p.done, p.total, p.current, time.perf_counter() - started)
             progress((p.done, p.total), desc=desc, unit="passages")
 
-        report = self.components.synchronizer.sync(sources, on_progress=on_progress, force=force)
-        if report.changed:
-            self.components.keyword.rebuild()
+        try:
+            report = self.components.synchronizer.sync(sources, on_progress=on_progress, force=force)
+        except Exception:  # the store or the embedder failed: say so in French, never a raw error object
+            log.exception("ingest from the interface failed")
+            report = SyncReport(failed=[(s.label, INGEST_FAILED) for s in sources])
+            self.components.keyword.rebuild()  # some documents may have been stored before the failure
+        else:
+            if report.changed:
+                self.components.keyword.rebuild()
         self.serve_indexed_files()
         log.info("ingest from the interface: %s", report.summary().splitlines()[0])
         return report

@@ -1,12 +1,18 @@
 """Uploaded files: safe names, size limit, and a stable place under ``<data_dir>/uploads/``.
 
-The same file uploaded twice lands at the same path, so the synchroniser (whose
-document identity is the absolute path) updates the document instead of adding
-a copy. Sidecars (``<name>.meta.yaml``) are kept next to the file they describe.
+Each file is stored as its readable, cleaned name plus a short hash of its bytes
+(``Bilan _ Tarnac-3f2a9c41d0.md``): two different files whose names clean to the same
+text stay two documents, and the same bytes sent again land at the same path, so the
+synchroniser (whose document identity is the absolute path) finds the same document.
+A sidecar (``<name>.meta.yaml``) is stored next to the document it describes. The
+temporary copy of every file sent is removed, whatever became of it.
 """
 
 from __future__ import annotations
 
+import glob
+import hashlib
+import os
 import re
 import shutil
 import unicodedata
@@ -16,8 +22,10 @@ from pathlib import Path
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.sync import SIDECAR_SUFFIX
 
-MAX_NAME_CHARS = 120
+MAX_STEM_BYTES = 120  # the readable part; with hash, suffix and ".meta.yaml", far below the 255-byte file name limit
+HASH_CHARS = 10
 _UNSAFE = re.compile(r"[^\w.\- ()]+")
+_CHUNK = 1024 * 1024
 
 
 class UploadRejected(ValueError):
@@ -37,16 +45,34 @@ def safe_filename(name: str) -> str:
     if not base or base.strip("_") == "":
         raise UploadRejected(f"nom de fichier « {name} » inutilisable : renommez le fichier puis recommencez")
     lowered = base.lower()
-    suffix = SIDECAR_SUFFIX if lowered.endswith(SIDECAR_SUFFIX) else Path(lowered).suffix
-    if suffix != SIDECAR_SUFFIX and suffix not in SUPPORTED_SUFFIXES:
+    if lowered.endswith(SIDECAR_SUFFIX) and len(base) > len(SIDECAR_SUFFIX):
+        # a sidecar's name is the name of the document it describes, cleaned the same way
+        return safe_filename(base[: -len(SIDECAR_SUFFIX)]) + SIDECAR_SUFFIX
+    suffix = Path(lowered).suffix
+    if suffix not in SUPPORTED_SUFFIXES:
         accepted = ", ".join([*SUPPORTED_SUFFIXES, SIDECAR_SUFFIX])
         raise UploadRejected(
             f"« {base} » : format non pris en charge ({suffix or 'sans extension'}) ; acceptés : {accepted}"
         )
-    if len(base) > MAX_NAME_CHARS:
-        stem = base[: len(base) - len(suffix)]
-        base = stem[: MAX_NAME_CHARS - len(suffix)] + base[len(base) - len(suffix) :]
+    stem = base[: len(base) - len(suffix)]
+    if len(stem.encode("utf-8")) > MAX_STEM_BYTES:
+        stem = stem.encode("utf-8")[:MAX_STEM_BYTES].decode("utf-8", errors="ignore").rstrip(" .")
+        base = stem + base[len(base) - len(suffix) :]
     return base
+
+
+def stored_name(safe_name: str, digest: str) -> str:
+    """``safe_name`` with the first characters of the file's hash before its extension."""
+    path = Path(safe_name)
+    return f"{path.stem}-{digest[:HASH_CHARS]}{path.suffix}"
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def check_size(name: str, size_bytes: int, max_mb: float) -> None:
@@ -66,32 +92,79 @@ class SavedUploads:
     documents: list[Path] = field(default_factory=list)
     sidecars: list[Path] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (name as given, reason)
-    renamed: list[tuple[str, str]] = field(default_factory=list)  # (name as given, name kept)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (name as given, readable name kept)
+
+
+def _store(temporary: Path, target: Path) -> None:
+    """Copy into place through a hidden partial file, so a half-copied upload is never indexed."""
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        shutil.copyfile(temporary, partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _described_document(name: str, batch: dict[str, Path], root: Path) -> Path | None:
+    """The stored document a sidecar for ``name`` describes: sent with it, else the latest stored version."""
+    if name in batch:
+        return batch[name]
+    path = Path(name)
+    versions = [
+        p
+        for p in root.glob(f"{glob.escape(path.stem)}-*{glob.escape(path.suffix)}")
+        if re.fullmatch(rf"{re.escape(path.stem)}-[0-9a-f]{{{HASH_CHARS}}}{re.escape(path.suffix)}", p.name)
+    ]
+    if (root / name).is_file():  # stored before names carried a hash
+        versions.append(root / name)
+    return max(versions, key=lambda p: p.stat().st_mtime_ns, default=None)
 
 
 def save_uploads(files: list[tuple[str, Path]], uploads_dir: Path, *, max_mb: float) -> SavedUploads:
-    """Copy ``(original name, temporary path)`` pairs into ``uploads_dir`` under safe names.
+    """Store ``(original name, temporary path)`` pairs in ``uploads_dir``; every temporary path is removed.
 
-    An existing file of the same name is replaced (same document, new version).
+    Documents are stored under their readable name plus a hash of their bytes, sidecars
+    next to the document they describe (sent with them, or stored earlier).
     """
     uploads_dir.mkdir(parents=True, exist_ok=True)
     root = uploads_dir.resolve()
     saved = SavedUploads()
-    for original, temporary in files:
-        try:
-            name = safe_filename(original)
-            check_size(name, temporary.stat().st_size, max_mb)
-        except UploadRejected as exc:
-            saved.refused.append((original, str(exc)))
-            continue
-        target = (root / name).resolve()
-        if target.parent != root:  # belt and braces: safe_filename already keeps one component
-            saved.refused.append((original, f"« {original} » : chemin refusé"))
-            continue
-        shutil.copyfile(temporary, target)
-        if name != original:
-            saved.renamed.append((original, name))
-        (saved.sidecars if name.lower().endswith(SIDECAR_SUFFIX) else saved.documents).append(target)
+    batch: dict[str, Path] = {}  # readable name -> stored document, for the sidecars sent with it
+    sidecars: list[tuple[str, str, Path]] = []
+    try:
+        for original, temporary in files:
+            try:
+                name = safe_filename(original)
+                check_size(name, temporary.stat().st_size, max_mb)
+            except UploadRejected as exc:
+                saved.refused.append((original, str(exc)))
+                continue
+            except OSError:
+                saved.refused.append((original, f"« {original} » : fichier reçu introuvable, envoyez-le de nouveau"))
+                continue
+            if name != original:
+                saved.renamed.append((original, name))
+            if name.lower().endswith(SIDECAR_SUFFIX):
+                sidecars.append((original, name, temporary))
+                continue
+            target = root / stored_name(name, file_digest(temporary))
+            _store(temporary, target)
+            batch[name] = target
+            saved.documents.append(target)
+        for original, name, temporary in sidecars:
+            described = name[: -len(SIDECAR_SUFFIX)]
+            document = _described_document(described, batch, root)
+            if document is None:
+                saved.refused.append(
+                    (original, f"« {original} » : envoyez-le avec le document qu'il décrit (« {described} »)")
+                )
+                continue
+            target = document.with_name(document.name + SIDECAR_SUFFIX)
+            _store(temporary, target)
+            saved.sidecars.append(target)
+    finally:
+        for _, temporary in files:
+            temporary.unlink(missing_ok=True)
     return saved
 
 
