@@ -78,6 +78,8 @@ def ingest_folder(components: Components, folder: Path, label: str) -> tuple[Syn
     bar = progress_bar(None, label, "passages")
 
     def advance(progress: Progress) -> None:
+        if progress.stage == "reading":  # pages of one file, not passages
+            return
         bar.total = progress.total
         bar.update(progress.done - bar.n)
 

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-from files import write_docx, write_pdf
+from files import write_docx, write_docx_bomb, write_pdf
 from playwright.sync_api import Browser, Page, expect
 from ui_support import DEMO, browser_fixture, fetch, free_port, screenshot, serve_demo, ui_settings  # noqa: F401
 
@@ -205,6 +205,34 @@ def test_traversal_name_lands_inside_uploads_and_oversized_file_is_refused_in_fr
     assert len(list((data_dir / "uploads").glob("passwd-*.md"))) == 1
     assert not list((data_dir / "uploads").glob("enorme*"))
     assert not any(p.name == "passwd.md" for p in data_dir.parent.rglob("etc/*"))
+
+
+def test_a_bomb_is_refused_and_two_names_that_clean_alike_stay_two_documents(page: Page, app, tmp_path: Path):
+    components: Components = app[1]
+    bomb = write_docx_bomb(tmp_path / "rapport-annuel.docx", 30)  # 0.2 MB sent, 30 MB of XML inside
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(
+        [
+            {"name": bomb.name, "mimeType": "application/octet-stream", "buffer": bomb.read_bytes()},
+            {
+                "name": "Bilan ★ Tarnac.md",
+                "mimeType": "text/markdown",
+                "buffer": "# Bilan\n\nLa laverie de Tarnac.".encode(),
+            },
+            {
+                "name": "Bilan ☆ Tarnac.md",
+                "mimeType": "text/markdown",
+                "buffer": "# Bilan\n\nLa ressourcerie.".encode(),
+            },
+        ]
+    )
+    expect(page.locator("#upload")).to_contain_text("Tarnac")
+    page.locator("#ingest").click()
+    message = page.locator("#ingest-message textarea")
+    expect(message).to_have_value(re.compile(r"Ajoutés : 2 "), timeout=ANSWER_TIMEOUT_MS)
+    assert "bombe de décompression possible" in message.input_value()
+    sources = [r.source for r in components.store.documents().values() if "Bilan _ Tarnac-" in r.source]
+    assert len(sources) == 2 and len(set(sources)) == 2
 
 
 def test_conversations_are_private_to_each_session(browser: Browser, page: Page, app):
