@@ -112,8 +112,10 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
 
     def on_progress(progress: Progress) -> None:
         if progress.stage == "reading":
+            bar.set_description_str("Lecture", refresh=False)
             bar.set_postfix_str(f"{progress.current[:40]} · page {progress.done}/{progress.total}")
             return
+        bar.set_description_str("Calcul des vecteurs", refresh=False)
         bar.total = progress.total
         bar.n = progress.done
         bar.set_postfix_str(progress.current[:40], refresh=False)
