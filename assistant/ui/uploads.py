@@ -148,9 +148,10 @@ def save_uploads(files: list[tuple[str, Path]], uploads_dir: Path, *, max_mb: fl
                 sidecars.append((original, name, temporary))
                 continue
             target = root / stored_name(name, file_digest(temporary))
-            _store(temporary, target)
             batch[name] = target
-            saved.documents.append(target)
+            if target not in saved.documents:  # the same bytes twice in one batch are one document
+                _store(temporary, target)
+                saved.documents.append(target)
         for original, name, temporary in sidecars:
             described = name[: -len(SIDECAR_SUFFIX)]
             document = _described_document(described, batch, root)
