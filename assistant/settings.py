@@ -53,9 +53,13 @@ class ChunkingSettings(BaseModel):
 class IngestSettings(BaseModel):
     max_file_mb: float = Field(50.0, gt=0, description="Files above this size are skipped unread")
     max_extracted_chars: int = Field(
-        4_000_000, gt=0, description="A document whose text is longer is refused (~1,300 pages of dense text)"
+        3_000_000, gt=0, description="A document whose text is longer is refused (~1,000 pages of dense text)"
     )
-    max_passages: int = Field(5000, gt=0, description="A document cut into more passages is refused before embedding")
+    max_passages: int = Field(
+        3000,
+        gt=0,
+        description="A document cut into more passages is refused before embedding (3,000: ~10 min on 2 cores)",
+    )
     max_unzipped_mb: float = Field(
         200.0, gt=0, description="A DOCX (or other zip-based file) unpacking to more is refused before parsing"
     )

@@ -157,7 +157,7 @@ class Synchronizer:
         sizes: ChunkSizes,
         max_file_bytes: int,
         read_limits: ReadLimits | None = None,
-        max_passages: int = 5000,
+        max_passages: int = 3000,
     ) -> None:
         self.store = store
         self.embedder = embedder

@@ -25,7 +25,7 @@ _MAX_MEMBERS = 10_000
 class ReadLimits:
     """Bounds on one file; the defaults are IngestSettings' (see their descriptions)."""
 
-    max_chars: int = 4_000_000
+    max_chars: int = 3_000_000
     max_unzipped_bytes: int = 200 * MB
     max_zip_ratio: float = 100.0
     seconds: float = 180.0
