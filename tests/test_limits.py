@@ -68,3 +68,15 @@ def test_ordinary_files_pass_every_check(tmp_path):
     budget = ReadBudget()
     assert load_file(path.read_bytes(), path, budget).blocks[0].text == "Fiche"
     assert budget.chars == len("Fiche") + len(("Un texte ordinaire. " * 200).strip())
+
+
+def test_an_oversized_html_page_is_refused_before_its_main_content_is_extracted(tmp_path, monkeypatch):
+    import trafilatura
+
+    calls = []
+    monkeypatch.setattr(trafilatura, "extract", lambda *a, **k: calls.append(1))
+    page = tmp_path / "page.html"
+    page.write_text("<html><body>" + "<p>Un paragraphe.</p>" * 2000 + "</body></html>", "utf-8")
+    with pytest.raises(LoadError, match="document trop long"):
+        load_file(page.read_bytes(), page, ReadBudget(ReadLimits(max_chars=20_000)))
+    assert calls == []

@@ -217,12 +217,12 @@ def test_a_bomb_is_refused_and_two_names_that_clean_alike_stay_two_documents(pag
             {
                 "name": "Bilan ★ Tarnac.md",
                 "mimeType": "text/markdown",
-                "buffer": "# Bilan\n\nLa laverie de Tarnac.".encode(),
+                "buffer": b"# Bilan\n\nLa laverie de Tarnac.",
             },
             {
                 "name": "Bilan ☆ Tarnac.md",
                 "mimeType": "text/markdown",
-                "buffer": "# Bilan\n\nLa ressourcerie.".encode(),
+                "buffer": b"# Bilan\n\nLa ressourcerie.",
             },
         ]
     )

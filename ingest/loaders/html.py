@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import trafilatura
@@ -10,9 +11,16 @@ from ingest.loaders import LoadedFile, LoadError
 from ingest.loaders.limits import ReadBudget
 from ingest.loaders.text import decode_text, markdown_blocks
 
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
 
 def load_html(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
     html = decode_text(data)
+    if len(html) > budget.limits.max_chars:
+        # main-content extraction takes minutes on pages of millions of characters: the page's
+        # text without its tags, counted first, refuses the oversized ones before it starts
+        budget.check_length(len(_TAG.sub("", _SCRIPT_OR_STYLE.sub("", html))))
     content = trafilatura.extract(
         html, output_format="markdown", include_tables=True, include_comments=False, favor_precision=True
     )

@@ -65,12 +65,16 @@ class ReadBudget:
     def add_text(self, text: str) -> None:
         """Count ``text`` towards the file's character limit (and check the time)."""
         self.chars += len(text)
-        if self.chars > self.limits.max_chars:
+        self.check_length(self.chars)
+        self.check_time()
+
+    def check_length(self, chars: int) -> None:
+        """Raise LoadError when ``chars`` characters are over the limit (also for an estimate, not counted)."""
+        if chars > self.limits.max_chars:
             raise LoadError(
                 f"document trop long (plus de {self.limits.max_chars:_} caractères de texte) : ".replace("_", " ")
                 + "découpez-le, ou relevez la limite (ingest.max_extracted_chars)"
             )
-        self.check_time()
 
     def page_read(self, number: int, total: int) -> None:
         """Page ``number`` of ``total`` has been read: report it, then check the time."""
