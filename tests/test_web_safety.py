@@ -47,6 +47,9 @@ def test_escape_markdown_leaves_no_tag_link_or_image():
     assert "<img" not in escaped and "&lt;img" in escaped
     assert "](" not in escaped.replace("\\](", "")  # every bracket escaped: no link, no image
     assert escape_markdown("a & b < c") == "a &amp; b &lt; c"
+    assert escape_markdown("voir http://a.fr/x, HTTPS://b.fr et www.c.fr") == (
+        "voir http\\://a.fr/x, HTTPS\\://b.fr et www\\.c.fr"  # no autolink either
+    )
 
 
 def test_answer_markdown_escapes_document_markup_and_links_only_real_sources():

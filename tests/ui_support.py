@@ -61,12 +61,11 @@ def serve_demo(
     report = components.synchronizer.sync(discover([DEMO / name for name in names]))
     assert not report.failed, report.summary()
     components.keyword.rebuild()
-    blocks = build_ui(components)
-    _, url, _ = launch(blocks, components, port=free_port(), block=False)
+    running = launch(build_ui(components), components, port=free_port(), block=False)
     try:
-        yield url.rstrip("/"), components
+        yield running.url.rstrip("/"), components
     finally:
-        blocks.close()
+        running.close()
         components.close()
 
 

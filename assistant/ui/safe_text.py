@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 # Backslash-escaped in Markdown: brackets make links and images (``[x](u)``, ``![x](u)``, ``[x]: u``).
 _MARKDOWN_LINK_CHARS = re.compile(r"([\\\[\]])")
+# Bare addresses that Markdown renderers turn into links (GFM autolinks): "http://", "https://", "www.".
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp)(:)(?=//)|\b(www)(\.)")
 # Reserved for documentation and tests (RFC 2606, RFC 6761): never a real site.
 NON_PUBLIC_SUFFIXES = (".invalid", ".example", ".test", ".localhost", ".local", ".internal", ".lan", ".home.arpa")
 NON_PUBLIC_NAMES = {"localhost", "example.com", "example.org", "example.net"}
@@ -23,9 +25,11 @@ def escape_markdown(text: str) -> str:
     """``text`` shown as written in a Markdown message: no HTML tag, link or image survives.
 
     HTML special characters become entities; brackets are backslash-escaped so that no
-    Markdown link, image or reference definition can be formed. Emphasis and lists stay.
+    Markdown link, image or reference definition can be formed, and bare addresses get an
+    escaped ``:`` or ``.`` so that no autolink is formed either. Emphasis and lists stay.
     """
-    return _MARKDOWN_LINK_CHARS.sub(r"\\\1", html.escape(text, quote=False))
+    escaped = _MARKDOWN_LINK_CHARS.sub(r"\\\1", html.escape(text, quote=False))
+    return _AUTOLINK.sub(lambda m: f"{m.group(1)}\\:" if m.group(1) else f"{m.group(3)}\\.", escaped)
 
 
 def safe_href(url: object) -> str | None:
