@@ -197,3 +197,20 @@ def test_login_delay_grows_with_failures_per_user_and_per_address_and_a_success_
     throttle.succeed(user, here)
     throttle.fail(user, here)
     assert throttle.wait_s(user, here) == 0  # counts start again after a success
+
+
+# exports
+
+
+def test_markdown_export_of_a_comparison_carries_no_tag_or_link_from_a_document():
+    from assistant.experiences.compare import Cell, ComparisonTable, Footnote, Row
+    from assistant.experiences.export import table_to_markdown
+
+    table = ComparisonTable(
+        columns=(),
+        rows=(Row("Budget", (Cell('40 000 € <img src="http://t.example/p.gif">', (1,)),)),),
+        footnotes=(Footnote(1, "d", "Bilan [connexion](javascript:alert(1))", "/srv/b.md", ("40 000 €",)),),
+    )
+    exported = table_to_markdown(table)
+    assert "<img" not in exported.replace("\\<img", "")
+    assert "](javascript" not in exported and "]\\(javascript" in exported
