@@ -214,3 +214,11 @@ def test_markdown_export_of_a_comparison_carries_no_tag_or_link_from_a_document(
     exported = table_to_markdown(table)
     assert "<img" not in exported.replace("\\<img", "")
     assert "](javascript" not in exported and "]\\(javascript" in exported
+
+
+def test_active_filters_show_metadata_values_as_text():
+    from assistant.retrieval.filters import Filters
+    from assistant.ui.facets import describe_filters
+
+    shown = describe_filters(Filters(values={"organisation": ('Mairie <img src="http://t.example/p.gif">',)}))
+    assert "<img" not in shown and "&lt;img" in shown
