@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -150,3 +153,36 @@ def test_a_slow_drip_is_stopped_at_the_total_deadline(server, tmp_path):
     assert time.monotonic() - started < 2.5  # 1 s deadline plus at most one 0.25 s piece, not retried
     assert server.hits["/drip"] == 1
     assert not [p for p in (tmp_path / "cache").iterdir()]
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[_Server, Path]]:
+    """The server behind TLS with a certificate for "localhost" only (openssl, generated here)."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl manquant : apt-get install -y openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = _Server()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_to_the_checked_address_still_verifies_the_certificate_for_the_name(tls_server, tmp_path, monkeypatch):
+    server, cert = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate, nothing else changes
+    port = server.server_address[1]
+    with _fetcher(tmp_path, allowed=["127.0.0.0/8"]) as fetcher:
+        # connected to 127.0.0.1 (the checked address), the name kept for SNI and certificate checks
+        assert fetcher.fetch(f"https://localhost:{port}/secret").read_bytes() == b"mot de passe administrateur"
+        with pytest.raises(FetchError):  # the certificate names localhost, not 127.0.0.1
+            fetcher.fetch(f"https://127.0.0.1:{port}/secret")
