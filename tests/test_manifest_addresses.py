@@ -6,32 +6,20 @@ import ipaddress
 import shutil
 import ssl
 import subprocess
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from loopback import LoopbackServer, serving
 
 from ingest.address_policy import AddressPolicy, is_public
 from ingest.manifest import Fetcher, FetchError
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.hits: Counter[str] = Counter()
-
-    def handle_error(self, request, client_address) -> None:
-        pass  # the fetcher hanging up on /drip is the point
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -67,18 +55,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[_Server]:
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+def server() -> Iterator[LoopbackServer]:
+    with serving(LoopbackServer(_Handler)) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch, server: _Server) -> None:
+def no_proxy(monkeypatch: pytest.MonkeyPatch, server: LoopbackServer) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     server.hits.clear()
@@ -156,7 +139,7 @@ def test_a_slow_drip_is_stopped_at_the_total_deadline(server, tmp_path):
 
 
 @pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[_Server, Path]]:
+def tls_server(tmp_path: Path) -> Iterator[tuple[LoopbackServer, Path]]:
     """The server behind TLS with a certificate for "localhost" only (openssl, generated here)."""
     if shutil.which("openssl") is None:
         pytest.fail("openssl manquant : apt-get install -y openssl")
@@ -166,15 +149,12 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[_Server, Path]]:
          "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
-    server = _Server()
+    server = LoopbackServer(_Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, cert
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield server, cert
 
 
 def test_https_to_the_checked_address_still_verifies_the_certificate_for_the_name(tls_server, tmp_path, monkeypatch):

@@ -7,35 +7,24 @@ The app answers offline over documents planted with markup; a tracker server on
 from __future__ import annotations
 
 import re
-import threading
-from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from loopback import LoopbackServer, serving
 from playwright.sync_api import Browser, Page, expect
-from ui_support import browser_fixture, free_port, ui_settings  # noqa: F401
+from ui_support import ask, browser_fixture, chat_page, serve_paths  # noqa: F401
 
 from assistant.backends.embedder import CachedEmbedder
-from assistant.factory import build_components
-from assistant.ui import build_ui, launch
-from ingest.sync import discover
 
-ANSWER_TIMEOUT_MS = 60_000
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 
 
-class _Tracker(ThreadingHTTPServer):
-    daemon_threads = True
+class _Counted(BaseHTTPRequestHandler):
+    """Answers 204 to anything; the server counts the paths."""
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _TrackerHandler)
-        self.hits: Counter[str] = Counter()
-
-
-class _TrackerHandler(BaseHTTPRequestHandler):
-    server: _Tracker
+    server: LoopbackServer
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -47,13 +36,9 @@ class _TrackerHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def tracker() -> Iterator[_Tracker]:
-    server = _Tracker()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def tracker() -> Iterator[LoopbackServer]:
+    with serving(LoopbackServer(_Counted)) as server:
+        yield server
 
 
 def _planted_corpus(folder: Path, base: str) -> Path:
@@ -93,42 +78,25 @@ HOSTILE_UPLOAD = """<!doctype html><html><head><title>Bilan de la ressourcerie d
 
 @pytest.fixture(scope="module")
 def app(
-    tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path, tracker: _Tracker
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: CachedEmbedder,
+    embedding_cache_dir: Path,
+    tracker: LoopbackServer,
 ) -> Iterator[str]:
-    base = f"http://127.0.0.1:{tracker.server_address[1]}"
-    folder = _planted_corpus(tmp_path_factory.mktemp("hostile") / "corpus", base)
-    components = build_components(
-        ui_settings(tmp_path_factory.mktemp("hostile-data") / "data", embedding_cache_dir), embedder=embedder
-    )
-    report = components.synchronizer.sync(discover([folder]))
-    assert not report.failed, report.summary()
-    components.keyword.rebuild()
-    running = launch(build_ui(components), components, port=free_port(), block=False)
-    try:
-        yield running.url.rstrip("/")
-    finally:
-        running.close()
-        components.close()
+    folder = _planted_corpus(tmp_path_factory.mktemp("hostile") / "corpus", tracker.base)
+    data_dir = tmp_path_factory.mktemp("hostile-data") / "data"
+    with serve_paths(data_dir, embedder, embedding_cache_dir, [folder]) as (url, _):
+        yield url
 
 
 @pytest.fixture
 def page(browser: Browser, app: str) -> Iterator[Page]:
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    page.goto(app)
-    expect(page.locator("#question textarea")).to_be_visible(timeout=30_000)
-    yield page
-    context.close()
+    with chat_page(browser, app) as page:
+        yield page
 
 
-def _ask(page: Page, question: str, turn: int = 0) -> None:
-    page.locator("#question textarea").fill(question)
-    page.locator("#send").click()
-    expect(page.locator(f"#sources-{turn}")).to_be_attached(timeout=ANSWER_TIMEOUT_MS)
-
-
-def test_markup_from_a_document_is_shown_as_text_in_the_answer(page: Page, tracker: _Tracker):
-    _ask(page, "Combien de familles accueille le jardin partagé des Glycines et comment s'inscrire ?")
+def test_markup_from_a_document_is_shown_as_text_in_the_answer(page: Page, tracker: LoopbackServer):
+    ask(page, "Combien de familles accueille le jardin partagé des Glycines et comment s'inscrire ?")
     chat = page.locator("#chat")
     expect(chat).to_contain_text("quarante familles")
     expect(chat).to_contain_text('<img src="')  # the tag, as characters
@@ -139,8 +107,8 @@ def test_markup_from_a_document_is_shown_as_text_in_the_answer(page: Page, track
     assert tracker.hits["/track-body.gif"] == 0
 
 
-def test_a_javascript_url_is_not_a_link(page: Page, tracker: _Tracker):
-    _ask(page, "Combien d'entreprises réunit le comité emploi de Kervalon ?")
+def test_a_javascript_url_is_not_a_link(page: Page, tracker: LoopbackServer):
+    ask(page, "Combien d'entreprises réunit le comité emploi de Kervalon ?")
     card = page.locator("#sources-0 .source-card", has_text="comité emploi de Kervalon").first
     expect(card).to_be_visible()
     assert page.locator("a[href^='javascript' i]").count() == 0
@@ -151,19 +119,17 @@ def test_a_javascript_url_is_not_a_link(page: Page, tracker: _Tracker):
     assert tracker.hits["/js-url"] == 0
 
 
-def test_a_hostile_html_upload_opened_from_its_card_runs_no_script(page: Page, tracker: _Tracker, tmp_path: Path):
-    base = f"http://127.0.0.1:{tracker.server_address[1]}"
+def test_a_hostile_html_upload_opened_from_its_card_runs_no_script(page: Page, tracker: LoopbackServer, tmp_path: Path):
+    base = tracker.base
     upload = tmp_path / "bilan-ressourcerie-tanneurs.html"
     upload.write_text(HOSTILE_UPLOAD.replace("{base}", base), encoding="utf-8")
     page.get_by_role("tab", name="Documents").click()
     page.locator("#upload input[type=file]").set_input_files([upload])
     expect(page.locator("#upload")).to_contain_text("bilan-ressourcerie")
     page.locator("#ingest").click()
-    expect(page.locator("#ingest-message textarea")).to_have_value(
-        re.compile(r"Ajoutés : 1 "), timeout=ANSWER_TIMEOUT_MS
-    )
+    expect(page.locator("#ingest-message textarea")).to_have_value(re.compile(r"Ajoutés : 1 "), timeout=60_000)
     page.get_by_role("tab", name="Questions").click()
-    _ask(page, "Combien de tonnes d'objets la ressourcerie des Tanneurs a-t-elle collectées ?")
+    ask(page, "Combien de tonnes d'objets la ressourcerie des Tanneurs a-t-elle collectées ?")
     card = page.locator("#sources-0 .source-card", has_text="ressourcerie des Tanneurs").first
     with page.context.expect_page() as opened:
         card.locator("a.source-open").click()

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from files import write_pdf
+from ui_support import free_port
 
 from assistant.backends.embedder import CachedEmbedder
 from assistant.factory import Components, build_components
@@ -46,12 +47,6 @@ Le jardin partagé des Glycines accueille quarante familles <img src="http://127
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("web-corpus")
@@ -72,7 +67,7 @@ def _serve(data_dir: Path, cache_dir: Path, embedder: CachedEmbedder, corpus: Pa
     report = components.synchronizer.sync(discover([corpus]))
     assert not report.failed, report.summary()
     components.keyword.rebuild()
-    return components, launch(build_ui(components), components, port=_free_port(), block=False)
+    return components, launch(build_ui(components), components, port=free_port(), block=False)
 
 
 @pytest.fixture(scope="module")
