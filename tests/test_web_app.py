@@ -138,9 +138,22 @@ def test_pdf_opens_inline_and_other_requests_find_nothing(app):
         assert client.get("/documents/inconnu").status_code == 404
         assert client.get("/documents/..%2F..%2Fetc%2Fpasswd").status_code == 404
         # Gradio's file route serves none of the indexed files
-        assert client.get(f"/gradio_api/file={running.url}").status_code != 200
         indexed = next(iter(components.store.documents().values())).source
         assert client.get(f"/gradio_api/file={indexed}").status_code == 403
+
+
+def test_an_uploaded_html_file_is_never_served_inline_by_gradio(app):
+    running, _ = app
+    with httpx.Client(base_url=running.url, timeout=10) as client:
+        uploaded = client.post(
+            "/gradio_api/upload", files={"files": ("piege.html", HOSTILE_HTML.encode(), "text/html")}
+        )
+        uploaded.raise_for_status()
+        served = client.get(f"/gradio_api/file={uploaded.json()[0]}")
+    assert served.status_code == 200 and "<script>" in served.text  # the bytes, but…
+    assert not served.headers["content-type"].startswith("text/html")
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert served.headers["x-content-type-options"] == "nosniff"
 
 
 def test_a_removed_document_is_no_longer_served(app):
