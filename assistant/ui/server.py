@@ -44,8 +44,9 @@ def bind(host: str, port: int) -> socket.socket:
     """A listening socket on ``host:port``; raises :class:`PortInUse` when another program holds it."""
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family = infos[0][0]
-        return socket.create_server((host, port), family=family)
+        # "localhost" may resolve to ::1 first: IPv4 is what browsers and 127.0.0.1 links reach
+        family, _, _, _, address = min(infos, key=lambda info: info[0] != socket.AF_INET)
+        return socket.create_server(address[:2], family=family)
     except OSError as exc:
         raise PortInUse(
             f"Le port {port} est déjà utilisé sur {host} (une autre instance de l'assistant ou un autre "
