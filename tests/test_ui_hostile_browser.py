@@ -51,6 +51,11 @@ def _planted_corpus(folder: Path, base: str) -> Path:
         "Les parcelles sont attribuées par tirage au sort chaque printemps.\n",
         encoding="utf-8",
     )
+    (folder / "titre-piege.md").write_text(
+        f'---\ntitle: "Guide <img src=\\"{base}/title.gif\\"> des permanences"\norganisation: "<b>Mairie</b>"\n---\n'
+        "Les permanences du guide ont lieu le mardi matin au centre social des Acacias.\n",
+        encoding="utf-8",
+    )
     page = folder / "cr-comite-kervalon.html"
     page.write_text(
         "<html><head><title>Compte rendu du comité emploi de Kervalon</title></head><body><article>"
@@ -105,6 +110,21 @@ def test_markup_from_a_document_is_shown_as_text_in_the_answer(page: Page, track
     assert chat.locator("a[href*='phish']").count() == 0
     page.wait_for_timeout(500)
     assert tracker.hits["/track-body.gif"] == 0
+
+
+def test_titles_and_organisations_show_as_text_in_the_documents_table_and_filters(page: Page, tracker: LoopbackServer):
+    page.get_by_role("tab", name="Documents").click()
+    table = page.locator("#documents-table")
+    expect(table).to_contain_text('Guide <img src="')
+    expect(table).to_contain_text("<b>Mairie</b>")
+    page.get_by_role("tab", name="Questions").click()
+    page.locator("#filter-organisation input").click()
+    page.get_by_role("option", name="<b>Mairie</b>").click()
+    page.keyboard.press("Escape")
+    expect(page.locator("#active-filters")).to_contain_text("<b>Mairie</b>")
+    assert page.locator("img[src*='title.gif']").count() == 0
+    page.wait_for_timeout(500)
+    assert tracker.hits["/title.gif"] == 0
 
 
 def test_a_javascript_url_is_not_a_link(page: Page, tracker: LoopbackServer):
