@@ -83,6 +83,8 @@ def _manifest_sources(components: Components, manifest: Path) -> tuple[list[Sour
         timeout_s=settings.ingest.download_timeout_s,
         max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024),
         retries=settings.ingest.download_retries,
+        deadline_s=settings.ingest.download_deadline_s,
+        allowed=settings.ingest.download_allowed,
     ) as fetcher:
         return manifest_sources(entries, fetcher)
 

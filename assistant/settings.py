@@ -76,6 +76,14 @@ class IngestSettings(BaseModel):
     )
     download_timeout_s: float = Field(20.0, gt=0, description="Timeout of one HTTP read when fetching a manifest URL")
     download_retries: int = Field(2, ge=0, description="Retries of a manifest URL after a timeout or a 5xx")
+    download_deadline_s: float = Field(
+        120.0, gt=0, description="Total time allowed for one manifest download, however slowly the server sends"
+    )
+    download_allowed: list[str] = Field(
+        default_factory=list,
+        description="Host names or address ranges (CIDR, e.g. 10.0.0.0/8) a manifest may download from although "
+        "they are not public (an intranet); by default only public addresses are fetched",
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -137,6 +145,14 @@ class UISettings(BaseModel):
     auth_user: str | None = Field(None, description="User name required to open the interface (with auth_password)")
     auth_password: str | None = Field(None, description="Password required to open the interface (with auth_user)")
     max_upload_mb: float = Field(50.0, gt=0, description="Largest file accepted by the upload form")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Names the interface answers to besides 127.0.0.1/localhost (e.g. assistant.mon-centre.fr); "
+        "a request for another name is refused (DNS rebinding); '*' accepts any",
+    )
+    login_free_attempts: int = Field(3, ge=1, description="Failed logins (per user, per address) before a delay")
+    login_delay_s: float = Field(2.0, gt=0, description="First delay after the free failed logins, then doubled")
+    login_max_delay_s: float = Field(300.0, gt=0, description="Longest delay between two login attempts")
 
 
 def _default_cache_dir() -> Path:
@@ -176,10 +192,14 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings once; keyword overrides (e.g. from CLI flags) win over everything.
 
-    The OpenAI client's own variables (OPENAI_BASE_URL, OPENAI_API_KEY) are honoured when
-    the assistant's are not set, so an existing configuration works as is.
+    The OpenAI client's own variables (OPENAI_BASE_URL, OPENAI_API_KEY) and Gradio's
+    GRADIO_SERVER_PORT are honoured when the assistant's are not set, so an existing
+    configuration works as is.
     """
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    gradio_port = os.environ.get("GRADIO_SERVER_PORT", "").strip()
+    if gradio_port and not os.environ.get("ASSISTANT_UI__PORT"):
+        settings.ui = settings.ui.model_copy(update={"port": UISettings(port=int(gradio_port)).port})
     generation = settings.generation
     if generation.base_url is None and os.environ.get("OPENAI_BASE_URL"):
         generation.base_url = os.environ["OPENAI_BASE_URL"]

@@ -3,11 +3,14 @@
 The manifest gives the metadata (title, organisation, type, date); the
 :class:`Fetcher` keeps a local copy of every download, revalidated with
 ETag / Last-Modified, so a rerun transfers only what changed and an offline
-machine still ingests the copies it already has.
+machine still ingests the copies it already has. Only public addresses are
+fetched (``address_policy``), redirects included; each download has a total
+deadline and a size limit, both enforced while the body streams in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -20,15 +23,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import yaml
 
+from ingest.address_policy import AddressPolicy, AddressRefused, AddressUnresolved
 from ingest.sync import Source
 
 log = logging.getLogger(__name__)
 
+MAX_REDIRECTS = 5
 DEFAULT_USER_AGENT = "AssistantPolitiqueVille/0.1 (+documentation; contact: administrateur du déploiement)"
 
 _EXTENSION_BY_MIME = {
@@ -107,19 +112,27 @@ class Fetcher:
         max_bytes: int = 50 * 1024 * 1024,
         retries: int = 2,
         backoff_s: float = 0.5,
+        deadline_s: float = 120.0,
+        allowed: Iterable[str] = (),
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
-        """``backoff_s`` is the first wait between attempts, doubled at each retry (0.5 s, 1 s)."""
+        """``backoff_s`` is the first wait between attempts, doubled at each retry (0.5 s, 1 s).
+
+        ``deadline_s`` bounds one download attempt however slowly the server sends; ``allowed``
+        lists host names and CIDR ranges fetched although they are not public (an intranet).
+        """
         self.cache_dir = cache_dir
+        self.timeout_s = timeout_s
         self.max_bytes = max_bytes
         self.retries = retries
         self.backoff_s = backoff_s
+        self.deadline_s = deadline_s
+        self.policy = AddressPolicy(allowed)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         # Header values must be ASCII (httpx refuses others): "déploiement" goes out as "deploiement".
         ascii_agent = unicodedata.normalize("NFKD", user_agent).encode("ascii", "ignore").decode("ascii")
-        self._client = httpx.Client(
-            follow_redirects=True, max_redirects=5, timeout=timeout_s, headers={"User-Agent": ascii_agent}
-        )
+        # Redirects are followed by hand: each new address is checked before it is fetched.
+        self._client = httpx.Client(follow_redirects=False, timeout=timeout_s, headers={"User-Agent": ascii_agent})
 
     def close(self) -> None:
         self._client.close()
@@ -156,22 +169,30 @@ class Fetcher:
         known = cached[1] if cached is not None else {}
         conditions = (("If-None-Match", "etag"), ("If-Modified-Since", "last_modified"))
         headers = {header: known[field] for header, field in conditions if known.get(field)}
+        deadline = time.monotonic() + self.deadline_s
+        current = url
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
-                if response.status_code == 304 and cached is not None:
-                    log.info("%s : inchangé depuis le dernier téléchargement (HTTP 304)", url)
-                    return cached[0]
-                self._check_status(response, url)
-                extension = _extension(response, url)
-                return self._store(response, url, key, extension, previous=cached)
+            for _ in range(MAX_REDIRECTS + 1):
+                response = self._client.send(self._pinned_request(current, headers, deadline), stream=True)
+                with contextlib.closing(response):
+                    if response.has_redirect_location:
+                        current = urljoin(current, response.headers["Location"])
+                        continue
+                    if response.status_code == 304 and cached is not None:
+                        log.info("%s : inchangé depuis le dernier téléchargement (HTTP 304)", url)
+                        return cached[0]
+                    self._check_status(response, url)
+                    extension = _extension(response, current)
+                    return self._store(response, url, current, key, extension, previous=cached, deadline=deadline)
+            raise FetchError(f"trop de redirections (plus de {MAX_REDIRECTS}) : {url}")
+        except AddressRefused as exc:
+            raise FetchError(str(exc)) from exc
         except httpx.TimeoutException as exc:
             raise _Transient(f"délai dépassé après {self.retries + 1} tentatives : {url}") from exc
-        except httpx.TooManyRedirects as exc:
-            raise FetchError(f"trop de redirections (plus de 5) : {url}") from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise FetchError(f"adresse invalide ou protocole non pris en charge : {url}") from exc
-        except (httpx.ConnectError, httpx.ProxyError) as exc:
-            host = urlsplit(url).hostname or url
+        except (httpx.ConnectError, httpx.ProxyError, AddressUnresolved) as exc:
+            host = urlsplit(current).hostname or current
             raise _Transient(
                 f"cette machine ne parvient pas à joindre {host} (pas d'accès à Internet, proxy ou adresse injoignable) ;"
                 f" les copies déjà téléchargées sont utilisées quand elles existent : {url}",
@@ -180,6 +201,25 @@ class Fetcher:
             raise _Transient(f"connexion interrompue pendant le téléchargement : {url}") from exc
         except OSError as exc:  # disk full, read-only cache: this URL fails, the others may still succeed
             raise FetchError(f"écriture impossible dans le cache {self.cache_dir} ({exc.strerror or exc})") from exc
+
+    def _pinned_request(self, url: str, headers: dict[str, str], deadline: float) -> httpx.Request:
+        """A GET of ``url`` sent to the address the policy checked (the name stays in Host and TLS SNI).
+
+        Each read waits at most the read timeout or what is left of the deadline, whichever is shorter.
+        """
+        target = self.policy.check(url)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise FetchError(f"délai total de {self.deadline_s:g} s dépassé : {url}")
+        request_url = httpx.URL(url)
+        extensions: dict[str, Any] = {}
+        pinned = dict(headers)
+        if target.address is not None:
+            pinned["Host"] = request_url.netloc.decode("ascii").rsplit("@", 1)[-1]
+            extensions["sni_hostname"] = target.host
+            request_url = request_url.copy_with(host=str(target.address))
+        timeout = min(self.timeout_s, left)
+        return self._client.build_request("GET", request_url, headers=pinned, timeout=timeout, extensions=extensions)
 
     def _check_status(self, response: httpx.Response, url: str) -> None:
         status = response.status_code
@@ -190,9 +230,18 @@ class Fetcher:
             raise FetchError(f"{reason} (HTTP {status})")
 
     def _store(
-        self, response: httpx.Response, url: str, key: str, extension: str, *, previous: tuple[Path, dict] | None
+        self,
+        response: httpx.Response,
+        url: str,
+        final_url: str,
+        key: str,
+        extension: str,
+        *,
+        previous: tuple[Path, dict] | None,
+        deadline: float,
     ) -> Path:
         too_big = FetchError(f"réponse trop volumineuse (> {_human_size(self.max_bytes)}) : {url}")
+        too_slow = FetchError(f"téléchargement trop lent : délai total de {self.deadline_s:g} s dépassé : {url}")
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise too_big
@@ -205,6 +254,8 @@ class Fetcher:
                     total += len(piece)
                     if total > self.max_bytes:
                         raise too_big
+                    if time.monotonic() > deadline:
+                        raise too_slow
                     tmp.write(piece)
             except BaseException:
                 tmp.close()
@@ -213,7 +264,7 @@ class Fetcher:
         os.replace(tmp.name, target)
         meta = {
             "url": url,
-            "final_url": str(response.url),
+            "final_url": final_url,
             "etag": response.headers.get("ETag"),
             "last_modified": response.headers.get("Last-Modified"),
             "content_type": response.headers.get("Content-Type"),

@@ -22,7 +22,7 @@ from ui_support import DEMO, browser_fixture, fetch, free_port, screenshot, serv
 from assistant.backends.embedder import CachedEmbedder
 from assistant.factory import Components, build_components
 from assistant.ui import build_ui, launch
-from assistant.ui.documents import document_link
+from assistant.ui.document_view import document_link
 from ingest.sync import discover
 
 DEMO_SUBSET = [
@@ -79,9 +79,10 @@ def test_answer_streams_and_a_citation_opens_its_source_card(page: Page):
     assert len(quote.inner_text()) > 40
     link = card.locator("a.source-open")
     href = link.get_attribute("href") or ""
-    assert href.startswith("/gradio_api/file=")
+    assert href.startswith("/documents/")
     served = fetch(page, href)
     assert served.status == 200 and "Piloter le volet" in served.text()
+    assert "title:" not in served.text()  # a Markdown source opens without its YAML header
 
     # a follow-up keeps the conversation: its sources open on top, the first answer's fold below
     _ask(page, "Et quels partenaires associer ?", turn=1)
@@ -96,8 +97,8 @@ def test_answer_streams_and_a_citation_opens_its_source_card(page: Page):
 def test_pdf_citation_links_to_its_page(page: Page):
     _ask(page, "Comment mobiliser le mécénat des entreprises pour les quartiers ?")
     links = page.locator("#sources-0 a.source-open").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-    pdf = [h for h in links if ".pdf" in h]
-    assert pdf and re.search(r"\.pdf#page=\d+$", pdf[0]), links
+    pdf = [h for h in links if "#page=" in h]
+    assert pdf and re.search(r"^/documents/[^/#]+#page=\d+$", pdf[0]), links
     served = fetch(page, pdf[0])
     assert served.status == 200 and served.headers["content-type"] == "application/pdf"
 
@@ -286,9 +287,10 @@ def test_with_a_password_the_page_and_the_documents_need_a_login(
     settings = ui_settings(tmp_path / "data", embedding_cache_dir, auth_user="equipe", auth_password="s3cret")
     components = build_components(settings, embedder=embedder)
     components.synchronizer.sync(discover([DEMO / "a-fiche-ebe-saint-aurel.md"]))
-    blocks = build_ui(components)
-    _, url, _ = launch(blocks, components, port=free_port(), block=False)
-    document = urljoin(url, document_link({"source": str(DEMO / "a-fiche-ebe-saint-aurel.md"), "format": "md"}))
+    running = launch(build_ui(components), components, port=free_port(), block=False)
+    url = running.url
+    doc_id = next(iter(components.store.documents()))
+    document = urljoin(url, document_link(doc_id, {"source": str(DEMO / "a-fiche-ebe-saint-aurel.md"), "format": "md"}))
     try:
         with httpx.Client() as client:
             assert client.get(urljoin(url, "config")).status_code == 401
@@ -299,5 +301,5 @@ def test_with_a_password_the_page_and_the_documents_need_a_login(
             served = client.get(document)
             assert served.status_code == 200 and "Atelier des Forges" in served.text
     finally:
-        blocks.close()
+        running.close()
         components.close()

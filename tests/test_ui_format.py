@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -21,14 +19,12 @@ from assistant.ui.about import backend_label, exposed_without_auth, settings_mar
 from assistant.ui.chat import answer_markdown, highlight, link_citations, render_stream, source_cards, sources_panel
 from assistant.ui.documents import (
     corpus_stats,
-    document_link,
     document_rows,
     progress_text,
     sorted_records,
 )
 from assistant.ui.facets import build_filters, describe_filters, facet_choices, year_choices
 from assistant.ui.feedback import FeedbackStore
-from assistant.ui.server import launch
 from assistant.ui.uploads import UploadRejected, check_size, safe_filename, save_uploads
 
 PASSAGE_TEXT = (
@@ -90,7 +86,7 @@ def _link(citation: Citation) -> str:
 
 
 def test_markers_become_links_to_the_cards_of_their_turn():
-    assert link_citations("A. [1] B. [2]", 3) == "A. [\\[1\\]](#source-3-1) B. [\\[2\\]](#source-3-2)"
+    assert link_citations("A. [1] B. [2]", 3, {1, 2}) == "A. [\\[1\\]](#source-3-1) B. [\\[2\\]](#source-3-2)"
 
 
 def test_answer_markdown_links_markers_and_names_the_answerer():
@@ -205,17 +201,6 @@ def test_active_filters_are_described_in_french():
 
 def _record(doc_id: str, title: str, **meta) -> DocumentRecord:
     return DocumentRecord(doc_id, "hash", 4, {"title": title, **meta})
-
-
-def test_document_link_serves_local_files_at_their_pdf_page_and_sends_html_to_its_url():
-    assert (
-        document_link({"source": "/srv/docs/a b.pdf", "format": "pdf"}, 4)
-        == "/gradio_api/file=/srv/docs/a%20b.pdf#page=4"
-    )
-    assert document_link({"source": "/srv/docs/a.docx", "format": "docx"}, 4) == "/gradio_api/file=/srv/docs/a.docx"
-    assert document_link({"source": "/srv/p.html", "format": "html", "url": "https://x.fr/p"}) == "https://x.fr/p"
-    assert document_link({"source": "https://x.fr/r.pdf", "format": "pdf"}, 2) == "https://x.fr/r.pdf#page=2"
-    assert document_link({}) is None
 
 
 def test_documents_search_ignores_accents_and_case_and_rows_fill_unknowns():
@@ -419,34 +404,3 @@ def test_a_very_long_name_is_stored_within_the_file_name_limit(tmp_path: Path):
     assert len(saved.sidecars[0].name.encode("utf-8")) <= 255
     assert saved.documents[0].name.startswith("Compte rendu du comité de pilotage Compte")
 
-
-# launch
-
-
-class _RecordingBlocks:
-    """Stands in for gr.Blocks: records what launch() was given."""
-
-    def queue(self, **options):
-        self.queue_options = options
-
-    def launch(self, **options):
-        self.options = options
-        return None, "http://127.0.0.1:7860/", None
-
-
-def test_launch_passes_auth_and_warns_when_exposed_without_it(tmp_path: Path, caplog: pytest.LogCaptureFixture):
-    exposed = SimpleNamespace(settings=Settings(data_dir=tmp_path, ui=UISettings(host="0.0.0.0", max_upload_mb=10)))
-    blocks = _RecordingBlocks()
-    with caplog.at_level(logging.WARNING, logger="assistant.ui.server"):
-        launch(blocks, exposed, block=False)
-    assert "without a password" in caplog.text
-    assert blocks.options["server_name"] == "0.0.0.0" and blocks.options["auth"] is None
-    assert blocks.options["max_file_size"] == "41mb" and blocks.options["prevent_thread_lock"]
-
-    caplog.clear()
-    ui = UISettings(host="0.0.0.0", auth_user="equipe", auth_password="secret")
-    protected = SimpleNamespace(settings=Settings(data_dir=tmp_path, ui=ui))
-    with caplog.at_level(logging.WARNING, logger="assistant.ui.server"):
-        launch(blocks, protected, port=9000)
-    assert not caplog.text
-    assert blocks.options["auth"] == ("equipe", "secret") and blocks.options["server_port"] == 9000

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from playwright.sync_api import APIResponse, Browser, Page, sync_playwright
+from playwright.sync_api import APIResponse, Browser, Page, expect, sync_playwright
 
 from assistant.backends.embedder import CachedEmbedder
 from assistant.factory import Components, build_components
@@ -57,16 +57,24 @@ def serve_demo(
     data_dir: Path, embedder: CachedEmbedder, cache_dir: Path, names: Sequence[str]
 ) -> Iterator[tuple[str, Components]]:
     """The app over the demo documents ``names``, answering offline: (base URL, components)."""
+    with serve_paths(data_dir, embedder, cache_dir, [DEMO / name for name in names]) as served:
+        yield served
+
+
+@contextmanager
+def serve_paths(
+    data_dir: Path, embedder: CachedEmbedder, cache_dir: Path, paths: Sequence[Path]
+) -> Iterator[tuple[str, Components]]:
+    """The app over the files and folders ``paths``, answering offline: (base URL, components)."""
     components = build_components(ui_settings(data_dir, cache_dir), embedder=embedder)
-    report = components.synchronizer.sync(discover([DEMO / name for name in names]))
+    report = components.synchronizer.sync(discover(list(paths)))
     assert not report.failed, report.summary()
     components.keyword.rebuild()
-    blocks = build_ui(components)
-    _, url, _ = launch(blocks, components, port=free_port(), block=False)
+    running = launch(build_ui(components), components, port=free_port(), block=False)
     try:
-        yield url.rstrip("/"), components
+        yield running.url.rstrip("/"), components
     finally:
-        blocks.close()
+        running.close()
         components.close()
 
 
@@ -77,6 +85,26 @@ def browser_fixture() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@contextmanager
+def chat_page(browser: Browser, url: str) -> Iterator[Page]:
+    """A French browser page on the app's chat, ready for a question."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    expect(page.locator("#question textarea")).to_be_visible(timeout=30_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def ask(page: Page, question: str, turn: int = 0, timeout_ms: int = 60_000) -> None:
+    """Ask in the chat and wait for the answer's sources (group ``turn``)."""
+    page.locator("#question textarea").fill(question)
+    page.locator("#send").click()
+    expect(page.locator(f"#sources-{turn}")).to_be_attached(timeout=timeout_ms)
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:

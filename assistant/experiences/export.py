@@ -38,8 +38,13 @@ def footnote_text(note: Footnote) -> str:
     return " / ".join(f"« {_one_line(q)} »" for q in note.quotes) + f" — {where}"
 
 
+def _md_text(text: str) -> str:
+    """Document text for a Markdown file: no HTML tag (``\\<``), no inline link or image (``]\\(``)."""
+    return _one_line(text).replace("<", "\\<").replace("](", "]\\(")
+
+
 def _md_cell(text: str) -> str:
-    return _one_line(text).replace("|", "\\|")
+    return _md_text(text).replace("|", "\\|")
 
 
 def table_to_markdown(table: ComparisonTable) -> str:
@@ -92,9 +97,9 @@ def note_to_markdown(note: Note) -> str:
         lines += [f"## {number}. {section.heading}", ""]
         for paragraph in section.paragraphs:
             bullet = "- " if paragraph.kind == "extract" else ""
-            lines += [bullet + _one_line(paragraph.text), ""]
+            lines += [bullet + _md_text(paragraph.text), ""]
     lines += ["## Références", ""]
-    lines += [f"[{r.number}] {reference_text(r)}" + "  " for r in note.references]
+    lines += [f"[{r.number}] {_md_text(reference_text(r))}" + "  " for r in note.references]
     return "\n".join(lines).rstrip() + "\n"
 
 

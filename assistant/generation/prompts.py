@@ -1,12 +1,14 @@
 """Prompt building (pure): French instructions, numbered sources as data, a token budget.
 
 Document text is data: it sits between markers the model is told to treat as
-quotations, and any marker inside a document is neutralised, so a planted
-"ignore les consignes précédentes…" cannot escape its quotation.
+quotations, and every document field that enters the prompt (title, organisation,
+date, text) goes through :func:`escape_data` first, so a planted ``</extraits>``
+followed by "ignore les consignes précédentes…" cannot escape its quotation.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from assistant.backends.llm import Message
@@ -23,19 +25,28 @@ SYSTEM_PROMPT = (
     "Quand tu t'appuies sur un extrait, tu peux indiquer son numéro entre crochets, par exemple [2]."
 )
 OPEN, CLOSE = "<extraits>", "</extraits>"
+# Any spelling of the fence's tags: case, spaces, attributes (``< / EXTRAITS >``, ``<extraits x="">``).
+_FENCE_TAG = re.compile(r"<\s*(/?)\s*extraits\b[^>]*>", re.IGNORECASE)
 
 
-def _neutralise(text: str) -> str:
-    return text.replace(OPEN, "‹extraits›").replace(CLOSE, "‹/extraits›")
+def escape_data(text: str, *, inline: bool = False) -> str:
+    """A document field made inert inside the data fence: fence tags become ``‹extraits›`` / ``‹/extraits›``.
+
+    ``inline`` fields (title, organisation, date) also lose their line breaks, so a title
+    cannot start a line that looks like another numbered source or the question.
+    """
+    text = _FENCE_TAG.sub(lambda m: f"‹{m.group(1)}extraits›", text)
+    return " ".join(text.split()) if inline else text
 
 
 def format_passage(passage: Passage, text: str) -> str:
     meta = passage.chunk.metadata
-    details = [str(meta[k]) for k in ("organisation", "date") if meta.get(k)]
+    details = [escape_data(str(meta[k]), inline=True) for k in ("organisation", "date") if meta.get(k)]
     if passage.chunk.page:
         details.append(f"p. {passage.chunk.page}")
-    header = f"[{passage.number}] {meta.get('title', 'Document')}" + (f" ({', '.join(details)})" if details else "")
-    return f"{header}\n{_neutralise(text)}"
+    title = escape_data(str(meta.get("title") or "Document"), inline=True)
+    header = f"[{passage.number}] {title}" + (f" ({', '.join(details)})" if details else "")
+    return f"{header}\n{escape_data(text)}"
 
 
 def build_messages(

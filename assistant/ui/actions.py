@@ -19,13 +19,12 @@ from assistant.factory import Components
 from assistant.types import Answer, Citation, Turn
 from assistant.ui.about import backend_label, settings_markdown
 from assistant.ui.chat import render_stream, sources_panel
+from assistant.ui.document_view import document_link
 from assistant.ui.documents import (
     COLUMNS,
     corpus_stats,
     document_choices,
-    document_link,
     document_rows,
-    local_files,
     progress_text,
     sorted_records,
 )
@@ -48,7 +47,9 @@ ERROR_REPLY = "Une erreur est survenue pendant la réponse ; réessayez. Si elle
 
 def citation_link(citation: Citation) -> str | None:
     fmt = Path(citation.source).suffix.lower().lstrip(".")
-    return document_link({"source": citation.source, "url": citation.url, "format": fmt}, citation.page)
+    return document_link(
+        citation.doc_id, {"source": citation.source, "url": citation.url, "format": fmt}, citation.page
+    )
 
 
 class Actions:
@@ -56,15 +57,6 @@ class Actions:
         self.components = components
         self.feedback = feedback
         self.uploads_dir = components.settings.data_dir / "uploads"
-        self._served: set[Path] = set()
-        self.serve_indexed_files()
-
-    def serve_indexed_files(self) -> None:
-        """Let Gradio's (login-checked) file route serve the indexed files, one by one, nothing around them."""
-        new = [p for p in local_files(self.components.store.documents().values()) if p not in self._served]
-        if new:
-            gr.set_static_paths([str(p) for p in new])  # adds to the paths allowed so far
-            self._served.update(new)
 
     # chat
     def respond(
@@ -212,7 +204,6 @@ class Actions:
         else:
             if report.changed:
                 self.components.keyword.rebuild()
-        self.serve_indexed_files()
         log.info("ingest from the interface: %s", report.summary().splitlines()[0])
         return report
 

@@ -3,18 +3,20 @@
 Citation markers ``[n]`` become links to ``#source-<turn>-<n>``, the id of the
 card that shows the cited passage; the page script (assets.CLICK_JS) opens and
 highlights that card when a marker is clicked. Turn numbers keep the cards of
-earlier answers reachable after a follow-up question.
+earlier answers reachable after a follow-up question. Everything else in an answer
+(document or model text) is escaped: it is shown as written, never as markup.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from assistant.citations import MARKER
 from assistant.pipeline import Delta, Event, Status
 from assistant.types import Answer, Citation, Passage
+from assistant.ui.safe_text import escape_markdown, link_href
 
 LinkFor = Callable[[Citation], str | None]
 CONTEXT_CHARS = 280  # passage text shown on each side of the quote
@@ -26,25 +28,39 @@ def card_id(turn: int, number: int) -> str:
     return f"source-{turn}-{number}"
 
 
-def link_citations(text: str, turn: int) -> str:
-    """``… [2]`` -> ``… [\\[2\\]](#source-<turn>-2)``: a markdown link whose text is the marker."""
-    return MARKER.sub(lambda m: f" [\\[{m.group(1)}\\]](#{card_id(turn, int(m.group(1)))})", text)
+def link_citations(text: str, turn: int, numbers: Collection[int]) -> str:
+    """Escaped ``text`` whose markers of real sources become links: ``… [2]`` -> ``… [\\[2\\]](#source-<turn>-2)``.
+
+    A marker whose number is not in ``numbers`` (the answer's sources) stays plain text.
+    """
+    parts: list[str] = []
+    done = 0
+    for match in MARKER.finditer(text):
+        parts.append(escape_markdown(text[done : match.start()]))
+        number = int(match.group(1))
+        if number in numbers:
+            parts.append(f" [\\[{number}\\]](#{card_id(turn, number)})")
+        else:
+            parts.append(escape_markdown(match.group(0)))
+        done = match.end()
+    parts.append(escape_markdown(text[done:]))
+    return "".join(parts)
 
 
 def answer_markdown(answer: Answer, turn: int) -> str:
     """The chat message of a final answer: notice, text with linked markers, refusal state, answerer."""
     parts: list[str] = []
     if answer.notice:
-        parts.append(f"> ⚠️ **Service de génération indisponible.** {answer.notice}")
+        parts.append(f"> ⚠️ **Service de génération indisponible.** {escape_markdown(answer.notice)}")
     if answer.refused:
-        first, _, rest = answer.text.partition(". ")
+        first, _, rest = escape_markdown(answer.text).partition(". ")
         lines = [f"> 🔎 **{first.rstrip('.')}.**"]
         if rest:
             lines.append(f"> {rest}")
         lines.append("> Reformulez la question, retirez des filtres ou ajoutez des documents.")
         parts.append("\n>\n".join(lines))
     else:
-        parts.append(link_citations(answer.text, turn))
+        parts.append(link_citations(answer.text, turn, {c.number for c in answer.citations}))
     if answer.unsupported_sentences:
         n = answer.unsupported_sentences
         parts.append(f"_ℹ️ {n} phrase{'s' if n > 1 else ''} sans source dans le corpus : à vérifier._")
@@ -54,7 +70,8 @@ def answer_markdown(answer: Answer, turn: int) -> str:
 
 
 def status_markdown(status: str, text_so_far: str = "") -> str:
-    line = f"_⏳ {status}_"
+    """The status line under the text streamed so far; ``text_so_far`` is already escaped."""
+    line = f"_⏳ {escape_markdown(status)}_"
     return f"{text_so_far}\n\n{line}" if text_so_far else line
 
 
@@ -78,7 +95,7 @@ def render_stream(events: Iterable[Event], turn: int) -> Iterator[Rendered]:
             status = event.text
             yield Rendered(status_markdown(status, streamed))
         elif isinstance(event, Delta):
-            streamed += event.text
+            streamed += escape_markdown(event.text)  # model output: shown as written
             yield Rendered(streamed)
 
 
@@ -121,6 +138,7 @@ def source_card(citation: Citation, passage: Passage | None, turn: int, link: st
     else:
         body = f"<mark>{html.escape(citation.quote)}</mark>"
     opener = ""
+    link = link_href(link)
     if link:
         where = f" à la page {citation.page}" if citation.page else ""
         opener = (

@@ -1,41 +1,15 @@
-"""Documents page formatting (pure): table rows, search, statistics, progress with ETA, document links."""
+"""Documents page formatting (pure): table rows, search, statistics, progress with ETA."""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from assistant.backends.store import DocumentRecord
 
-FILE_ROUTE = "/gradio_api/file="  # Gradio's file route: login-checked, serves only allowed paths
 COLUMNS = ["Titre", "Organisation", "Date", "Format", "Pages", "Passages", "Indexé le", "Fichier", "Identifiant"]
-
-
-def document_link(metadata: Mapping[str, Any], page: int | None = None) -> str | None:
-    """Where "open the document" points: the served file (PDF at its page), or the page's public URL.
-
-    HTML is sent to its original URL when known rather than served from the app's own address,
-    so a page's scripts never run with the app's cookies.
-    """
-    source = str(metadata.get("source", ""))
-    url = metadata.get("url")
-    fmt = str(metadata.get("format", ""))
-    anchor = f"#page={page}" if page and fmt == "pdf" else ""
-    if source.startswith(("http://", "https://")):
-        return source + anchor
-    if fmt in ("html", "htm") and url:
-        return str(url)
-    if not source:
-        return None
-    return FILE_ROUTE + quote(source) + anchor
-
-
-def local_files(records: Iterable[DocumentRecord]) -> list[Path]:
-    """The indexed documents that are files on this server (the ones the app may serve)."""
-    return [Path(r.source) for r in records if r.source and not r.source.startswith(("http://", "https://"))]
 
 
 def fold(text: str) -> str:

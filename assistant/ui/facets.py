@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assistant.retrieval.filters import Filters
+from assistant.ui.safe_text import escape_markdown
 
 # metadata keys offered as filters, with their French labels, in display order
 FACETS: dict[str, str] = {
@@ -50,7 +51,11 @@ def describe_filters(filters: Filters) -> str:
     """French markdown for the "active filters" line."""
     if not filters:
         return "**Filtres actifs :** aucun — toute la base documentaire."
-    parts = [f"{FACETS.get(key, key)} : {' ou '.join(values)}" for key, values in filters.values.items()]
+    # values are document metadata (an organisation's name…): shown as written, never as markup
+    parts = [
+        f"{FACETS.get(key, key)} : {escape_markdown(' ou '.join(map(str, values)))}"
+        for key, values in filters.values.items()
+    ]
     if filters.year_min is not None and filters.year_max is not None:
         parts.append(f"années {filters.year_min}–{filters.year_max}")
     elif filters.year_min is not None:

@@ -20,6 +20,7 @@ from assistant.experiences.export import note_to_docx, note_to_markdown, referen
 from assistant.experiences.note import DRAFT_NOTICE, SECTIONS, Note, NoteReady, SectionStarted, SectionWritten
 from assistant.experiences.service import ExperienceDesk
 from assistant.ui.precedents_tab import refresh_cards
+from assistant.ui.safe_text import escape_markdown
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ def progress_markdown(done: Sequence[tuple[str, int]], current: str | None, tota
 def references_markdown(note: Note) -> str:
     if not note.references:
         return "#### Références\n\nAucune référence."
-    return "#### Références\n\n" + "  \n".join(f"[{r.number}] {reference_text(r)}" for r in note.references)
+    return "#### Références\n\n" + "  \n".join(
+        f"\\[{r.number}\\] {escape_markdown(reference_text(r))}" for r in note.references
+    )
 
 
 class NoteTab:

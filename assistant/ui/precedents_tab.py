@@ -22,7 +22,7 @@ from assistant.experiences.precedents import TERRITORY_KINDS, Precedent, Precede
 from assistant.experiences.records import ExperienceCard
 from assistant.experiences.service import ExperienceDesk
 from assistant.experiences.territory import canonical_region
-from assistant.ui.documents import document_link
+from assistant.ui.document_view import document_link
 
 LIMIT = 8  # experiences shown for a need
 TERRITORY_TYPES = [*TERRITORY_KINDS, "commune"]
@@ -60,7 +60,7 @@ def refresh_cards(desk: ExperienceDesk) -> list[ExperienceCard]:
 
 def card_link(card: ExperienceCard, page: int | None = None) -> str | None:
     fmt = Path(card.source).suffix.lower().lstrip(".")
-    return document_link({"source": card.source, "url": card.url, "format": fmt}, page)
+    return document_link(card.doc_id, {"source": card.source, "url": card.url, "format": fmt}, page)
 
 
 def _place(card: ExperienceCard) -> str:

@@ -1,18 +1,28 @@
-"""Starting the interface: the demo corpus on an empty index, access protection, launch."""
+"""Starting the interface: the demo corpus on an empty index, then the web app on its port."""
 
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+import uvicorn
 
 from assistant.factory import Components
 from assistant.ui.about import exposed_without_auth
-from assistant.ui.assets import CLICK_JS, CSS
+from assistant.ui.web import build_web_app
 from ingest.sync import discover
 
 log = logging.getLogger(__name__)
+START_TIMEOUT_S = 30.0
+
+
+class PortInUse(Exception):
+    """The port is taken; the message is French and says how to choose another."""
 
 
 def index_demo_if_empty(components: Components, demo_dir: Path) -> None:
@@ -30,32 +40,65 @@ def index_demo_if_empty(components: Components, demo_dir: Path) -> None:
     log.info("demo corpus indexed: %s", report.summary().splitlines()[0])
 
 
-def launch(
-    blocks: gr.Blocks, components: Components, *, port: int | None = None, block: bool = True
-) -> tuple[object, str, str]:
-    """Serve ``blocks`` with the UI settings; ``block=False`` returns at once (tests)."""
-    settings = components.settings
-    ui = settings.ui
-    auth = (ui.auth_user, ui.auth_password) if ui.auth_user and ui.auth_password else None
-    if exposed_without_auth(settings):
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; raises :class:`PortInUse` when another program holds it."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        # "localhost" may resolve to ::1 first: IPv4 is what browsers and 127.0.0.1 links reach
+        family, _, _, _, address = min(infos, key=lambda info: info[0] != socket.AF_INET)
+        return socket.create_server(address[:2], family=family)
+    except OSError as exc:
+        raise PortInUse(
+            f"Le port {port} est déjà utilisé sur {host} (une autre instance de l'assistant ou un autre "
+            f"programme ?). Choisissez-en un autre, par exemple ASSISTANT_UI__PORT=7861 python app.py "
+            f"(ou GRADIO_SERVER_PORT=7861), ou arrêtez le programme qui l'occupe. Détail : {exc.strerror or exc}"
+        ) from exc
+
+
+@dataclass
+class RunningApp:
+    """The served interface: its address and how to stop it."""
+
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread | None
+    blocks: gr.Blocks
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+        self.blocks.close(verbose=False)
+
+
+def launch(blocks: gr.Blocks, components: Components, *, port: int | None = None, block: bool = True) -> RunningApp:
+    """Serve ``blocks`` with the UI settings; ``block=False`` returns once the app answers (tests).
+
+    Raises :class:`PortInUse` when the port is taken.
+    """
+    ui = components.settings.ui
+    if exposed_without_auth(components.settings):
         log.warning(
             "the interface listens on %s without a password: anyone who reaches this address can read and change "
             "the index; set ASSISTANT_UI__AUTH_USER and ASSISTANT_UI__AUTH_PASSWORD",
             ui.host,
         )
-    blocks.queue(default_concurrency_limit=2)
-    return blocks.launch(
-        server_name=ui.host,
-        server_port=port or ui.port,
-        auth=auth,
-        auth_message="Assistant documentaire : identifiez-vous.",
-        prevent_thread_lock=not block,
-        # Gradio's own hard limit (its message is in English), well above ours so that most oversized files
-        # reach the form's French refusal, while a huge upload is still cut off before filling the disk
-        max_file_size=f"{int(ui.max_upload_mb * 4) + 1}mb",
-        footer_links=[],
-        run_history=False,
-        css=CSS,
-        js=CLICK_JS,
-        quiet=not block,
-    )
+    port = port or ui.port
+    sock = bind(ui.host, port)
+    app = build_web_app(blocks, components)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+    shown = "127.0.0.1" if ui.host in ("0.0.0.0", "::", "") else ui.host
+    url = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}/"
+    running = RunningApp(url, server, None, blocks)
+    if block:
+        log.info("interface ready at %s", url)
+        server.run(sockets=[sock])
+        return running
+    running.thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    running.thread.start()
+    started = time.monotonic()
+    while not server.started:
+        if not running.thread.is_alive() or time.monotonic() - started > START_TIMEOUT_S:
+            raise RuntimeError(f"the interface did not start on {url}")
+        time.sleep(0.01)
+    return running
