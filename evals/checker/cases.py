@@ -19,8 +19,19 @@ HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source.yaml"
 CASES = HERE / "cases.jsonl"
 CORPUS = REPO / "corpus" / "demo"
+GLOSSARY = REPO / "corpus" / "glossary.yaml"
 UNSUPPORTED = "unsupported"
-FABRICATIONS = ("number", "quantity", "date", "territory", "organisation", "partner", "negation", "merge", "unsupported")
+FABRICATIONS = (
+    "number",
+    "quantity",
+    "date",
+    "territory",
+    "organisation",
+    "partner",
+    "negation",
+    "merge",
+    "unsupported",
+)
 # the targets: no fabrication of these kinds may be attached
 HARD_FACTS = ("number", "quantity", "date", "territory")
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
@@ -76,7 +87,8 @@ def build_cases(source: Path = SOURCE, corpus: Path = CORPUS) -> list[Case]:
     cases = []
     for number, group in enumerate(yaml.safe_load(source.read_text(encoding="utf-8")), 1):
         passages = tuple(
-            CasePassage(doc, heading, section(document_text(doc, corpus), heading)) for doc, heading in group["passages"]
+            CasePassage(doc, heading, section(document_text(doc, corpus), heading))
+            for doc, heading in group["passages"]
         )
         for position, (kind, expected, sentence) in enumerate(group["cases"], 1):
             if not 0 <= expected <= len(passages):

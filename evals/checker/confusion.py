@@ -24,9 +24,7 @@ def tally(outcomes: Iterable[Outcome]) -> dict[str, dict[str, int]]:
     """Per kind: cases, attached_right, attached_wrong, unsupported (sentence left without a source)."""
     table: dict[str, dict[str, int]] = {}
     for outcome in outcomes:
-        row = table.setdefault(
-            outcome.kind, {"cases": 0, "attached_right": 0, "attached_wrong": 0, "unsupported": 0}
-        )
+        row = table.setdefault(outcome.kind, {"cases": 0, "attached_right": 0, "attached_wrong": 0, "unsupported": 0})
         row["cases"] += 1
         if outcome.attached is None:
             row["unsupported"] += 1
@@ -45,7 +43,9 @@ def targets(table: Mapping[str, Mapping[str, int]]) -> dict[str, float | int]:
     faithful_cases = sum(r["cases"] for r in faithful)
     fabricated_cases = sum(r["cases"] for r in fabricated)
     return {
-        "faithful_attached_right": sum(r["attached_right"] for r in faithful) / faithful_cases if faithful_cases else 0.0,
+        "faithful_attached_right": sum(r["attached_right"] for r in faithful) / faithful_cases
+        if faithful_cases
+        else 0.0,
         "fabrications_unsupported": sum(r["unsupported"] for r in fabricated) / fabricated_cases
         if fabricated_cases
         else 0.0,
@@ -66,7 +66,10 @@ def markdown_table(table: Mapping[str, Mapping[str, int]]) -> list[str]:
                 f"| {family} | {kind} | {row['cases']} | {row['attached_right']} | {row['attached_wrong']} | "
                 f"{row['unsupported']} |"
             )
-        total = {key: sum(table[k][key] for k in kinds) for key in ("cases", "attached_right", "attached_wrong", "unsupported")}
+        total = {
+            key: sum(table[k][key] for k in kinds)
+            for key in ("cases", "attached_right", "attached_wrong", "unsupported")
+        }
         lines.append(
             f"| {family} | **total** | {total['cases']} | {total['attached_right']} | {total['attached_wrong']} | "
             f"{total['unsupported']} |"
