@@ -15,7 +15,7 @@ from assistant.claims import Similarity, best_passage_support
 from assistant.generation.sentences import Span, split_sentences
 from assistant.glossary import Glossary
 from assistant.retrieval.french import analyze
-from assistant.types import Citation, Passage
+from assistant.types import AnswerSentence, Citation, Passage
 
 Idf = Callable[[str], float]
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -106,30 +106,56 @@ def is_meta_sentence(sentence: str) -> bool:
     )
 
 
-def render(claims: Sequence[Claim], passages: Sequence[Passage]) -> tuple[str, tuple[Citation, ...], int]:
+UNSUPPORTED_MARK = "(non étayé par les sources)"
+
+
+def render(
+    claims: Sequence[Claim], passages: Sequence[Passage], *, hide_unsupported: bool = False
+) -> tuple[str, tuple[Citation, ...], int]:
     """Answer text with ``[n]`` renumbered by first citation, its citations, and the unsupported count.
 
-    Each citation quotes the exact document slice covering every span cited from that passage.
+    Each citation quotes the exact document slice covering every span cited from that passage. A sentence no
+    passage supports is followed by UNSUPPORTED_MARK, or left out with ``hide_unsupported`` (still counted).
     """
     by_number = {p.number: p for p in passages}
-    order: list[int] = []
+    renumber, spans = _numbering(claims)
+    parts: list[str] = []
+    for sentence in sentence_statuses(claims, hide_unsupported=hide_unsupported):
+        if sentence.status == "cited":
+            parts.append(f"{sentence.text} [{sentence.citation}]")
+        elif sentence.status == "unsupported":
+            if sentence.shown:
+                parts.append(f"{sentence.text} {UNSUPPORTED_MARK}")
+        else:
+            parts.append(sentence.text)
+    unsupported = sum(1 for claim in claims if claim.passage is None and not is_meta_sentence(claim.text))
+    citations = tuple(_citation(new, by_number[old], spans[old]) for old, new in renumber.items())
+    return _join_claims(parts), citations, unsupported
+
+
+def sentence_statuses(claims: Sequence[Claim], *, hide_unsupported: bool = False) -> tuple[AnswerSentence, ...]:
+    """Each claim as an answer sentence: cited (with its renumbered ``[n]``), unsupported or meta."""
+    renumber, _ = _numbering(claims)
+    sentences = []
+    for claim in claims:
+        if claim.passage is not None:
+            sentences.append(AnswerSentence(claim.text, "cited", renumber[claim.passage]))
+        elif is_meta_sentence(claim.text):
+            sentences.append(AnswerSentence(claim.text, "meta"))
+        else:
+            sentences.append(AnswerSentence(claim.text, "unsupported", shown=not hide_unsupported))
+    return tuple(sentences)
+
+
+def _numbering(claims: Sequence[Claim]) -> tuple[dict[int, int], dict[int, list[Span]]]:
+    """Passage number -> [n] in order of first citation, and the spans cited from each passage."""
+    renumber: dict[int, int] = {}
     spans: dict[int, list[Span]] = {}
     for claim in claims:
         if claim.passage is not None and claim.span is not None:
-            if claim.passage not in order:
-                order.append(claim.passage)
+            renumber.setdefault(claim.passage, len(renumber) + 1)
             spans.setdefault(claim.passage, []).append(claim.span)
-    renumber = {old: new for new, old in enumerate(order, 1)}
-    parts: list[str] = []
-    unsupported = 0
-    for claim in claims:
-        if claim.passage is not None:
-            parts.append(f"{claim.text} [{renumber[claim.passage]}]")
-        else:
-            parts.append(claim.text)
-            unsupported += not is_meta_sentence(claim.text)
-    citations = tuple(_citation(renumber[n], by_number[n], spans[n]) for n in order)
-    return _join_claims(parts), citations, unsupported
+    return renumber, spans
 
 
 def _join_claims(parts: list[str]) -> str:

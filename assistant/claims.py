@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from assistant.generation.sentences import Span, split_sentences
 from assistant.glossary import Glossary
@@ -236,6 +237,8 @@ def _negations(tokens: Sequence[Token]) -> tuple[frozenset[str], frozenset[str],
             following = next((t.term for t in clause[i + 1 :] if t.term), None)
             if following:
                 negated.add(following)
+            # what follows a negation in its clause is said negatively (« sans concurrencer les entreprises »)
+            clause_terms.update(t.term for t in clause[i + 1 :] if t.term)
         if clause_strong:
             strong = True
             clause_terms.update(t.term for t in clause if t.term)
@@ -441,6 +444,16 @@ def _union(sets: Sequence[frozenset[str]], positions: Iterable[int]) -> set[str]
     for i in positions:
         found |= sets[i]
     return found
+
+
+def embedding_similarity(embed: Callable[[Sequence[str]], Any]) -> Similarity:
+    """A Similarity from an embedder's ``embed_passages`` (L2-normalised rows): cosine of sentence and evidence."""
+
+    def similarity(sentence: str, evidence: Sequence[str]) -> list[float]:
+        vectors = embed([sentence, *evidence])
+        return [float(vectors[0] @ vectors[i]) for i in range(1, len(evidence) + 1)]
+
+    return similarity
 
 
 def best_passage_support(
