@@ -40,7 +40,9 @@ Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 COVERAGE = 0.62  # wording bar without an embedding
 COVERAGE_OF_TWO = 0.8  # bar for a sentence without values summarising two sentences of the passage
 COVERAGE_WITH_SIMILARITY = 0.4  # lower wording bar when the embedding agrees
-SIMILARITY = 0.88
+# e5-small scores negated or partner-swapped sentences as high as loose paraphrases (0.82-0.90 on the checker
+# set, evals/checker/README.md): the embedding only confirms a near-identical meaning
+SIMILARITY = 0.93
 WINDOW = 4  # content words read on each side of a value
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _CLAUSE_END = set(',;:.!?()[]«»"—–') | {"mais"}

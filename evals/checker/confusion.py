@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from evals.checker.cases import FABRICATIONS, HARD_FACTS
 
@@ -79,3 +80,25 @@ def markdown_table(table: Mapping[str, Mapping[str, int]]) -> list[str]:
 
 def _kinds(table: Mapping[str, Mapping[str, int]], fabrication: bool) -> Sequence[str]:
     return [kind for kind in table if (kind in FABRICATIONS) == fabrication]
+
+
+def checker_section(checker: Mapping[str, Any] | None) -> list[str]:
+    """The report's section on the citation checker (nothing when it was not measured)."""
+    if not checker:
+        return []
+    figures = checker["targets"]
+    return [
+        "",
+        "## Vérificateur de citations",
+        "",
+        f"{checker['cases']} phrases générées (jeu evals/checker, corpus de démonstration) : pour chacune, le passage "
+        "qui l'appuie ou « non étayée ». Une paraphrase fidèle est juste si elle est rattachée au bon passage ; une "
+        f"quasi-fabrication, si elle reste sans source. Similarité : {checker['similarity']}.",
+        "",
+        *markdown_table(checker["table"]),
+        "",
+        f"- paraphrases fidèles rattachées au bon passage : {figures['faithful_attached_right']:.1%} (cible ≥ 90 %)",
+        f"- quasi-fabrications laissées sans source : {figures['fabrications_unsupported']:.1%} (cible ≥ 98 %)",
+        "- quasi-fabrications rattachées alors qu'un nombre, une date ou un territoire diffère : "
+        f"{figures['hard_fact_fabrications_attached']} (cible 0)",
+    ]
