@@ -50,6 +50,8 @@ _WINDOW_END = {"et", "ou", "dont", "soit", "contre", "mais", "alors", "tandis"} 
 _STRONG = {"ne", "n", "pas", "jamais", "rien", "aucun", "aucune", "ni", "guere", "nullement", "faute"}
 _CLOSERS = {"pas", "jamais", "rien", "aucun", "aucune", "ni", "guere", "plus", "nullement"}
 _LOCAL = {"sans", "non", "rarement", "mal", "peu"}
+# funders a paraphrase may write in lower case, compared as names: « la région » is not « le département »
+_INSTITUTIONS = {"region", "departement", "etat", "prefet", "prefecture"}
 _LEXICAL_NEGATIVE = re.compile(r"^(ignor|mecon|inconn|inutil|impossib)")
 # words a faithful paraphrase swaps freely; each group reads as its first word
 _SYNONYMS = (
@@ -66,30 +68,16 @@ _SYNONYMS = (
     ("obtenir", "décrocher", "obtention"),
     ("entreprise", "société"),
     ("estimer", "évaluer", "juger", "considérer"),
+    ("budget", "coût", "coûter", "coûté", "dépense"),
 )
 # verbs and fillers a paraphrase adds or drops without changing the fact (« s'élève à », « à hauteur de »)
 _LIGHT = frozenset(
-    analyze(w)[0][:5]
-    for w in (
-        "élever",
-        "atteindre",
-        "représenter",
-        "compter",
-        "disposer",
-        "hauteur",
-        "environ",
-        "selon",
-        "figurer",
-        "devoir",
-        "pouvoir",
-        "total",
-        "montant",
-        "ensemble",
-        "également",
-        "notamment",
-        "aujourd'hui",
-        "chaque",
-    )
+    analyze(word)[0][:5]
+    for word in (
+        "élever atteindre représenter compter disposer hauteur environ selon figurer devoir pouvoir total montant "
+        "ensemble également notamment aujourd'hui chaque entre depuis avant après pendant parmi vers rapporter "
+        "dérouler opération projet dispositif démarche"
+    ).split()
 )
 
 
@@ -175,16 +163,18 @@ def _words(text: str, start: int, end: int) -> list[Token]:
     ]
 
 
+@lru_cache(maxsize=4096)
 def read(text: str) -> Reading:
     """Read ``text`` (a sentence or a passage sentence) for the attach rule."""
     tokens = tuple(tokenize(text))
     words = [i for i, t in enumerate(tokens) if t.value is None and t.text[0].isalpha()]
+    institutions = [t for t in tokens if t.value is None and fold_accents(t.text) in _INSTITUTIONS]
     capitalised = [
         tokens[i]
         for i in words[1:]
         if tokens[i].text[0].isupper() and len(tokens[i].text) > 1 and tokens[i - 1].text not in ".!?"
     ]
-    names = frozenset(fold_accents(t.text) for t in capitalised)
+    names = frozenset(fold_accents(t.text) for t in capitalised + institutions)
     negated, negative_terms, strong, any_negation = _negations(tokens)
     return Reading(
         text=text,
@@ -331,6 +321,18 @@ def value_found(
     return False
 
 
+def _clause_mates(reading: Reading, position: int) -> list[int]:
+    """Positions of the other values in the clause of the value at ``position``."""
+    mates = []
+    for step in (-1, 1):
+        i = position + step
+        while 0 <= i < len(reading.tokens) and not reading.tokens[i].clause_end:
+            if reading.tokens[i].value is not None:
+                mates.append(i)
+            i += step
+    return mates
+
+
 def coverage(
     sentence: Reading, evidence_terms: frozenset[str] | set[str], idf: Idf, context_terms: frozenset[str] = frozenset()
 ) -> float:
@@ -344,6 +346,7 @@ def coverage(
     return (found + 0.5 * sum(idf(t) for t in (said & context_terms) - evidence_terms)) / total
 
 
+@lru_cache(maxsize=4096)
 def _expanded(text: str, glossary: Glossary | None) -> frozenset[str]:
     """Terms of ``text`` with the glossary's other spellings of what it mentions (« FSE » brings « fonds social… »)."""
     full = glossary.expand_query(text) if glossary is not None else text
@@ -353,7 +356,9 @@ def _expanded(text: str, glossary: Glossary | None) -> frozenset[str]:
 def _names_in(text: str, glossary: Glossary | None) -> frozenset[str]:
     """Folded capitalised words of ``text`` and of the glossary's other spellings of what it mentions."""
     full = glossary.expand_query(text) if glossary is not None else text
-    return frozenset(fold_accents(w) for w in re.findall(r"\w+", full) if w[0].isupper())
+    return frozenset(
+        fold_accents(w) for w in re.findall(r"\w+", full) if w[0].isupper() or fold_accents(w) in _INSTITUTIONS
+    )
 
 
 def _context(passage: Passage) -> str:
@@ -396,8 +401,15 @@ def support_in_passage(
     expanded = [_expanded(u.text, glossary) for u in units]
     context_terms = _expanded(_context(passage), glossary)
     chosen: set[int] = set()  # the values' sentences, then the wording's
-    for position in claim.values:
-        bound = [i for i, r in enumerate(readings) if value_found(claim, position, r, context_terms, expanded[i])]
+    candidates = {
+        position: [i for i, r in enumerate(readings) if value_found(claim, position, r, context_terms, expanded[i])]
+        for position in claim.values
+    }
+    for position, bound in candidates.items():
+        # a value with no word of its own (« passé de 23 à 9 ») is read with the values of its clause
+        mates = [p for p in _clause_mates(claim, position) if p in candidates] if not _window(claim, position) else []
+        if mates:
+            bound = [i for i in bound if any(i in candidates[p] for p in mates)]
         if not bound:
             return None
         chosen.add(max(bound, key=lambda i: coverage(claim, expanded[i], idf, context_terms)))

@@ -75,6 +75,15 @@ _DATE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _TIME = re.compile(rf"\b([01]?\d|2[0-3]){_SPACE}?h(?:{_SPACE}?([0-5]\d))?\b")  # "4 h 35", "4h35", "17 h"
+_ORDINALS = {
+    "premier": 1, "premiere": 1, "premiers": 1, "premieres": 1, "1er": 1, "1re": 1,
+    "second": 2, "seconde": 2, "deuxieme": 2, "troisieme": 3, "quatrieme": 4, "cinquieme": 5, "sixieme": 6,
+    "septieme": 7, "huitieme": 8, "neuvieme": 9, "dixieme": 10,
+}  # fmt: skip
+_ORDINAL = re.compile(r"\b(premiers?|premières?|1er|1re|second|seconde|deuxième|troisième|quatrième|cinquième|sixième|septième|huitième|"
+                      r"neuvième|dixième)\b|\b(\d{1,2})(?:e|è|ème|eme)\b", re.IGNORECASE)  # fmt: skip
+_MORE = re.compile(r"(plus d['’]|plus de|au moins|au minimum|supérieure? à|au-delà de|dépass\w*|excéd\w*)\s*$", re.I)
+_LESS = re.compile(r"(moins d['’]|moins de|au plus|au maximum|inférieure? à|sous|jusqu['’]à)\s*$", re.IGNORECASE)
 _SHARE = re.compile(r"\b(?:la |pour |une? )?(moitié|quarts?)\b", re.IGNORECASE)
 _ROUNDED = re.compile(rf"\b({'|'.join(_ROUND)})s?\b", re.IGNORECASE)
 
@@ -84,12 +93,14 @@ class Value:
     """A value stated in a text: ``kind`` is amount, percent, number, date or time.
 
     ``amount`` and ``number`` hold a float; ``date`` holds (year, month or 0, day or 0); ``time`` (hour, minute).
+    ``bound``: ">" after « plus de », « au moins »…, "<" after « moins de », « jusqu'à », « sous »…, else "".
     """
 
     kind: str
     amount: float | tuple[int, int, int] | tuple[int, int]
     start: int
     end: int
+    bound: str = ""
 
 
 def fold(text: str) -> str:
@@ -159,7 +170,16 @@ def extract_values(text: str) -> list[Value]:
         add(Value("percent", _SHARES[fold(m.group(1))], m.start(1), m.end(1)))
     for m in _ROUNDED.finditer(text):
         add(Value("number", float(_ROUND[fold(m.group(1))]), m.start(), m.end()))
-    return sorted(found, key=lambda v: v.start)
+    for m in _ORDINAL.finditer(text):
+        rank = _ORDINALS[fold(m.group(1))] if m.group(1) else int(m.group(2))
+        add(Value("number", float(rank), m.start(), m.end()))
+    return [_bounded(v, text) for v in sorted(found, key=lambda v: v.start)]
+
+
+def _bounded(value: Value, text: str) -> Value:
+    before = text[max(0, value.start - 20) : value.start]
+    bound = ">" if _MORE.search(before) else "<" if _LESS.search(before) else ""
+    return Value(value.kind, value.amount, value.start, value.end, bound) if bound else value
 
 
 def _numeric(m: re.Match[str]) -> Value:
@@ -186,7 +206,10 @@ def same_value(stated: Value, source: Value) -> bool:
 
     A date matches a more precise one when what it states agrees (« en 2020 » matches « le 1er janvier 2020 »);
     a number matches an amount of the same size (« 312 000 » in a budget line); a percentage only a percentage.
+    A bound the sentence states must be the source's (« moins de 55 ans » is not « plus de 55 ans »).
     """
+    if stated.bound and stated.bound != source.bound:
+        return False
     if stated.kind == "date" or source.kind == "date":
         if stated.kind == "number" and source.kind == "date":
             return source.amount == (int(stated.amount), 0, 0) and stated.amount == int(stated.amount)
