@@ -50,6 +50,11 @@ _WINDOW_END = {"et", "ou", "dont", "soit", "contre", "mais", "alors", "tandis"} 
 _STRONG = {"ne", "n", "pas", "jamais", "rien", "aucun", "aucune", "ni", "guere", "nullement", "faute"}
 _CLOSERS = {"pas", "jamais", "rien", "aucun", "aucune", "ni", "guere", "plus", "nullement"}
 _LOCAL = {"sans", "non", "rarement", "mal", "peu"}
+# prepositions the stopword list keeps (compared as whole words: « entre » must not hide « entreprise »)
+_FUNCTION_WORDS = {
+    "entre", "depuis", "avant", "apres", "pendant", "parmi", "vers", "selon", "environ", "chaque",
+    "si", "bien", "donc", "car", "puisque", "afin", "cependant", "toutefois", "neanmoins", "pourtant",
+}  # fmt: skip
 # funders a paraphrase may write in lower case, compared as names: « la région » is not « le département »
 _INSTITUTIONS = {"region", "departement", "etat", "prefet", "prefecture"}
 _LEXICAL_NEGATIVE = re.compile(r"^(ignor|mecon|inconn|inutil|impossib)")
@@ -75,8 +80,7 @@ _LIGHT = frozenset(
     analyze(word)[0][:5]
     for word in (
         "élever atteindre représenter compter disposer hauteur environ selon figurer devoir pouvoir total montant "
-        "ensemble également notamment aujourd'hui chaque entre depuis avant après pendant parmi vers rapporter "
-        "dérouler opération projet dispositif démarche"
+        "ensemble également notamment aujourd'hui rapporter dérouler opération projet dispositif démarche"
     ).split()
 )
 
@@ -103,7 +107,8 @@ class Reading:
     names: frozenset[str]  # folded proper names and acronyms (not the first word)
     name_terms: frozenset[str]  # their analysed terms
     negated: frozenset[str]  # terms right after a negation
-    negative_clause_terms: frozenset[str]  # terms of a clause holding a strong negation
+    negative_clause_terms: frozenset[str]  # terms of a clause holding a strong negation, or after « sans »…
+    affirmed_clauses: tuple[frozenset[str], ...]  # terms of each clause (or clause part) said without negation
     strong_negation: bool
     any_negation: bool
     values: tuple[int, ...] = field(default=())  # token positions holding a value
@@ -124,7 +129,7 @@ def term_of(word: str) -> str | None:
     forms apart: « obtenus » / « obtenir », « résident » / « résidaient »), a synonym read as its group's
     first word; None for a stopword or a negation word (negations are compared apart)."""
     folded = fold_accents(word)
-    if folded in _STRONG or folded in _LOCAL:
+    if folded in _STRONG or folded in _LOCAL or folded in _FUNCTION_WORDS:
         return None
     terms = analyze(word)
     if not terms:
@@ -175,7 +180,7 @@ def read(text: str) -> Reading:
         if tokens[i].text[0].isupper() and len(tokens[i].text) > 1 and tokens[i - 1].text not in ".!?"
     ]
     names = frozenset(fold_accents(t.text) for t in capitalised + institutions)
-    negated, negative_terms, strong, any_negation = _negations(tokens)
+    negated, negative_terms, affirmed, strong, any_negation = _negations(tokens)
     return Reading(
         text=text,
         tokens=tokens,
@@ -184,6 +189,7 @@ def read(text: str) -> Reading:
         name_terms=frozenset(t.term for t in capitalised if t.term),
         negated=negated,
         negative_clause_terms=negative_terms,
+        affirmed_clauses=affirmed,
         strong_negation=strong,
         any_negation=any_negation,
         values=tuple(i for i, t in enumerate(tokens) if t.value is not None),
@@ -200,16 +206,20 @@ def _clauses(tokens: Sequence[Token]) -> list[list[Token]]:
     return [c for c in clauses if c]
 
 
-def _negations(tokens: Sequence[Token]) -> tuple[frozenset[str], frozenset[str], bool, bool]:
-    """(negated terms, terms of strongly negative clauses, any strong negation, any negation at all).
+def _negations(
+    tokens: Sequence[Token],
+) -> tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...], bool, bool]:
+    """(negated terms, terms said negatively, clauses said affirmatively, any strong negation, any negation at all).
 
     « ne … que » restricts and does not negate; a negated term is the first content word after a negation
     word (« sans permis », « ne concurrencer aucune entreprise », « n'est pas … »).
     """
     negated: set[str] = set()
     clause_terms: set[str] = set()
+    affirmed: list[frozenset[str]] = []
     strong = any_negation = False
     for clause in _clauses(tokens):
+        first_negation = len(clause)
         folded = [fold_accents(t.text) for t in clause]
         restrictive = ("ne" in folded or "n" in folded) and ("que" in folded or "qu" in folded)
         restrictive = restrictive and not (set(folded) & (_CLOSERS - {"plus"}))
@@ -226,6 +236,7 @@ def _negations(tokens: Sequence[Token]) -> tuple[frozenset[str], frozenset[str],
             elif word not in _LOCAL:
                 continue
             any_negation = True
+            first_negation = min(first_negation, i)
             following = next((t.term for t in clause[i + 1 :] if t.term), None)
             if following:
                 negated.add(following)
@@ -234,7 +245,9 @@ def _negations(tokens: Sequence[Token]) -> tuple[frozenset[str], frozenset[str],
         if clause_strong:
             strong = True
             clause_terms.update(t.term for t in clause if t.term)
-    return frozenset(negated), frozenset(clause_terms), strong, any_negation
+        else:
+            affirmed.append(frozenset(t.term for t in clause[:first_negation] if t.term))
+    return frozenset(negated), frozenset(clause_terms), tuple(affirmed), strong, any_negation
 
 
 def negations_agree(sentence: Reading, evidence: Reading) -> bool:
@@ -243,8 +256,12 @@ def negations_agree(sentence: Reading, evidence: Reading) -> bool:
         return False
     for this, other in ((sentence, evidence), (evidence, sentence)):
         for term in this.negated & other.terms:
-            if term not in other.negated and term not in other.negative_clause_terms:
-                return False
+            if term in other.negated or term in other.negative_clause_terms:
+                continue
+            # also said affirmatively, about the same thing (« un emploi durable … 41 % sans emploi »)
+            if any(term in clause and (clause - {term}) & other.terms for clause in this.affirmed_clauses):
+                continue
+            return False
     return True
 
 
