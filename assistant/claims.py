@@ -10,8 +10,9 @@ The attach rule, for a sentence and one passage:
 2. every proper name of the sentence (territory, organisation, partner, acronym) is in the supporting sentences,
    the sentence just before or after them, or the passage's title, heading, territory or organisation;
    a glossary acronym matches its expansion (« FSE » = « Fonds social européen »);
-3. negations agree: a word negated on one side (« ne … pas », « sans », « aucun », « jamais », « non », « ni »,
-   « ignorer »…) is not affirmed on the other, and a negative sentence needs a negative source;
+3. negations agree (``assistant.negation``): a word negated on one side (« ne … pas », « sans », « aucun »,
+   « jamais », « non », « ni », « ignorer »…) is not affirmed on the other; a negative sentence needs a negative
+   source;
 4. the wording is close enough: the rarity-weighted share of the sentence's words found in the supporting
    sentences (values' sentences plus at most one other sentence or list of the passage, glossary-expanded,
    with a few common synonyms) clears a bar, or a lower bar when an embedding similarity confirms it.
@@ -29,9 +30,11 @@ from typing import Any
 
 from assistant.generation.sentences import Span, split_sentences
 from assistant.glossary import Glossary
-from assistant.retrieval.french import analyze, fold_accents
+from assistant.negation import Polarity, polarities_agree, read_polarity
+from assistant.retrieval.french import fold_accents
 from assistant.types import Passage
-from assistant.values import Value, extract_values, same_value
+from assistant.values import same_value
+from assistant.wording import LIGHT, Token, clauses, term_of, tokenize
 
 Idf = Callable[[str], float]
 # (sentence, candidate evidence texts) -> one similarity in [0, 1] per evidence text
@@ -44,57 +47,9 @@ COVERAGE_WITH_SIMILARITY = 0.4  # lower wording bar when the embedding agrees
 # set, evals/checker/README.md): the embedding only confirms a near-identical meaning
 SIMILARITY = 0.93
 WINDOW = 4  # content words read on each side of a value
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-_CLAUSE_END = set(',;:.!?()[]«»"—–') | {"mais"}
 _WINDOW_END = {"et", "ou", "dont", "soit", "contre", "mais", "alors", "tandis"}  # a window reads one quantity
-_STRONG = {"ne", "n", "pas", "jamais", "rien", "aucun", "aucune", "ni", "guere", "nullement", "faute"}
-_CLOSERS = {"pas", "jamais", "rien", "aucun", "aucune", "ni", "guere", "plus", "nullement"}
-_LOCAL = {"sans", "non", "rarement", "mal", "peu"}
-# prepositions the stopword list keeps (compared as whole words: « entre » must not hide « entreprise »)
-_FUNCTION_WORDS = {
-    "entre", "depuis", "avant", "apres", "pendant", "parmi", "vers", "selon", "environ", "chaque",
-    "si", "bien", "donc", "car", "puisque", "afin", "cependant", "toutefois", "neanmoins", "pourtant",
-}  # fmt: skip
 # funders a paraphrase may write in lower case, compared as names: « la région » is not « le département »
 _INSTITUTIONS = {"region", "departement", "etat", "prefet", "prefecture"}
-_LEXICAL_NEGATIVE = re.compile(r"^(ignor|mecon|inconn|inutil|impossib)")
-# words a faithful paraphrase swaps freely; each group reads as its first word
-_SYNONYMS = (
-    ("recruter", "embaucher", "embauche", "recrutement", "recrutés", "embauchés"),
-    ("habiter", "vivre", "habitent", "habitaient"),
-    ("réaliser", "conduire", "mener", "effectuer"),
-    ("apporter", "verser", "financer", "contribuer", "cofinancer", "financement", "contribution"),
-    ("élever", "atteindre", "monter", "représenter", "totaliser"),
-    ("réunir", "rassembler", "regrouper", "associer"),
-    ("augmenter", "progresser", "croître", "hausse", "progression", "augmentation"),
-    ("diminuer", "baisser", "tomber", "reculer", "baisse"),
-    ("créer", "fonder", "création"),
-    ("ouvrir", "ouverture", "ouvert"),
-    ("obtenir", "décrocher", "obtention"),
-    ("entreprise", "société"),
-    ("estimer", "évaluer", "juger", "considérer"),
-    ("budget", "coût", "coûter", "coûté", "dépense"),
-)
-# verbs and fillers a paraphrase adds or drops without changing the fact (« s'élève à », « à hauteur de »)
-_LIGHT = frozenset(
-    analyze(word)[0][:5]
-    for word in (
-        "élever atteindre représenter compter disposer hauteur environ selon figurer devoir pouvoir total montant "
-        "ensemble également notamment aujourd'hui rapporter dérouler opération projet dispositif démarche"
-    ).split()
-)
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str
-    start: int
-    term: str | None = None  # analysed content word, None for stopwords and punctuation
-    value: Value | None = None
-
-    @property
-    def clause_end(self) -> bool:
-        return self.value is None and fold_accents(self.text) in _CLAUSE_END
 
 
 @dataclass(frozen=True)
@@ -106,11 +61,7 @@ class Reading:
     terms: frozenset[str]
     names: frozenset[str]  # folded proper names and acronyms (not the first word)
     name_terms: frozenset[str]  # their analysed terms
-    negated: frozenset[str]  # terms right after a negation
-    negative_clause_terms: frozenset[str]  # terms of a clause holding a strong negation, or after « sans »…
-    affirmed_clauses: tuple[frozenset[str], ...]  # terms of each clause (or clause part) said without negation
-    strong_negation: bool
-    any_negation: bool
+    polarity: Polarity
     values: tuple[int, ...] = field(default=())  # token positions holding a value
 
 
@@ -121,51 +72,6 @@ class Support:
     passage: int
     span: Span
     score: float
-
-
-@lru_cache(maxsize=65536)
-def term_of(word: str) -> str | None:
-    """The compared form of one word: its stem cut to five letters (the French stemmer leaves many verb
-    forms apart: « obtenus » / « obtenir », « résident » / « résidaient »), a synonym read as its group's
-    first word; None for a stopword or a negation word (negations are compared apart)."""
-    folded = fold_accents(word)
-    if folded in _STRONG or folded in _LOCAL or folded in _FUNCTION_WORDS:
-        return None
-    terms = analyze(word)
-    if not terms:
-        return None
-    term = terms[0][:5]
-    return _synonym_table().get(term, term)
-
-
-@lru_cache(maxsize=1)
-def _synonym_table() -> dict[str, str]:
-    table = {}
-    for group in _SYNONYMS:
-        head = analyze(group[0])[0][:5]
-        for word in group:
-            for term in analyze(word):
-                table[term[:5]] = head
-    return table
-
-
-def tokenize(text: str) -> list[Token]:
-    """Words, punctuation and values of ``text`` in order; a value is one token however it is written."""
-    tokens: list[Token] = []
-    position = 0
-    for value in extract_values(text):
-        tokens += _words(text, position, value.start)
-        tokens.append(Token(text[value.start : value.end], value.start, value=value))
-        position = value.end
-    tokens += _words(text, position, len(text))
-    return tokens
-
-
-def _words(text: str, start: int, end: int) -> list[Token]:
-    return [
-        Token(m.group(0), start + m.start(), term_of(m.group(0)) if m.group(0)[0].isalnum() else None)
-        for m in _TOKEN.finditer(text[start:end])
-    ]
 
 
 @lru_cache(maxsize=4096)
@@ -180,89 +86,15 @@ def read(text: str) -> Reading:
         if tokens[i].text[0].isupper() and len(tokens[i].text) > 1 and tokens[i - 1].text not in ".!?"
     ]
     names = frozenset(fold_accents(t.text) for t in capitalised + institutions)
-    negated, negative_terms, affirmed, strong, any_negation = _negations(tokens)
     return Reading(
         text=text,
         tokens=tokens,
-        terms=frozenset(t.term for t in tokens if t.term and not t.term.isdigit() and t.term not in _LIGHT),
+        terms=frozenset(t.term for t in tokens if t.term and not t.term.isdigit() and t.term not in LIGHT),
         names=names,
         name_terms=frozenset(t.term for t in capitalised if t.term),
-        negated=negated,
-        negative_clause_terms=negative_terms,
-        affirmed_clauses=affirmed,
-        strong_negation=strong,
-        any_negation=any_negation,
+        polarity=read_polarity(clauses(tokens)),
         values=tuple(i for i, t in enumerate(tokens) if t.value is not None),
     )
-
-
-def _clauses(tokens: Sequence[Token]) -> list[list[Token]]:
-    clauses: list[list[Token]] = [[]]
-    for token in tokens:
-        if token.clause_end:
-            clauses.append([])
-        else:
-            clauses[-1].append(token)
-    return [c for c in clauses if c]
-
-
-def _negations(
-    tokens: Sequence[Token],
-) -> tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...], bool, bool]:
-    """(negated terms, terms said negatively, clauses said affirmatively, any strong negation, any negation at all).
-
-    « ne … que » restricts and does not negate; a negated term is the first content word after a negation
-    word (« sans permis », « ne concurrencer aucune entreprise », « n'est pas … »).
-    """
-    negated: set[str] = set()
-    clause_terms: set[str] = set()
-    affirmed: list[frozenset[str]] = []
-    strong = any_negation = False
-    for clause in _clauses(tokens):
-        first_negation = len(clause)
-        folded = [fold_accents(t.text) for t in clause]
-        restrictive = ("ne" in folded or "n" in folded) and ("que" in folded or "qu" in folded)
-        restrictive = restrictive and not (set(folded) & (_CLOSERS - {"plus"}))
-        has_ne = ("ne" in folded or "n" in folded) and not restrictive
-        clause_strong = False
-        for i, word in enumerate(folded):
-            lexical = clause[i].term is not None and _LEXICAL_NEGATIVE.match(word)
-            if (
-                (word in _STRONG and not (word in ("ne", "n") and restrictive))
-                or lexical
-                or (word == "plus" and has_ne)
-            ):
-                clause_strong = True
-            elif word not in _LOCAL:
-                continue
-            any_negation = True
-            first_negation = min(first_negation, i)
-            following = next((t.term for t in clause[i + 1 :] if t.term), None)
-            if following:
-                negated.add(following)
-            # what follows a negation in its clause is said negatively (« sans concurrencer les entreprises »)
-            clause_terms.update(t.term for t in clause[i + 1 :] if t.term)
-        if clause_strong:
-            strong = True
-            clause_terms.update(t.term for t in clause if t.term)
-        else:
-            affirmed.append(frozenset(t.term for t in clause[:first_negation] if t.term))
-    return frozenset(negated), frozenset(clause_terms), tuple(affirmed), strong, any_negation
-
-
-def negations_agree(sentence: Reading, evidence: Reading) -> bool:
-    """No word negated on one side and affirmed on the other; a negative sentence needs a negative source."""
-    if sentence.strong_negation and not evidence.strong_negation:
-        return False
-    for this, other in ((sentence, evidence), (evidence, sentence)):
-        for term in this.negated & other.terms:
-            if term in other.negated or term in other.negative_clause_terms:
-                continue
-            # also said affirmatively, about the same thing (« un emploi durable … 41 % sans emploi »)
-            if any(term in clause and (clause - {term}) & other.terms for clause in this.affirmed_clauses):
-                continue
-            return False
-    return True
 
 
 def _window(
@@ -290,7 +122,7 @@ def _window(
                 break
             if not wide and fold_accents(token.text) in _WINDOW_END:
                 break
-            if token.term and token.term not in _LIGHT:
+            if token.term and token.term not in LIGHT:
                 found.add(token.term)
                 seen += 1
             i += step
@@ -367,7 +199,7 @@ def coverage(
 def _expanded(text: str, glossary: Glossary | None) -> frozenset[str]:
     """Terms of ``text`` with the glossary's other spellings of what it mentions (« FSE » brings « fonds social… »)."""
     full = glossary.expand_query(text) if glossary is not None else text
-    return frozenset(t for t in (term_of(w) for w in _TOKEN.findall(full)) if t)
+    return frozenset(t for t in (term_of(w) for w in re.findall(r"\w+|[^\w\s]", full)) if t)
 
 
 def _names_in(text: str, glossary: Glossary | None) -> frozenset[str]:
@@ -450,7 +282,7 @@ def support_in_passage(
     if not support:
         return None
     evidence = read("\n".join(units[i].text for i in support))
-    if not negations_agree(claim, evidence):
+    if not polarities_agree(claim.polarity, claim.terms, evidence.polarity, evidence.terms):
         return None
     # names (and glossary terms) must be where the facts are: the values' sentences, else the support
     named = sorted(bound_units) or support

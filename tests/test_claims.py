@@ -7,10 +7,7 @@ import numpy as np
 from assistant.claims import (
     best_passage_support,
     embedding_similarity,
-    negations_agree,
-    read,
     support_in_passage,
-    term_of,
 )
 from assistant.glossary import Glossary, GlossaryEntry
 from assistant.types import Chunk, Hit, Passage
@@ -105,23 +102,6 @@ def test_negations_must_agree():
         is None
     )
     assert attached("Les salariés ne sont pas embauchés en CDI.") is None
-
-
-def test_negation_reading():
-    assert read("Il n'a pas de permis.").strong_negation
-    assert not read("Il ne s'est réuni que trois fois.").strong_negation  # « ne … que » restricts
-    assert read("Permanences sans rendez-vous.").negated == {term_of("rendez")}
-    assert not negations_agree(read("Les salariés sont embauchés."), read("Les salariés ne sont pas embauchés."))
-    assert negations_agree(read("Ils ignoraient le dispositif."), read("Ils ne connaissaient pas le dispositif."))
-    # a word negated in one clause and affirmed, about the same thing, in another
-    assert negations_agree(
-        read("38 % occupaient un emploi durable."),
-        read("38 % occupaient un emploi durable, et 41 % étaient sans emploi."),
-    )
-    assert not negations_agree(
-        read("La direction avait des actions fléchées vers les quartiers."),
-        read("Les actions relevaient de l'insertion, tandis que la direction n'avait aucune action fléchée."),
-    )
 
 
 def test_an_unrelated_sentence_is_left_without_source():
