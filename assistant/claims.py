@@ -7,15 +7,17 @@ The attach rule, for a sentence and one passage:
    sentence meet that passage sentence, and none of them sits, in the passage, beside another value instead
    (« 19 % de l'emploi salarié de l'agglomération » is refused when the passage gives 11 % for the agglomeration
    and 19 % for the quarters). A value is never rescued by a neighbouring sentence;
-2. every proper name of the sentence (territory, organisation, partner, acronym) is in the supporting sentences,
-   the sentence just before or after them, or the passage's title, heading, territory or organisation;
-   a glossary acronym matches its expansion (« FSE » = « Fonds social européen »);
+2. every proper name of the sentence (territory, organisation, partner, acronym; « région », « département »,
+   « État » even in lower case) and every glossary term is in the sentences holding its values (else the
+   supporting sentences), the sentence just before them (unless they are list items), or the passage's title,
+   heading, territory or organisation; an acronym matches its expansion (« FSE » = « Fonds social européen »);
 3. negations agree (``assistant.negation``): a word negated on one side (« ne … pas », « sans », « aucun »,
    « jamais », « non », « ni », « ignorer »…) is not affirmed on the other; a negative sentence needs a negative
    source;
-4. the wording is close enough: the rarity-weighted share of the sentence's words found in the supporting
-   sentences (values' sentences plus at most one other sentence or list of the passage, glossary-expanded,
-   with a few common synonyms) clears a bar, or a lower bar when an embedding similarity confirms it.
+4. the wording is close enough: the rarity-weighted share of the sentence's words (names aside) found in the
+   supporting sentences (the values' sentences plus at most one other sentence or condensed list of the passage;
+   two sentences for a sentence without values, at a higher bar), glossary-expanded, with a few synonyms
+   (``assistant.wording``), clears a bar, or a lower bar when an embedding similarity confirms it.
 
 Nothing here reads a file or a model: the similarity function and the glossary are passed in.
 """

@@ -111,7 +111,7 @@ class Answer:
     refused: bool
     answerer: str  # "offline", "openai-compatible:<model>", "local:<model>"
     notice: str | None = None  # French, shown to the user (e.g. the endpoint failed, offline answer given)
-    unsupported_sentences: int = 0  # generated sentences no passage supports (shown, never given a source)
+    unsupported_sentences: int = 0  # generated sentences no passage supports (marked or hidden, never cited)
     removed_markers: int = 0  # [n] written by a model that pointed to no or to a wrong source
     passages: tuple[Passage, ...] = ()  # the numbered passages the answer was built from
     timings: dict[str, float] = field(default_factory=dict)  # e.g. first_token_s, total_s, completion_tokens
