@@ -22,6 +22,7 @@ from assistant.claims import embedding_similarity
 from assistant.factory import build_components
 from assistant.settings import Settings, load_settings
 from evals.answers import evaluate_answers
+from evals.checker.cases import load_cases
 from evals.checker.confusion import markdown_table
 from evals.checker.run import evaluate as evaluate_checker
 from evals.corpora import materialise
@@ -64,6 +65,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--report-dir", type=Path, help="dossier du rapport (défaut : evals/reports/<date>)")
     p.add_argument("--workdir", type=Path, default=CACHE / "work", help="corpus écrits et index temporaires")
     p.add_argument("--cache-dir", type=Path, default=CACHE, help="cache des embeddings (par empreinte et modèle)")
+    p.add_argument(
+        "--checker-cases", type=Path, help="cas du vérificateur de citations (défaut : evals/checker/cases.jsonl)"
+    )
     p.add_argument("--check", action="store_true", help="porte de non-régression : sous-ensemble rapide vs base")
     p.add_argument("--baseline", type=Path, default=BASELINE, help="base de comparaison de --check")
     p.add_argument("--tolerance", type=float, help=f"baisse tolérée par métrique (défaut : {DEFAULT_TOLERANCE})")
@@ -189,7 +193,8 @@ def run(args: argparse.Namespace, *, embedder: CachedEmbedder | None = None) -> 
     run_dir = Path(tempfile.mkdtemp(prefix=f"{when:%Y%m%d-%H%M%S}-", dir=args.workdir / "runs"))
     results: dict[str, Any] = {"meta": {}, "sets": {}, "retrieval": {}, "ratios": {}, "answers": {}, "memory": {}}
     if "checker" in args.phases:
-        results["checker"] = evaluate_checker(similarity=embedding_similarity(embedder.embed_passages))
+        cases = load_cases(args.checker_cases) if args.checker_cases else None
+        results["checker"] = evaluate_checker(cases, similarity=embedding_similarity(embedder.embed_passages))
         results["checker"]["similarity"] = embedder.name
     answerers: set[str] = set()
     try:

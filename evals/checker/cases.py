@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from evals.datasets import REPO
+from ingest.documents import build_document
+from ingest.loaders import load_file
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source.yaml"
@@ -58,12 +61,22 @@ class Case:
         return self.kind in FABRICATIONS
 
 
+@lru_cache(maxsize=64)
 def document_text(doc: str, corpus: Path = CORPUS) -> str:
-    return (corpus / doc).read_text(encoding="utf-8")
+    """A document's text as passages quote it: the file itself for Markdown, the text the product extracts
+    (loaders and cleaning of ``ingest``) for HTML, PDF and DOCX."""
+    path = corpus / doc
+    if path.suffix == ".md":
+        return path.read_text(encoding="utf-8")
+    return build_document(doc, load_file(path.read_bytes(), path), source=doc, file_meta={}, sidecar={}).text
 
 
 def document_metadata(doc: str, corpus: Path = CORPUS) -> dict:
-    """The YAML front matter of a Markdown document of the corpus."""
+    """A document's metadata: the front matter of a Markdown file, else its ``<name>.meta.yaml``."""
+    path = corpus / doc
+    if path.suffix != ".md":
+        sidecar = path.with_name(path.name + ".meta.yaml")
+        return yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {} if sidecar.is_file() else {}
     match = _FRONT_MATTER.match(document_text(doc, corpus))
     return yaml.safe_load(match.group(1)) if match else {}
 
