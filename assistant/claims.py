@@ -13,7 +13,7 @@ The attach rule, for a sentence and one passage:
    heading, territory or organisation; an acronym matches its expansion (« FSE » = « Fonds social européen »);
 3. negations agree (``assistant.negation``): a word negated on one side (« ne … pas », « sans », « aucun »,
    « jamais », « non », « ni », « ignorer »…) is not affirmed on the other; a negative sentence needs a negative
-   source;
+   source; a word is not swapped for its opposite (« élevés » for « faibles », « public » for « privé »);
 4. the wording is close enough: the rarity-weighted share of the sentence's words (names aside) found in the
    supporting sentences (the values' sentences plus at most one other sentence or condensed list of the passage;
    two sentences for a sentence without values, at a higher bar), glossary-expanded, with a few synonyms
@@ -36,7 +36,7 @@ from assistant.negation import Polarity, polarities_agree, read_polarity
 from assistant.retrieval.french import fold_accents
 from assistant.types import Passage
 from assistant.values import same_value
-from assistant.wording import LIGHT, Token, clauses, term_of, tokenize
+from assistant.wording import LIGHT, Token, clauses, contradicts, term_of, tokenize
 
 Idf = Callable[[str], float]
 # (sentence, candidate evidence texts) -> one similarity in [0, 1] per evidence text
@@ -286,6 +286,8 @@ def support_in_passage(
     evidence = read("\n".join(units[i].text for i in support))
     if not polarities_agree(claim.polarity, claim.terms, evidence.polarity, evidence.terms):
         return None
+    if contradicts(_all_terms(claim), _all_terms(evidence)):
+        return None
     # names (and glossary terms) must be where the facts are: the values' sentences, else the support
     named = sorted(bound_units) or support
     nearby = {j for i in named for j in (i - 1, i) if j >= 0 and (j == i or not _is_item(units[i]))}
@@ -302,6 +304,10 @@ def support_in_passage(
     start, end = units[support[0]].start, units[support[-1]].end
     span = Span(start, end, passage.text[start - passage.start : end - passage.start])
     return Support(passage.number, span, score)
+
+
+def _all_terms(reading: Reading) -> frozenset[str]:
+    return frozenset(t.term for t in reading.tokens if t.term)
 
 
 def _union(sets: Sequence[frozenset[str]], positions: Iterable[int]) -> set[str]:

@@ -115,3 +115,27 @@ def clauses(tokens: Sequence[Token]) -> list[Clause]:
         elif token.value is None:
             found[-1].append((fold_accents(token.text), token.term))
     return [c for c in found if c]
+
+
+# words that say the opposite of each other: a sentence using one where its source uses the other contradicts it
+_OPPOSITES = (
+    ("augmenter", "diminuer"), ("élevé", "faible"), ("fort", "faible"), ("supérieur", "inférieur"),
+    ("majoritaire", "minoritaire"), ("positif", "négatif"), ("réussite", "échec"),
+    ("accepter", "refuser"), ("facile", "difficile"), ("public", "privé"),
+    ("urbain", "rural"), ("gratuit", "payant"), ("homme", "femme"),
+    ("salarié", "bénévole"), ("croissance", "recul"), ("excédent", "déficit"), ("amélioration", "dégradation"),
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _opposite_terms() -> tuple[tuple[str, str], ...]:
+    return tuple((a, b) for x, y in _OPPOSITES if (a := term_of(x)) and (b := term_of(y)) and a != b)
+
+
+def contradicts(sentence_terms: frozenset[str], source_terms: frozenset[str]) -> bool:
+    """Whether the sentence uses a word whose opposite the source uses instead (« élevés » for « faibles »)."""
+    for a, b in _opposite_terms():
+        for said, other in ((a, b), (b, a)):
+            if said in sentence_terms and said not in source_terms and other in source_terms:
+                return True
+    return False
