@@ -1,9 +1,8 @@
 """Citations (pure): which passage supports a sentence, and the numbered sources of an answer.
 
-A sentence is supported by a passage when most of its content words (weighted
-by rarity) occur in one sentence of the passage or that sentence and the next,
-and every number it states occurs there too. The application attaches and
-checks citations itself because small models do not write ``[n]`` reliably.
+A generated sentence is attached to a passage only under the attach rule of ``assistant.claims``
+(every value and name found, negations agreeing, wording close enough); the application attaches
+and checks citations itself because models do not write ``[n]`` reliably, nor always truthfully.
 """
 
 from __future__ import annotations
@@ -12,9 +11,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.claims import Similarity, best_passage_support
 from assistant.generation.sentences import Span, split_sentences
+from assistant.glossary import Glossary
 from assistant.retrieval.french import analyze
-from assistant.types import Citation, Passage
+from assistant.types import AnswerSentence, Citation, Passage
 
 Idf = Callable[[str], float]
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -48,31 +49,31 @@ def support_score(sentence: str, evidence: str, idf: Idf) -> float:
     return score
 
 
-def best_support(sentence: str, passages: Sequence[Passage], idf: Idf, only: int | None = None) -> Claim | None:
-    """The passage span that best supports ``sentence`` (optionally only passage ``only``), if any clears the bar.
+def best_support(
+    sentence: str,
+    passages: Sequence[Passage],
+    idf: Idf,
+    only: int | None = None,
+    *,
+    glossary: Glossary | None = None,
+    similarity: Similarity | None = None,
+) -> Claim | None:
+    """The claim of ``sentence`` attached to the passage span that supports it (optionally only passage ``only``).
 
-    Single sentences are preferred; two consecutive sentences are tried only when no single one suffices.
+    The attach rule is ``assistant.claims``: every value and name found, negations agreeing, wording close enough.
     """
-    singles: list[tuple[int, Span]] = []
-    pairs: list[tuple[int, Span]] = []
-    for passage in passages:
-        if only is not None and passage.number != only:
-            continue
-        spans = split_sentences(passage.text, passage.start)
-        singles += [(passage.number, span) for span in spans]
-        pairs += [(passage.number, _join(a, b, passage)) for a, b in zip(spans, spans[1:], strict=False)]
-    for candidates in (singles, pairs):
-        best = max(candidates, key=lambda c: support_score(sentence, c[1].text, idf), default=None)
-        if best is not None and support_score(sentence, best[1].text, idf) >= SUPPORT_THRESHOLD:
-            return Claim(sentence, best[0], best[1])
-    return None
+    support = best_passage_support(sentence, passages, idf, glossary=glossary, similarity=similarity, only=only)
+    return Claim(sentence, support.passage, support.span) if support is not None else None
 
 
-def _join(first: Span, second: Span, passage: Passage) -> Span:
-    return Span(first.start, second.end, passage.text[first.start - passage.start : second.end - passage.start])
-
-
-def check_generated(text: str, passages: Sequence[Passage], idf: Idf) -> tuple[list[Claim], int]:
+def check_generated(
+    text: str,
+    passages: Sequence[Passage],
+    idf: Idf,
+    *,
+    glossary: Glossary | None = None,
+    similarity: Similarity | None = None,
+) -> tuple[list[Claim], int]:
     """Claims of a generated answer with verified sources, and the count of model markers dropped.
 
     A model-written ``[n]`` is kept only if passage n supports the sentence; otherwise the
@@ -81,6 +82,7 @@ def check_generated(text: str, passages: Sequence[Passage], idf: Idf) -> tuple[l
     claims: list[Claim] = []
     removed = 0
     numbers = {p.number for p in passages}
+    options = {"glossary": glossary, "similarity": similarity}
     for span in split_sentences(text):
         written = [int(n) for n in MARKER.findall(span.text)]
         sentence = MARKER.sub("", span.text).strip()
@@ -88,10 +90,10 @@ def check_generated(text: str, passages: Sequence[Passage], idf: Idf) -> tuple[l
             continue
         claim = None
         for n in written:
-            if n in numbers and (claim := best_support(sentence, passages, idf, only=n)) is not None:
+            if n in numbers and (claim := best_support(sentence, passages, idf, only=n, **options)) is not None:
                 break
         removed += sum(1 for n in written if claim is None or n != claim.passage)
-        claims.append(claim or best_support(sentence, passages, idf) or Claim(sentence))
+        claims.append(claim or best_support(sentence, passages, idf, **options) or Claim(sentence))
     return claims, removed
 
 
@@ -104,30 +106,56 @@ def is_meta_sentence(sentence: str) -> bool:
     )
 
 
-def render(claims: Sequence[Claim], passages: Sequence[Passage]) -> tuple[str, tuple[Citation, ...], int]:
+UNSUPPORTED_MARK = "(non étayé par les sources)"
+
+
+def render(
+    claims: Sequence[Claim], passages: Sequence[Passage], *, hide_unsupported: bool = False
+) -> tuple[str, tuple[Citation, ...], int]:
     """Answer text with ``[n]`` renumbered by first citation, its citations, and the unsupported count.
 
-    Each citation quotes the exact document slice covering every span cited from that passage.
+    Each citation quotes the exact document slice covering every span cited from that passage. A sentence no
+    passage supports is followed by UNSUPPORTED_MARK, or left out with ``hide_unsupported`` (still counted).
     """
     by_number = {p.number: p for p in passages}
-    order: list[int] = []
+    renumber, spans = _numbering(claims)
+    parts: list[str] = []
+    for sentence in sentence_statuses(claims, hide_unsupported=hide_unsupported):
+        if sentence.status == "cited":
+            parts.append(f"{sentence.text} [{sentence.citation}]")
+        elif sentence.status == "unsupported":
+            if sentence.shown:
+                parts.append(f"{sentence.text} {UNSUPPORTED_MARK}")
+        else:
+            parts.append(sentence.text)
+    unsupported = sum(1 for claim in claims if claim.passage is None and not is_meta_sentence(claim.text))
+    citations = tuple(_citation(new, by_number[old], spans[old]) for old, new in renumber.items())
+    return _join_claims(parts), citations, unsupported
+
+
+def sentence_statuses(claims: Sequence[Claim], *, hide_unsupported: bool = False) -> tuple[AnswerSentence, ...]:
+    """Each claim as an answer sentence: cited (with its renumbered ``[n]``), unsupported or meta."""
+    renumber, _ = _numbering(claims)
+    sentences = []
+    for claim in claims:
+        if claim.passage is not None:
+            sentences.append(AnswerSentence(claim.text, "cited", renumber[claim.passage]))
+        elif is_meta_sentence(claim.text):
+            sentences.append(AnswerSentence(claim.text, "meta"))
+        else:
+            sentences.append(AnswerSentence(claim.text, "unsupported", shown=not hide_unsupported))
+    return tuple(sentences)
+
+
+def _numbering(claims: Sequence[Claim]) -> tuple[dict[int, int], dict[int, list[Span]]]:
+    """Passage number -> [n] in order of first citation, and the spans cited from each passage."""
+    renumber: dict[int, int] = {}
     spans: dict[int, list[Span]] = {}
     for claim in claims:
         if claim.passage is not None and claim.span is not None:
-            if claim.passage not in order:
-                order.append(claim.passage)
+            renumber.setdefault(claim.passage, len(renumber) + 1)
             spans.setdefault(claim.passage, []).append(claim.span)
-    renumber = {old: new for new, old in enumerate(order, 1)}
-    parts: list[str] = []
-    unsupported = 0
-    for claim in claims:
-        if claim.passage is not None:
-            parts.append(f"{claim.text} [{renumber[claim.passage]}]")
-        else:
-            parts.append(claim.text)
-            unsupported += not is_meta_sentence(claim.text)
-    citations = tuple(_citation(renumber[n], by_number[n], spans[n]) for n in order)
-    return _join_claims(parts), citations, unsupported
+    return renumber, spans
 
 
 def _join_claims(parts: list[str]) -> str:

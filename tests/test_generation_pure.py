@@ -79,7 +79,7 @@ def test_check_generated_keeps_right_markers_fixes_wrong_ones_and_flags_unsuppor
     text, citations, unsupported = render(claims, [MOBILITY, COMMERCE])
     assert text == (
         "La plateforme a accompagné 212 personnes. [1] Une boulangerie a rouvert en pied d'immeuble. [2] "
-        "Le maire a démissionné."
+        "Le maire a démissionné. (non étayé par les sources)"
     )
     assert unsupported == 1
     assert [(c.number, c.title, c.page) for c in citations] == [(1, "Mob'Acacias", 2), (2, "Foncière", 2)]

@@ -14,7 +14,7 @@ from assistant.backends.store import DocumentRecord
 from assistant.pipeline import Delta, Status
 from assistant.retrieval.filters import Filters
 from assistant.settings import Settings, UISettings
-from assistant.types import Answer, Chunk, Citation, Hit, Passage
+from assistant.types import Answer, AnswerSentence, Chunk, Citation, Hit, Passage
 from assistant.ui.about import backend_label, exposed_without_auth, settings_markdown
 from assistant.ui.chat import answer_markdown, highlight, link_citations, render_stream, source_cards, sources_panel
 from assistant.ui.documents import (
@@ -112,10 +112,23 @@ def test_notice_is_shown_before_the_answer():
     assert text.startswith("> ⚠️ **Service de génération indisponible.** Le service de génération a échoué")
 
 
-def test_unsupported_sentences_are_counted_for_the_reader():
-    assert "_ℹ️ 2 phrases sans source dans le corpus : à vérifier._" in answer_markdown(
-        _answer(unsupported_sentences=2), 0
+def test_unsupported_sentences_are_marked_where_they_stand_and_counted_for_the_reader():
+    text = answer_markdown(
+        _answer(
+            text="Le comité se réunit deux fois par an. [1] Le maire a démissionné. (non étayé par les sources)",
+            unsupported_sentences=1,
+        ),
+        0,
     )
+    assert "Le maire a démissionné. ⚠️ *non étayé par les sources*" in text
+    assert "_⚠️ 1 phrase non étayée par les sources : à vérifier._" in text
+
+
+def test_hidden_unsupported_sentences_are_still_counted():
+    hidden = AnswerSentence("Le maire a démissionné.", "unsupported", shown=False)
+    text = answer_markdown(_answer(unsupported_sentences=2, sentences=(hidden, hidden)), 0)
+    assert "Le maire" not in text
+    assert "_⚠️ 2 phrases non étayées par les sources : à vérifier (2 masquées par le réglage" in text
 
 
 def test_stream_shows_status_then_deltas_then_the_final_answer_replaces_them():
@@ -403,4 +416,3 @@ def test_a_very_long_name_is_stored_within_the_file_name_limit(tmp_path: Path):
     saved = save_uploads([(name, sent["doc"]), (name + ".meta.yaml", sent["meta"])], tmp_path / "up", max_mb=1)
     assert len(saved.sidecars[0].name.encode("utf-8")) <= 255
     assert saved.documents[0].name.startswith("Compte rendu du comité de pilotage Compte")
-

@@ -13,7 +13,7 @@ import html
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from assistant.citations import MARKER
+from assistant.citations import MARKER, UNSUPPORTED_MARK
 from assistant.pipeline import Delta, Event, Status
 from assistant.types import Answer, Citation, Passage
 from assistant.ui.safe_text import escape_markdown, link_href
@@ -60,13 +60,28 @@ def answer_markdown(answer: Answer, turn: int) -> str:
         lines.append("> Reformulez la question, retirez des filtres ou ajoutez des documents.")
         parts.append("\n>\n".join(lines))
     else:
-        parts.append(link_citations(answer.text, turn, {c.number for c in answer.citations}))
+        parts.append(mark_unsupported(link_citations(answer.text, turn, {c.number for c in answer.citations})))
     if answer.unsupported_sentences:
-        n = answer.unsupported_sentences
-        parts.append(f"_ℹ️ {n} phrase{'s' if n > 1 else ''} sans source dans le corpus : à vérifier._")
+        parts.append(unsupported_line(answer))
     label = ANSWERER_LABELS.get(answer.answerer, answer.answerer)
     parts.append(f"<sub>Réponse : {html.escape(label)}</sub>")
     return "\n\n".join(parts)
+
+
+def mark_unsupported(text: str) -> str:
+    """Each sentence no source supports, flagged where it stands: « ⚠️ *non étayé par les sources* »."""
+    return text.replace(UNSUPPORTED_MARK, "⚠️ *non étayé par les sources*")
+
+
+def unsupported_line(answer: Answer) -> str:
+    """The count under the answer of its sentences no source supports, saying when they were hidden."""
+    n = answer.unsupported_sentences
+    hidden = sum(1 for s in answer.sentences if s.status == "unsupported" and not s.shown)
+    plural = "s" if n > 1 else ""
+    line = f"_⚠️ {n} phrase{plural} non étayée{plural} par les sources : à vérifier"
+    if hidden:
+        line += f" ({hidden} masquée{'s' if hidden > 1 else ''} par le réglage generation.hide_unsupported)"
+    return line + "._"
 
 
 def status_markdown(status: str, text_so_far: str = "") -> str:
