@@ -27,12 +27,11 @@ def app(
     settings = ui_settings(root / "data", embedding_cache_dir)
     settings.ingest.allowed_folders = [root / "partage"]
     components = build_components(settings, embedder=embedder)
-    blocks = build_ui(components)
-    _, url, _ = launch(blocks, components, port=free_port(), block=False)
+    running = launch(build_ui(components), components, port=free_port(), block=False)
     try:
-        yield url.rstrip("/"), components, root / "partage"
+        yield running.url.rstrip("/"), components, root / "partage"
     finally:
-        blocks.close()
+        running.close()
         components.close()
 
 
