@@ -25,6 +25,7 @@ class Question:
     type: str = "fact"
     key_facts: tuple[str, ...] = ()
     answers: tuple[str, ...] = field(default=())
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, for follow-ups
 
     @property
     def answerable(self) -> bool:
@@ -51,6 +52,7 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
                     type=raw.get("type", "fact" if raw.get("relevant") else "unanswerable"),
                     key_facts=tuple(raw.get("key_facts", [])),
                     answers=tuple(raw.get("answers", [])),
+                    history=tuple(raw.get("history", [])),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
