@@ -11,14 +11,17 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from assistant.backends.llm import ChatModel, LLMUnavailable, Message, StreamStats
 from assistant.backends.store import ChunkStore
 from assistant.citations import Claim, Idf, check_generated, render
-from assistant.generation.extractive import compose_extractive, score_sentences
+from assistant.generation.composer import Candidate, candidates, compose, render_parts
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
-from assistant.generation.prompts import build_messages
-from assistant.generation.refusal import gather_evidence, should_refuse, unknown_share
+from assistant.generation.material import Material, read_material
+from assistant.generation.prompts import build_messages, kind_guidance
+from assistant.generation.question import QuestionAnalysis, analyse_question
+from assistant.generation.refusal import Answerability, assess, unknown_share
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.hybrid import HybridSearcher
 from assistant.retrieval.passages import expand_passages
@@ -66,6 +69,7 @@ class Assistant:
         self._chat_model = chat_model
         self.count_tokens = count_tokens
         self.max_prompt_tokens = max_prompt_tokens
+        self.glossary = getattr(searcher, "glossary", None)
 
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
         """The final answer (the stream, consumed)."""
@@ -80,23 +84,27 @@ class Assistant:
         """Status lines, text deltas, then the final Answer."""
         model = self._chat_model()
         query = self._standalone(question, history, model)
+        analysis = self.understand(question, query)
         yield Status("Recherche dans le corpus…")
         hits = self.searcher.search(query, k=self.settings.passages, filters=filters)
-        passages = expand_passages(hits, self.store)
+        material = read_material(
+            expand_passages(hits, self.store),
+            self.store.document_text,
+            glossary=self.glossary,
+            with_cards=analysis.kind == "precedent",
+        )
+        passages = material.passages
         # one snapshot per question: each current() reads the document registry to check freshness
         keyword = self.searcher.keyword.current()
         idf = keyword.idf
-        scored = score_sentences(query, passages, idf)
-        evidence = gather_evidence(
-            query,
-            [(s.span.text, s.score) for s in scored],
-            unknown_share=unknown_share(query, keyword.idf, lambda term: keyword.document_frequency(term) > 0),
-        )
-        if not passages or should_refuse(evidence, min_coverage=self.settings.refusal_min_coverage):
+        pool = candidates(passages, material.units)
+        verdict = self._answerability(analysis, pool, keyword)
+        log.debug("question %r: %s, %s", question, analysis.kind, verdict)
+        if not passages or not verdict.answerable:
             yield from self._refuse(question, passages, model)
             return
         if model is None:
-            yield from self._offline(question, query, passages, idf, notice=None)
+            yield from self._offline(question, analysis, pool, material, idf, notice=None)
             return
         yield Status("Rédaction de la réponse…")
         messages = build_messages(
@@ -105,6 +113,8 @@ class Assistant:
             history=history,
             count_tokens=self.count_tokens,
             max_prompt_tokens=self.max_prompt_tokens,
+            guidance=kind_guidance(analysis),
+            cards=[card for _, card in material.cards],
         )
         pieces: list[str] = []
         stats = StreamStats()
@@ -117,7 +127,7 @@ class Assistant:
         except LLMUnavailable as exc:
             log.warning("LLM endpoint failed, offline answer given: %s", exc)
             notice = f"Le service de génération a échoué ({exc}) : voici la réponse hors ligne, composée d'extraits du corpus."
-            yield from self._offline(question, query, passages, idf, notice=notice, restart=bool(pieces))
+            yield from self._offline(question, analysis, pool, material, idf, notice=notice, restart=bool(pieces))
             return
         generated = "".join(pieces).strip()
         if _MODEL_REFUSAL.match(generated):
@@ -127,6 +137,31 @@ class Assistant:
         answer = self._answer(question, claims, passages, model.name, removed=removed)
         timings = {k: float(v) for k, v in vars(stats).items() if isinstance(v, (int, float))}
         yield replace(answer, timings=timings)
+
+    def understand(self, question: str, query: str) -> QuestionAnalysis:
+        """The question's kind and detail, with the focus of the whole query (a follow-up borrows its topic)."""
+        analysis = analyse_question(question, self.glossary)
+        if query != question:
+            context = analyse_question(query, self.glossary)
+            focus = {t.word: t for t in (*context.focus, *analysis.focus)}
+            analysis = replace(analysis, focus=tuple(focus.values()))
+        return analysis
+
+    def _answerability(self, analysis: QuestionAnalysis, pool: list[Candidate], keyword: Any) -> Answerability:
+        idf = keyword.idf
+        by_document: dict[str, frozenset[str]] = {}
+        for c in pool:
+            by_document[c.doc_id] = by_document.get(c.doc_id, frozenset()) | c.words
+        return assess(
+            [(t.forms, idf(t.word)) for t in analysis.focus],
+            [(c.unit.span.text, c.words) for c in pool],
+            list(by_document.values()),
+            detail=analysis.detail,
+            known=lambda term: keyword.document_frequency(term) > 0,
+            words_of_focus=[t.word for t in analysis.focus],
+            min_coverage=self.settings.refusal_min_coverage,
+            unknown=unknown_share(analysis.text, idf, lambda term: keyword.document_frequency(term) > 0),
+        )
 
     def _standalone(self, question: str, history: Sequence[Turn], model: ChatModel | None) -> str:
         if not history or not needs_context(question):
@@ -150,22 +185,30 @@ class Assistant:
     def _offline(
         self,
         question: str,
-        query: str,
-        passages: list[Passage],
+        analysis: QuestionAnalysis,
+        pool: list[Candidate],
+        material: Material,
         idf: Idf,
         *,
         notice: str | None,
         restart: bool = False,
     ) -> Iterator[Event]:
-        claims = compose_extractive(query, passages, idf)
+        passages = material.passages
+        definition = None
+        if analysis.kind == "definition" and self.glossary is not None and analysis.glossary_terms:
+            entry = self.glossary.lookup(analysis.glossary_terms[0])
+            definition = entry.definition if entry else None
+        parts = compose(analysis, pool, idf, passages=passages, cards=material.cards, definition=definition)
+        text, claims = render_parts(parts, passages)
         if not claims:
             yield from self._refuse(question, passages, None)
             return
         answer = self._answer(question, claims, passages, OFFLINE, notice=notice)
+        answer = replace(answer, text=text)
         if restart:
             yield Status("Réponse hors ligne")
-        for sentence in re.split(r"(?<=\])\s", answer.text):
-            yield Delta(sentence + " ")
+        for line in text.splitlines(keepends=True):
+            yield Delta(line)
         yield answer
 
     def _answer(

@@ -89,3 +89,70 @@ def unknown_share(question: str, idf: Callable[[str], float], known: Callable[[s
     terms = set(analyze(question)) - _ASKING
     total = sum(idf(t) for t in terms)
     return sum(idf(t) for t in terms if not known(t)) / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class Answerability:
+    """Whether the retrieved material covers the question, decided before any answer is composed."""
+
+    answerable: bool
+    reason: str  # "ok", "off-topic" (focus not covered), "detail-absent" (the asked amount/date… is not there),
+    # "absent-terms" (words of the question the corpus uses are absent from the material), "unknown-words"
+    best_coverage: float
+    document_coverage: float
+    absent_share: float
+    unknown_share: float
+
+
+def assess(
+    focus: Sequence[tuple[frozenset[str], float]],
+    units: Sequence[tuple[str, frozenset[str]]],
+    documents: Sequence[frozenset[str]],
+    *,
+    detail: str | None,
+    known: Callable[[str], bool],
+    words_of_focus: Sequence[str],
+    min_coverage: float,
+    unknown: float,
+) -> Answerability:
+    """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words) of the candidate units;
+    ``documents``: the analysed words of each retrieved document's units; ``known``: whether the corpus
+    uses a focus word (``words_of_focus``, same order as ``focus``).
+
+    Near misses (same topic, asked detail absent) are refused: the asked kind of detail must occur in a
+    unit about the question, and a focus word the corpus does use must occur in the material.
+    """
+    total = sum(w for _, w in focus) or 1.0
+
+    def cover(words: frozenset[str]) -> float:
+        return sum(w for forms, w in focus if forms & words) / total
+
+    scored = [(cover(words), text) for text, words in units]
+    best = max((s for s, _ in scored), default=0.0)
+    in_documents = max((cover(words) for words in documents), default=0.0)
+    everything = frozenset().union(*documents) if documents else frozenset()
+    absent = sum(w for (forms, w), word in zip(focus, words_of_focus, strict=True) if not forms & everything and known(word))
+    absent_share = absent / total
+    kind = {"amount": "amount", "date": "date", "count": "count", "figure": "rate"}.get(detail or "")
+    found = kind is None or any(contains_kind(text, kind) for s, text in scored if s >= DETAIL_NEAR * best and s > 0)
+    # the thing a fact question asks about (its first focus words: « loyer », « date ») and the years it
+    # names must be in the material: otherwise it is a near miss (same topic, asked detail absent)
+    head = [
+        word
+        for (forms, _), word in list(zip(focus, words_of_focus, strict=True))[:2]
+        if detail is not None and not forms & everything and known(word)
+    ]
+    years = [w for w in words_of_focus if len(w) == 4 and w.isdigit() and w not in everything]
+    reason = "ok"
+    if unknown >= MAX_UNKNOWN:
+        reason = "unknown-words"
+    elif best < min_coverage and in_documents < 2 * min_coverage:
+        reason = "off-topic"
+    elif not found:
+        reason = "detail-absent"
+    elif head or years:
+        reason = "absent-terms"
+    return Answerability(reason == "ok", reason, best, in_documents, absent_share, unknown)
+
+
+DETAIL_NEAR = 0.5

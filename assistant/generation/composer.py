@@ -1,0 +1,299 @@
+"""The offline answer, composed by question kind (pure).
+
+Every claim is a whole unit (sentence, list item, table row, heading) of a retrieved passage, quoted
+exactly; the composer adds only short template phrases (« D'après le guide « … » : »), which are
+labels, never claims, and the glossary's definition, labelled as the glossary's.
+
+- fact: the unit that carries the asked detail (amount, date, count…) and covers the focus, then at
+  most two units that add what the first leaves out;
+- funding / partners: the items of the sections that state them (« Budget et financements »,
+  « Partenaires »), whole;
+- precedent: one block per experience card (territory, what was done, lead, partners, results);
+- how-to: steps and levers (headings of steps, list items, action sentences) gathered across
+  documents, grouped by document, saying which are guides and which experiences;
+- definition: the glossary's definition, then the corpus sentence that best defines the term.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.citations import Claim, Idf
+from assistant.experiences.records import ExperienceCard, FieldValue
+from assistant.generation.question import QuestionAnalysis, covered
+from assistant.generation.refusal import contains_kind
+from assistant.generation.units import Unit, is_instruction_like, neutralise_markers
+from assistant.retrieval.french import analyze
+from assistant.types import Passage
+
+
+@dataclass(frozen=True)
+class Label:
+    """A template phrase of the composer (French): shown as a line of its own, never a claim."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit of a retrieved passage; ``rank`` 0 is the best passage."""
+
+    passage: int
+    rank: int
+    doc_id: str
+    unit: Unit
+    words: frozenset[str]
+
+
+Part = Label | Claim
+
+
+def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> list[Candidate]:
+    """The units of each passage (``units``: passage number -> its units), instruction-like ones left out."""
+    found = []
+    for rank, passage in enumerate(passages):
+        for unit in units.get(passage.number, []):
+            if is_instruction_like(unit.span.text):
+                continue
+            found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, frozenset(analyze(unit.span.text))))
+    return found
+
+
+def coverage(analysis: QuestionAnalysis, words: frozenset[str], idf: Idf) -> float:
+    """Share of the question's focus (idf-weighted) that ``words`` cover."""
+    total = sum(idf(t.word) for t in analysis.focus)
+    return sum(idf(t.word) for t in analysis.focus if covered(t, words)) / total if total else 0.0
+
+
+_ACTION_START = re.compile(r"^[A-ZÉÀ][a-zéèêàâîôûç]+(er|ir|re)\b")
+_DEFINING = re.compile(r"\b(est|sont) (un|une|des|le|la|les)\b|\bd[ée]signe\b|\bconsiste\b|\bvise\b|\bpermet\b", re.I)
+_STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis", re.I)
+
+
+def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
+    """How well one unit answers the question, for its kind."""
+    unit = candidate.unit
+    value = coverage(analysis, candidate.words, idf) + 0.15 / (candidate.rank + 1)
+    words = len(unit.span.text.split())
+    if unit.kind == "heading" and analysis.kind != "howto":
+        return -1.0
+    if words < 3 or (unit.kind == "sentence" and words < 5):
+        return -1.0
+    if words > 60:
+        value -= 0.1
+    if analysis.detail and analysis.detail != "name" and contains_kind(unit.span.text, _pattern(analysis.detail)):
+        value += 0.3
+    wanted = {analysis.kind} | set(analysis.also)
+    if unit.section == "funding" and "funding" in wanted:
+        value += 0.5
+    if unit.section == "partners" and "partners" in wanted:
+        value += 0.5
+    if analysis.kind == "howto":
+        if unit.kind in ("item", "heading") or _ACTION_START.match(unit.span.text):
+            value += 0.2
+        if unit.kind == "heading" and _STEP.search(unit.span.text):
+            value += 0.2
+    if analysis.kind == "definition" and _DEFINING.search(unit.span.text):
+        value += 0.2
+    return value
+
+
+def _pattern(detail: str) -> str:
+    return {"amount": "amount", "date": "date", "count": "count", "figure": "rate"}[detail]
+
+
+def _text(candidate: Candidate) -> str:
+    return neutralise_markers(candidate.unit.span.text)
+
+
+def claim(candidate: Candidate) -> Claim:
+    return Claim(_text(candidate), candidate.passage, candidate.unit.span)
+
+
+def compose(
+    analysis: QuestionAnalysis,
+    pool: Sequence[Candidate],
+    idf: Idf,
+    *,
+    passages: Sequence[Passage] = (),
+    cards: Sequence[tuple[int, ExperienceCard]] = (),
+    definition: str | None = None,
+) -> list[Part]:
+    """The answer's parts for the question's kind; empty when nothing fits.
+
+    ``cards``: (passage number, card) of the experiences among the passages, best first;
+    ``definition``: the glossary's definition of the term asked about, if any.
+    """
+    ranked = sorted(((score(analysis, c, idf), c) for c in pool), key=lambda sc: (-sc[0], sc[1].rank))
+    ranked = [(s, c) for s, c in ranked if s > 0]
+    if analysis.kind == "precedent" and cards:
+        parts = compose_precedents(analysis, cards)
+        if parts:
+            return parts
+    if analysis.kind in ("funding", "partners"):
+        parts = compose_section(analysis, ranked, passages)
+        if parts:
+            return parts
+    if analysis.kind == "howto":
+        return compose_howto(ranked, passages)
+    parts: list[Part] = []
+    if analysis.kind == "definition" and definition:
+        parts += [Label(f"Selon le glossaire de l'assistant : {definition}"), Label("Dans les documents :")]
+    limit = {"fact": 3, "definition": 2, "list": 6, "comparison": 5}.get(analysis.kind, 4)
+    return parts + [claim(c) for c in _complementary(analysis, ranked, idf, limit)]
+
+
+def _complementary(
+    analysis: QuestionAnalysis, ranked: list[tuple[float, Candidate]], idf: Idf, limit: int
+) -> list[Candidate]:
+    """The best unit, then units that add a focus word or the asked detail the chosen ones lack."""
+    if not ranked:
+        return []
+    best_score = ranked[0][0]
+    chosen: list[Candidate] = [ranked[0][1]]
+    seen = set(ranked[0][1].words)
+    for value, candidate in ranked[1:]:
+        if len(chosen) >= limit or value < 0.45 * best_score:
+            break
+        adds = [t for t in analysis.focus if covered(t, candidate.words) and not covered(t, frozenset(seen))]
+        new_detail = analysis.detail is not None and candidate.unit.span.text not in {c.unit.span.text for c in chosen}
+        redundant = len(candidate.words & seen) / max(1, len(candidate.words)) > 0.7
+        if (adds or (analysis.kind != "fact" and new_detail)) and not redundant:
+            chosen.append(candidate)
+            seen |= candidate.words
+    by_passage: dict[int, int] = {}
+    for position, candidate in enumerate(chosen):
+        by_passage.setdefault(candidate.passage, position)
+    return sorted(chosen, key=lambda c: (by_passage[c.passage], c.unit.span.start))
+
+
+def compose_section(
+    analysis: QuestionAnalysis, ranked: list[tuple[float, Candidate]], passages: Sequence[Passage]
+) -> list[Part]:
+    """The funding or partners section of the best document that has one, item by item."""
+    key = analysis.kind
+    best = next((c for _, c in ranked if c.unit.section == key), None)
+    if best is None:
+        return []
+    same = [c for _, c in ranked if c.passage == best.passage and c.unit.section == key and c.unit.heading == best.unit.heading]
+    same.sort(key=lambda c: c.unit.span.start)
+    title = _title(passages, best.passage)
+    lead = "Financements" if key == "funding" else "Partenaires"
+    return [Label(f"{lead} indiqués dans « {title} » :"), *(claim(c) for c in same[:10])]
+
+
+def compose_howto(ranked: list[tuple[float, Candidate]], passages: Sequence[Passage]) -> list[Part]:
+    """Up to seven steps or levers, at most four per document, grouped by document (guides first)."""
+    if not ranked:
+        return []
+    floor = 0.5 * ranked[0][0]
+    chosen: list[Candidate] = []
+    per_document: dict[str, int] = {}
+    for value, candidate in ranked:
+        if len(chosen) >= 7 or value < floor:
+            break
+        if per_document.get(candidate.doc_id, 0) >= 4:
+            continue
+        if any(len(candidate.words & c.words) / max(1, len(candidate.words | c.words)) > 0.6 for c in chosen):
+            continue
+        chosen.append(candidate)
+        per_document[candidate.doc_id] = per_document.get(candidate.doc_id, 0) + 1
+    order = {c.doc_id: i for i, c in reversed(list(enumerate(chosen)))}
+    guides = {c.doc_id for c in chosen if "guide" in _type(passages, c.passage)}
+    chosen.sort(key=lambda c: (c.doc_id not in guides, order[c.doc_id], c.unit.span.start))
+    parts: list[Part] = [Label("Plusieurs leviers ressortent des documents :")]
+    current = None
+    for candidate in chosen:
+        if candidate.doc_id != current:
+            current = candidate.doc_id
+            kind = _type(passages, candidate.passage)
+            source = "le guide" if "guide" in kind else ("l'expérience" if "expérience" in kind else "le document")
+            parts.append(Label(f"D'après {source} « {_title(passages, candidate.passage)} » :"))
+        parts.append(claim(candidate))
+    return parts
+
+
+def compose_precedents(analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]]) -> list[Part]:
+    """One block per experience: where, what was done, who led it, with whom, what came of it."""
+    parts: list[Part] = []
+    wanted = {analysis.kind} | set(analysis.also)
+    for number, card in cards[:3]:
+        place = _place(card)
+        parts.append(Label(f"{place} — « {_clean(card.title)} » :" if place else f"« {_clean(card.title)} » :"))
+        fields: list[tuple[str, Sequence[FieldValue]]] = [
+            ("Ce qui a été fait", [card.summary] if card.summary else []),
+            ("Porteur", [card.lead] if card.lead else []),
+            ("Partenaires", card.partners[:6]),
+            ("Financeurs", card.funders[:6] if "funding" in wanted else ()),
+            ("Budget", [card.budget] if card.budget and "funding" in wanted else []),
+            ("Résultats", card.results[:1]),
+        ]
+        for label, values in fields:
+            cited = [v for v in values if v.evidence is not None]
+            if cited:
+                parts.append(Label(f"{label} :"))
+                parts += [Claim(neutralise_markers(v.evidence.quote), number, _span(v)) for v in cited]
+    return parts
+
+
+def _span(value: FieldValue):  # noqa: ANN202 - a Span of the generation layer
+    from assistant.generation.sentences import Span
+
+    assert value.evidence is not None
+    return Span(value.evidence.start, value.evidence.end, value.evidence.quote)
+
+
+def _place(card: ExperienceCard) -> str:
+    t = card.territory
+    for value in (t.commune, t.intercommunality):
+        if value is not None:
+            return _clean(value.value)
+    return ""
+
+
+def _clean(text: str) -> str:
+    """A document value used inside a template phrase: one line, no Markdown or HTML markup."""
+    return " ".join(re.sub(r"[*_`<>\[\]#|]", "", text).split())[:160]
+
+
+def _title(passages: Sequence[Passage], number: int) -> str:
+    passage = next((p for p in passages if p.number == number), None)
+    return _clean(str(passage.chunk.metadata.get("title", ""))) if passage else ""
+
+
+def _type(passages: Sequence[Passage], number: int) -> str:
+    passage = next((p for p in passages if p.number == number), None)
+    return str(passage.chunk.metadata.get("type", "")).lower() if passage else ""
+
+
+def render_parts(parts: Sequence[Part], passages: Sequence[Passage]) -> tuple[str, list[Claim]]:
+    """The answer text (labels on lines of their own, claims followed by ``[n]``) and its claims, in order.
+
+    Sources are numbered by first citation, as ``citations.render`` numbers them, so the citations it
+    returns for the same claims match the markers written here. Claims after a label ending with « : »
+    read as a list, one per line.
+    """
+    claims = [p for p in parts if isinstance(p, Claim)]
+    order: list[int] = []
+    for c in claims:
+        if c.passage is not None and c.passage not in order:
+            order.append(c.passage)
+    renumber = {old: new for new, old in enumerate(order, 1)}
+    lines: list[str] = []
+    listing = False
+    for part in parts:
+        if isinstance(part, Label):
+            lines.append(part.text)
+            listing = part.text.endswith(":")
+            continue
+        text = " ".join(part.text.split())
+        marked = f"{text} [{renumber[part.passage]}]" if part.passage is not None else text
+        if listing:
+            lines.append(f"- {marked}")
+        elif lines and not lines[-1].endswith(":") and not lines[-1].startswith("- "):
+            lines[-1] += " " + marked
+        else:
+            lines.append(marked)
+    return "\n".join(lines), claims

@@ -1,0 +1,92 @@
+"""What an answer is composed from: the retrieved passages read as whole units, and the experience
+cards of their documents.
+
+Passages are widened in the document text so that no sentence or list item is cut at a chunk border,
+and, for an experience fiche, so that the card's fields (territory, lead, partners, funding, results)
+lie inside the passage their citations point to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from assistant.experiences.cards import RuleCardExtractor
+from assistant.experiences.records import ExperienceCard, IndexedDocument
+from assistant.generation.units import Unit, document_units, units_in, widen_passage
+from assistant.glossary import Glossary
+from assistant.types import Passage
+
+
+@dataclass(frozen=True)
+class Material:
+    passages: list[Passage]
+    units: dict[int, list[Unit]]  # passage number -> its whole units
+    cards: list[tuple[int, ExperienceCard]]  # (passage number, card) of the experiences, best passage first
+
+
+@lru_cache(maxsize=512)
+def _units(text: str, headings: tuple[str, ...]) -> tuple[Unit, ...]:
+    return tuple(document_units(text, headings))
+
+
+_CARDS: dict[tuple[str, int, tuple[str, ...]], ExperienceCard | None] = {}
+
+
+def _card(doc_id: str, text: str, metadata: dict, headings: tuple[str, ...], glossary: Glossary | None):
+    """The document's card (None: not an experience), remembered per document text."""
+    key = (doc_id, hash(text), headings)
+    if key not in _CARDS:
+        if len(_CARDS) > 512:
+            _CARDS.clear()
+        _CARDS[key] = RuleCardExtractor(glossary).extract(IndexedDocument(doc_id, "", text, dict(metadata), headings))
+    return _CARDS[key]
+
+
+def read_material(
+    passages: Sequence[Passage],
+    document_text: Callable[[str], str | None],
+    *,
+    glossary: Glossary | None = None,
+    with_cards: bool = False,
+) -> Material:
+    """Widen each passage to whole units and list its units; with ``with_cards``, extract the card of each
+    experience document among the passages and widen its first passage to the card's fields."""
+    texts: dict[str, str | None] = {}
+    headings: dict[str, set[str]] = {}
+    for passage in passages:
+        doc = passage.chunk.doc_id
+        if doc not in texts:
+            texts[doc] = document_text(doc)
+        headings.setdefault(doc, set()).update(passage.chunk.heading_path)
+    widened: list[Passage] = []
+    cards: list[tuple[int, ExperienceCard]] = []
+    carded: set[str] = set()
+    for passage in passages:
+        doc = passage.chunk.doc_id
+        text = texts[doc]
+        if text is None:
+            widened.append(passage)
+            continue
+        units = _units(text, tuple(sorted(headings[doc])))
+        passage = widen_passage(passage, text, units)
+        if with_cards and doc not in carded:
+            carded.add(doc)
+            card = _card(doc, text, passage.chunk.metadata, tuple(sorted(headings[doc])), glossary)
+            if card is not None:
+                spans = [(e.start, e.end) for e in card.evidence()]
+                if spans:
+                    start = min(passage.start, *(s for s, _ in spans))
+                    end = max(passage.end, *(e for _, e in spans))
+                    passage = replace(passage, text=text[start:end], start=start, end=end)
+                cards.append((passage.number, card))
+        widened.append(passage)
+    units_by_passage: dict[int, list[Unit]] = {}
+    for passage in widened:
+        text = texts[passage.chunk.doc_id]
+        if text is None:
+            continue
+        all_units = _units(text, tuple(sorted(headings[passage.chunk.doc_id])))
+        units_by_passage[passage.number] = units_in(passage, all_units)
+    return Material(widened, units_by_passage, cards)
