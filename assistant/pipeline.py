@@ -91,7 +91,7 @@ class Assistant:
             expand_passages(hits, self.store),
             self.store.document_text,
             glossary=self.glossary,
-            with_cards=analysis.kind == "precedent",
+            with_cards=analysis.kind in ("precedent", "funding", "partners"),
         )
         passages = material.passages
         # one snapshot per question: each current() reads the document registry to check freshness
@@ -154,7 +154,8 @@ class Assistant:
             by_document[c.doc_id] = by_document.get(c.doc_id, frozenset()) | c.words
         return assess(
             [(t.forms, idf(t.word)) for t in analysis.focus],
-            [(c.unit.span.text, c.words) for c in pool],
+            # a funding section's lines name no project: they borrow the words of its fiche's title
+            [(c.unit.span.text, c.words, c.context if c.unit.section == "funding" else frozenset()) for c in pool],
             list(by_document.values()),
             detail=analysis.detail,
             known=lambda term: keyword.document_frequency(term) > 0,

@@ -45,6 +45,7 @@ class Candidate:
     doc_id: str
     unit: Unit
     words: frozenset[str]
+    context: frozenset[str] = frozenset()  # words of the document's title and of the unit's section heading
 
 
 Part = Label | Claim
@@ -54,10 +55,13 @@ def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> lis
     """The units of each passage (``units``: passage number -> its units), instruction-like ones left out."""
     found = []
     for rank, passage in enumerate(passages):
+        title = frozenset(analyze(str(passage.chunk.metadata.get("title", ""))))
         for unit in units.get(passage.number, []):
             if is_instruction_like(unit.span.text):
                 continue
-            found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, frozenset(analyze(unit.span.text))))
+            words = frozenset(analyze(unit.span.text))
+            context = title | frozenset(analyze(unit.heading))
+            found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, words, context))
     return found
 
 
@@ -75,10 +79,13 @@ _STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis", re.I)
 def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
     """How well one unit answers the question, for its kind."""
     unit = candidate.unit
-    value = coverage(analysis, candidate.words, idf) + 0.15 / (candidate.rank + 1)
+    own = coverage(analysis, candidate.words, idf)
+    value = 0.7 * own + 0.3 * coverage(analysis, candidate.words | candidate.context, idf) + 0.15 / (candidate.rank + 1)
     words = len(unit.span.text.split())
-    if unit.kind == "heading" and analysis.kind != "howto":
+    if unit.kind == "heading" and (analysis.kind != "howto" or not _STEP.search(unit.span.text)):
         return -1.0
+    if unit.span.text.rstrip(" »\"')").endswith("?"):
+        return -1.0  # a question is never an answer
     if words < 3 or (unit.kind == "sentence" and words < 5):
         return -1.0
     if words > 60:
@@ -86,6 +93,8 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
     if analysis.detail and analysis.detail != "name" and contains_kind(unit.span.text, _pattern(analysis.detail)):
         value += 0.3
     wanted = {analysis.kind} | set(analysis.also)
+    if analysis.detail == "amount":
+        wanted.add("funding")
     if unit.section == "funding" and "funding" in wanted:
         value += 0.5
     if unit.section == "partners" and "partners" in wanted:
@@ -93,6 +102,8 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
     if analysis.kind == "howto":
         if unit.kind in ("item", "heading") or _ACTION_START.match(unit.span.text):
             value += 0.2
+        if unit.section is None and not unit.heading:
+            value -= 0.1  # an introduction describes, a step or a lever acts
         if unit.kind == "heading" and _STEP.search(unit.span.text):
             value += 0.2
     if analysis.kind == "definition" and _DEFINING.search(unit.span.text):
@@ -129,11 +140,11 @@ def compose(
     ranked = sorted(((score(analysis, c, idf), c) for c in pool), key=lambda sc: (-sc[0], sc[1].rank))
     ranked = [(s, c) for s, c in ranked if s > 0]
     if analysis.kind == "precedent" and cards:
-        parts = compose_precedents(analysis, cards)
+        parts = compose_precedents(analysis, cards, idf)
         if parts:
             return parts
     if analysis.kind in ("funding", "partners"):
-        parts = compose_section(analysis, ranked, passages)
+        parts = compose_section(analysis, ranked, passages) or compose_card_field(analysis, cards)
         if parts:
             return parts
     if analysis.kind == "howto":
@@ -160,7 +171,8 @@ def _complementary(
         adds = [t for t in analysis.focus if covered(t, candidate.words) and not covered(t, frozenset(seen))]
         new_detail = analysis.detail is not None and candidate.unit.span.text not in {c.unit.span.text for c in chosen}
         redundant = len(candidate.words & seen) / max(1, len(candidate.words)) > 0.7
-        if (adds or (analysis.kind != "fact" and new_detail)) and not redundant:
+        detailed = analysis.detail in (None, "name") or contains_kind(candidate.unit.span.text, _pattern(analysis.detail))
+        if (adds or (analysis.kind != "fact" and new_detail)) and not redundant and detailed:
             chosen.append(candidate)
             seen |= candidate.words
     by_passage: dict[int, int] = {}
@@ -182,6 +194,22 @@ def compose_section(
     title = _title(passages, best.passage)
     lead = "Financements" if key == "funding" else "Partenaires"
     return [Label(f"{lead} indiqués dans « {title} » :"), *(claim(c) for c in same[:10])]
+
+
+def compose_card_field(analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]]) -> list[Part]:
+    """The funders (with the budget) or the partners of the experiences among the passages (at most two)."""
+    parts: list[Part] = []
+    for number, card in cards[:2]:
+        if analysis.kind == "funding":
+            values = ([card.budget] if card.budget else []) + list(card.funders)
+            lead = "Financements"
+        else:
+            values, lead = list(card.partners), "Partenaires"
+        cited = [v for v in values if v.evidence is not None]
+        if cited:
+            parts.append(Label(f"{lead} indiqués dans « {_clean(card.title)} » :"))
+            parts += [Claim(neutralise_markers(v.evidence.quote), number, _span(v)) for v in cited[:10]]
+    return parts
 
 
 def compose_howto(ranked: list[tuple[float, Candidate]], passages: Sequence[Passage]) -> list[Part]:
@@ -215,20 +243,29 @@ def compose_howto(ranked: list[tuple[float, Candidate]], passages: Sequence[Pass
     return parts
 
 
-def compose_precedents(analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]]) -> list[Part]:
+def compose_precedents(
+    analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]], idf: Idf
+) -> list[Part]:
     """One block per experience: where, what was done, who led it, with whom, what came of it."""
     parts: list[Part] = []
+
+    def relevant(values: Sequence[FieldValue], count: int) -> list[FieldValue]:
+        """The ``count`` values that cover most of the question, in document order."""
+        best = sorted(values, key=lambda v: -coverage(analysis, frozenset(analyze(v.value)), idf))[:count]
+        return [v for v in values if v in best]
+
     wanted = {analysis.kind} | set(analysis.also)
     for number, card in cards[:3]:
         place = _place(card)
         parts.append(Label(f"{place} — « {_clean(card.title)} » :" if place else f"« {_clean(card.title)} » :"))
         fields: list[tuple[str, Sequence[FieldValue]]] = [
             ("Ce qui a été fait", [card.summary] if card.summary else []),
+            ("Actions", relevant(card.actions, 2)),
             ("Porteur", [card.lead] if card.lead else []),
             ("Partenaires", card.partners[:6]),
             ("Financeurs", card.funders[:6] if "funding" in wanted else ()),
             ("Budget", [card.budget] if card.budget and "funding" in wanted else []),
-            ("Résultats", card.results[:1]),
+            ("Résultats", relevant(card.results, 2)),
         ]
         for label, values in fields:
             cited = [v for v in values if v.evidence is not None]

@@ -106,7 +106,7 @@ class Answerability:
 
 def assess(
     focus: Sequence[tuple[frozenset[str], float]],
-    units: Sequence[tuple[str, frozenset[str]]],
+    units: Sequence[tuple[str, frozenset[str], frozenset[str]]],
     documents: Sequence[frozenset[str]],
     *,
     detail: str | None,
@@ -115,7 +115,7 @@ def assess(
     min_coverage: float,
     unknown: float,
 ) -> Answerability:
-    """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words) of the candidate units;
+    """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context: title, heading) of the candidate units;
     ``documents``: the analysed words of each retrieved document's units; ``known``: whether the corpus
     uses a focus word (``words_of_focus``, same order as ``focus``).
 
@@ -127,14 +127,17 @@ def assess(
     def cover(words: frozenset[str]) -> float:
         return sum(w for forms, w in focus if forms & words) / total
 
-    scored = [(cover(words), text) for text, words in units]
+    scored = [(cover(words), text) for text, words, _ in units]
     best = max((s for s, _ in scored), default=0.0)
+    # a unit borrows its title's and heading's words only if it shares a word of the question itself
+    # (« Budget 2022 : 312 000 euros. » in the fiche of the platform asked about)
+    in_context = [(cover(words | context) if cover(words) else 0.0, text) for text, words, context in units]
     in_documents = max((cover(words) for words in documents), default=0.0)
     everything = frozenset().union(*documents) if documents else frozenset()
     absent = sum(w for (forms, w), word in zip(focus, words_of_focus, strict=True) if not forms & everything and known(word))
     absent_share = absent / total
     kind = {"amount": "amount", "date": "date", "count": "count", "figure": "rate"}.get(detail or "")
-    found = kind is None or any(contains_kind(text, kind) for s, text in scored if s >= DETAIL_NEAR * best and s > 0)
+    found = kind is None or any(contains_kind(text, kind) for s, text in in_context if s >= DETAIL_NEAR * best and s > 0)
     # the thing a fact question asks about (its first focus words: « loyer », « date ») and the years it
     # names must be in the material: otherwise it is a near miss (same topic, asked detail absent)
     head = [
