@@ -69,7 +69,9 @@ def test_list_items_are_whole_units_with_their_section() -> None:
         "Pôle emploi et Mission locale de Valbrune",
     ]
     assert {u.section for u in items[:2]} == {"partners"}
-    assert [u.span.text for u in units if u.section == "funding" and u.kind != "heading"][0] == "Budget 2022 : 312 000 euros."
+    assert [u.span.text for u in units if u.section == "funding" and u.kind != "heading"][
+        0
+    ] == "Budget 2022 : 312 000 euros."
     assert all(FICHE[u.span.start : u.span.end] == u.span.text for u in units)
 
 
@@ -166,7 +168,11 @@ def test_definition_gives_the_glossary_definition_labelled() -> None:
     document = "Une cité de l'emploi est une coopération des acteurs de l'emploi autour des habitants."
     p, pool = _pool(document, title="Fiche")
     parts = compose(
-        analyse_question("Qu'est-ce qu'une Cité de l'emploi ?"), pool, idf, passages=[p], definition="Label lancé en 2020."
+        analyse_question("Qu'est-ce qu'une Cité de l'emploi ?"),
+        pool,
+        idf,
+        passages=[p],
+        definition="Label lancé en 2020.",
     )
     assert parts[0] == Label("Selon le glossaire de l'assistant : Label lancé en 2020.")
     assert parts[-1].text == document
@@ -199,7 +205,7 @@ def _assess(question: str, sentences: list[str], known: set[str]):
 
 def test_near_miss_same_topic_asked_detail_absent_is_refused() -> None:
     material = [
-        "La pépinière du Quai des Crêts à Vergnolles accueille douze jeunes entreprises.",
+        "La pépinière du Quai des Crêts à Vergnolles accueille 12 jeunes entreprises.",
         "Son étude de programmation a coûté 48 000 €.",
     ]
     asked_rent = _assess("Quel loyer au m2 pour les bureaux de la pépinière du Quai des Crêts ?", material, {"loi"})

@@ -106,7 +106,9 @@ def test_fact_detail(question: str, detail: str) -> None:
 
 
 def test_focus_leaves_out_asking_and_kind_words() -> None:
-    analysis = analyse_question("Quelles communes ont monté une plateforme mobilité pour l'emploi, et avec quels partenaires ?")
+    analysis = analyse_question(
+        "Quelles communes ont monté une plateforme mobilité pour l'emploi, et avec quels partenaires ?"
+    )
     assert analysis.kind == "precedent"
     assert "partners" in analysis.also
     assert analysis.topic == {"plateform", "mobilit", "emploi"}
@@ -119,7 +121,11 @@ def test_focus_budget_is_covered_by_its_other_forms() -> None:
 
 def test_focus_acronym_is_covered_by_its_glossary_expansion() -> None:
     glossary = Glossary(
-        [GlossaryEntry("TZCLD", "Territoire zéro chômeur de longue durée", "Expérimentation…", ("territoires zéro chômeur",))]
+        [
+            GlossaryEntry(
+                "TZCLD", "Territoire zéro chômeur de longue durée", "Expérimentation…", ("territoires zéro chômeur",)
+            )
+        ]
     )
     analysis = analyse_question("Quels résultats pour TZCLD à Saint-Aurel ?", glossary)
     (acronym,) = [t for t in analysis.focus if t.word == "tzcld"]

@@ -171,7 +171,9 @@ def _complementary(
         adds = [t for t in analysis.focus if covered(t, candidate.words) and not covered(t, frozenset(seen))]
         new_detail = analysis.detail is not None and candidate.unit.span.text not in {c.unit.span.text for c in chosen}
         redundant = len(candidate.words & seen) / max(1, len(candidate.words)) > 0.7
-        detailed = analysis.detail in (None, "name") or contains_kind(candidate.unit.span.text, _pattern(analysis.detail))
+        detailed = analysis.detail in (None, "name") or contains_kind(
+            candidate.unit.span.text, _pattern(analysis.detail)
+        )
         if (adds or (analysis.kind != "fact" and new_detail)) and not redundant and detailed:
             chosen.append(candidate)
             seen |= candidate.words
@@ -189,7 +191,11 @@ def compose_section(
     best = next((c for _, c in ranked if c.unit.section == key), None)
     if best is None:
         return []
-    same = [c for _, c in ranked if c.passage == best.passage and c.unit.section == key and c.unit.heading == best.unit.heading]
+    same = [
+        c
+        for _, c in ranked
+        if c.passage == best.passage and c.unit.section == key and c.unit.heading == best.unit.heading
+    ]
     same.sort(key=lambda c: c.unit.span.start)
     title = _title(passages, best.passage)
     lead = "Financements" if key == "funding" else "Partenaires"
@@ -243,9 +249,7 @@ def compose_howto(ranked: list[tuple[float, Candidate]], passages: Sequence[Pass
     return parts
 
 
-def compose_precedents(
-    analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]], idf: Idf
-) -> list[Part]:
+def compose_precedents(analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]], idf: Idf) -> list[Part]:
     """One block per experience: where, what was done, who led it, with whom, what came of it."""
     parts: list[Part] = []
 

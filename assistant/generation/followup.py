@@ -20,7 +20,8 @@ _CONTINUING_START = re.compile(
     re.I,
 )
 _ANAPHORA = re.compile(
-    r"\b(ce|cet|cette|ces) (dispositif|projet|action|plateforme|programme|démarche|expérience|structure)s?\b|\b(il|elle|ils|elles|leur|leurs|son|sa|ses|celui-ci|celle-ci|ça|cela|y)\b",
+    r"\b(ce|cet|cette|ces) (dispositif|projet|action|plateforme|programme|démarche|expérience|structure)s?\b|\b(il|elle|ils|elles|leur|leurs|son|sa|ses|celui-ci|celle-ci|ça|cela|y)\b|"
+    r"\b(qui|comment|où|pourquoi|quand)\s+(la|le|les|l['’])\s*\w",
     re.I,
 )
 

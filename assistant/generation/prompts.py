@@ -53,7 +53,13 @@ _GUIDANCE = {
     "comparison": "Compare point par point, en t'appuyant sur les extraits.",
     "list": "Réponds par une liste courte.",
 }
-_DETAIL = {"amount": "un montant", "date": "une date", "count": "un nombre", "figure": "un taux ou une part", "name": "un nom"}
+_DETAIL = {
+    "amount": "un montant",
+    "date": "une date",
+    "count": "un nombre",
+    "figure": "un taux ou une part",
+    "name": "un nom",
+}
 
 
 def kind_guidance(analysis: QuestionAnalysis) -> str:

@@ -134,10 +134,14 @@ def assess(
     in_context = [(cover(words | context) if cover(words) else 0.0, text) for text, words, context in units]
     in_documents = max((cover(words) for words in documents), default=0.0)
     everything = frozenset().union(*documents) if documents else frozenset()
-    absent = sum(w for (forms, w), word in zip(focus, words_of_focus, strict=True) if not forms & everything and known(word))
+    absent = sum(
+        w for (forms, w), word in zip(focus, words_of_focus, strict=True) if not forms & everything and known(word)
+    )
     absent_share = absent / total
     kind = {"amount": "amount", "date": "date", "count": "count", "figure": "rate"}.get(detail or "")
-    found = kind is None or any(contains_kind(text, kind) for s, text in in_context if s >= DETAIL_NEAR * best and s > 0)
+    found = kind is None or any(
+        contains_kind(text, kind) for s, text in in_context if s >= DETAIL_NEAR * best and s > 0
+    )
     # the thing a fact question asks about (its first focus words: « loyer », « date ») and the years it
     # names must be in the material: otherwise it is a near miss (same topic, asked detail absent)
     head = [
