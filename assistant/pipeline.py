@@ -16,7 +16,7 @@ from typing import Any
 from assistant.backends.llm import ChatModel, LLMUnavailable, Message, StreamStats
 from assistant.backends.store import ChunkStore
 from assistant.citations import Claim, Idf, check_generated, render
-from assistant.generation.composer import Candidate, candidates, compose, render_parts
+from assistant.generation.composer import Candidate, candidates, compose, document_candidates, render_parts
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
 from assistant.generation.material import Material, read_material
 from assistant.generation.prompts import build_messages, kind_guidance
@@ -199,8 +199,12 @@ class Assistant:
         if analysis.kind == "definition" and self.glossary is not None and analysis.glossary_terms:
             entry = self.glossary.lookup(analysis.glossary_terms[0])
             definition = entry.definition if entry else None
-        parts = compose(analysis, pool, idf, passages=passages, cards=material.cards, definition=definition)
+        documents = document_candidates(passages, material.document_units) if analysis.kind == "howto" else {}
+        parts = compose(
+            analysis, pool, idf, passages=passages, cards=material.cards, definition=definition, documents=documents
+        )
         text, claims = render_parts(parts, passages)
+        passages = material.covering(claims)
         if not claims:
             yield from self._refuse(question, passages, None)
             return

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard, FieldValue
@@ -131,6 +131,7 @@ def compose(
     passages: Sequence[Passage] = (),
     cards: Sequence[tuple[int, ExperienceCard]] = (),
     definition: str | None = None,
+    documents: dict[str, list[Candidate]] | None = None,
 ) -> list[Part]:
     """The answer's parts for the question's kind; empty when nothing fits.
 
@@ -139,6 +140,7 @@ def compose(
     """
     ranked = sorted(((score(analysis, c, idf), c) for c in pool), key=lambda sc: (-sc[0], sc[1].rank))
     ranked = [(s, c) for s, c in ranked if s > 0]
+    documents = documents or {}
     if analysis.kind == "precedent" and cards:
         parts = compose_precedents(analysis, cards, idf)
         if parts:
@@ -148,7 +150,7 @@ def compose(
         if parts:
             return parts
     if analysis.kind == "howto":
-        return compose_howto(ranked, passages)
+        return compose_howto(analysis, ranked, passages, documents, idf)
     parts: list[Part] = []
     if analysis.kind == "definition" and definition:
         parts += [Label(f"Selon le glossaire de l'assistant : {definition}"), Label("Dans les documents :")]
@@ -218,23 +220,53 @@ def compose_card_field(analysis: QuestionAnalysis, cards: Sequence[tuple[int, Ex
     return parts
 
 
-def compose_howto(ranked: list[tuple[float, Candidate]], passages: Sequence[Passage]) -> list[Part]:
-    """Up to seven steps or levers, at most four per document, grouped by document (guides first)."""
+_ACTING = re.compile(
+    r"^(se |s['’]|ne pas |ne jamais )?[A-ZÉÀa-zéèêàâîôûç]+(er|ir|re)\b|\b(doit|doivent|faut|fallait|permet|"
+    r"recommand\w*|[ée]viter|veiller|privil[ée]gier|pr[ée]voir|associer|m[ée]thode la plus)\b",
+    re.IGNORECASE,
+)
+# sections that describe a place or a record, not what to do
+_NOT_ADVICE = frozenset({"territory", "contact", "partners", "funding", "period", "public", "lead"})
+
+
+def document_candidates(passages: Sequence[Passage], units: dict[str, Sequence[Unit]]) -> dict[str, list[Candidate]]:
+    """Every unit of each retrieved document, as candidates of the document's first passage."""
+    found: dict[str, list[Candidate]] = {}
+    for rank, passage in enumerate(passages):
+        doc = passage.chunk.doc_id
+        if doc in found or doc not in units:
+            continue
+        found[doc] = candidates([passage], {passage.number: list(units[doc])})
+        found[doc] = [replace(c, rank=rank) for c in found[doc]]
+    return found
+
+
+def compose_howto(
+    analysis: QuestionAnalysis,
+    ranked: list[tuple[float, Candidate]],
+    passages: Sequence[Passage],
+    documents: dict[str, list[Candidate]],
+    idf: Idf,
+) -> list[Part]:
+    """Steps and levers: the best unit of each section of the most relevant document (a guide's steps, a
+    dossier's lessons), then the best levers of two other documents; grouped by document, guides first."""
     if not ranked:
         return []
-    floor = 0.5 * ranked[0][0]
-    chosen: list[Candidate] = []
-    per_document: dict[str, int] = {}
+    per_document: dict[str, list[float]] = {}
     for value, candidate in ranked:
-        if len(chosen) >= 7 or value < floor:
-            break
-        if per_document.get(candidate.doc_id, 0) >= 4:
+        per_document.setdefault(candidate.doc_id, []).append(value)
+    best_doc = max(per_document, key=lambda d: sum(sorted(per_document[d], reverse=True)[:3]))
+    chosen = _advice(analysis, documents.get(best_doc) or [c for _, c in ranked if c.doc_id == best_doc], idf)
+    floor = 0.6 * ranked[0][0]
+    others: dict[str, int] = {}
+    for value, candidate in ranked:
+        if len(others) >= 2 and candidate.doc_id not in others or value < floor:
             continue
-        if any(len(candidate.words & c.words) / max(1, len(candidate.words | c.words)) > 0.6 for c in chosen):
+        if candidate.doc_id == best_doc or others.get(candidate.doc_id, 0) >= 1 or candidate.unit.kind == "heading":
             continue
         chosen.append(candidate)
-        per_document[candidate.doc_id] = per_document.get(candidate.doc_id, 0) + 1
-    order = {c.doc_id: i for i, c in reversed(list(enumerate(chosen)))}
+        others[candidate.doc_id] = others.get(candidate.doc_id, 0) + 1
+    order = {best_doc: -1, **{d: i for i, d in enumerate(others)}}
     guides = {c.doc_id for c in chosen if "guide" in _type(passages, c.passage)}
     chosen.sort(key=lambda c: (c.doc_id not in guides, order[c.doc_id], c.unit.span.start))
     parts: list[Part] = [Label("Plusieurs leviers ressortent des documents :")]
@@ -247,6 +279,29 @@ def compose_howto(ranked: list[tuple[float, Candidate]], passages: Sequence[Pass
             parts.append(Label(f"D'après {source} « {_title(passages, candidate.passage)} » :"))
         parts.append(claim(candidate))
     return parts
+
+
+def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 6) -> list[Candidate]:
+    """The best acting unit of each section of one document (the introduction aside), in document order."""
+    sections: dict[str, list[Candidate]] = {}
+    headed = [c for c in units if c.unit.heading]
+    introduction = min(headed, key=lambda c: c.unit.span.start).unit.heading if headed else ""
+    for candidate in units:
+        unit = candidate.unit
+        if unit.kind == "heading" or not unit.heading or unit.heading == introduction or unit.section in _NOT_ADVICE:
+            continue
+        if len(unit.span.text.split()) < 4 or unit.span.text.rstrip(" »").endswith(("?", ":")):
+            continue
+        sections.setdefault(unit.heading, []).append(candidate)
+
+    def value(candidate: Candidate) -> float:
+        acting = 0.3 if _ACTING.search(candidate.unit.span.text) else 0.0
+        return coverage(analysis, candidate.words | candidate.context, idf) + acting + 0.1 * (candidate.unit.kind == "item")
+
+    best = [max(found, key=value) for found in sections.values()]
+    best = [c for c in best if value(c) >= 0.3]
+    best = sorted(best, key=value, reverse=True)[:limit]
+    return sorted(best, key=lambda c: c.unit.span.start)
 
 
 def compose_precedents(analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]], idf: Idf) -> list[Part]:

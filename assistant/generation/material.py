@@ -9,11 +9,13 @@ lie inside the passage their citations point to.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from assistant.citations import Claim
 from assistant.experiences.cards import RuleCardExtractor
 from assistant.experiences.records import ExperienceCard, IndexedDocument
+from assistant.generation.sentences import Span
 from assistant.generation.units import Unit, document_units, units_in, widen_passage
 from assistant.glossary import Glossary
 from assistant.types import Passage
@@ -24,6 +26,25 @@ class Material:
     passages: list[Passage]
     units: dict[int, list[Unit]]  # passage number -> its whole units
     cards: list[tuple[int, ExperienceCard]]  # (passage number, card) of the experiences, best passage first
+    texts: dict[str, str | None] = field(default_factory=dict)  # document id -> registry text
+    document_units: dict[str, tuple[Unit, ...]] = field(default_factory=dict)  # every unit of each document
+
+    def covering(self, claims: Sequence[Claim]) -> list[Passage]:
+        """The passages, each widened (in its document's text) to the claims that cite it."""
+        spans: dict[int, list[Span]] = {}
+        for claim in claims:
+            if claim.passage is not None and claim.span is not None:
+                spans.setdefault(claim.passage, []).append(claim.span)
+        widened = []
+        for passage in self.passages:
+            text = self.texts.get(passage.chunk.doc_id)
+            cited = spans.get(passage.number, [])
+            start = min([passage.start, *(s.start for s in cited)])
+            end = max([passage.end, *(s.end for s in cited)])
+            if text is not None and (start, end) != (passage.start, passage.end):
+                passage = replace(passage, text=text[start:end], start=start, end=end)
+            widened.append(passage)
+        return widened
 
 
 @lru_cache(maxsize=512)
@@ -83,10 +104,11 @@ def read_material(
                 cards.append((passage.number, card))
         widened.append(passage)
     units_by_passage: dict[int, list[Unit]] = {}
+    every: dict[str, tuple[Unit, ...]] = {}
     for passage in widened:
         text = texts[passage.chunk.doc_id]
         if text is None:
             continue
-        all_units = _units(text, tuple(sorted(headings[passage.chunk.doc_id])))
-        units_by_passage[passage.number] = units_in(passage, all_units)
-    return Material(widened, units_by_passage, cards)
+        every[passage.chunk.doc_id] = _units(text, tuple(sorted(headings[passage.chunk.doc_id])))
+        units_by_passage[passage.number] = units_in(passage, every[passage.chunk.doc_id])
+    return Material(widened, units_by_passage, cards, texts, every)

@@ -71,7 +71,7 @@ class Unit:
 
 def document_units(text: str, headings: Sequence[str] = ()) -> list[Unit]:
     """Every reading unit of a document, in order, with its section; headings and metadata left out."""
-    sections = find_sections(text, headings)
+    sections = find_sections(text, (*headings, *heading_like_blocks(text)))
     heading_starts = {s.heading.start for s in sections}
     units: list[Unit] = []
     position = 0
@@ -94,6 +94,20 @@ def document_units(text: str, headings: Sequence[str] = ()) -> list[Unit]:
             span = Span(span.start + bullet.end(), span.end, span.text[bullet.end() :])
         units.append(Unit(span, kind, section.key if section else None, section.heading.text if section else ""))
     return units
+
+
+_BLOCK = re.compile(r"(?:^|\n\n)([^\n]+)(?=\n\n)")
+
+
+def heading_like_blocks(text: str) -> list[str]:
+    """One-line blocks that read as headings (short, no closing punctuation): registry texts keep a
+    heading as a block of its own, but the chunker's heading paths are not always at hand."""
+    found = []
+    for match in _BLOCK.finditer(text):
+        line = match.group(1).strip()
+        if 3 <= len(line) <= 110 and not line.endswith((".", ";", ",", ":", "…", "*")) and not _BULLET.match(line):
+            found.append(line)
+    return found
 
 
 def whole_bounds(units: Sequence[Unit], start: int, end: int) -> tuple[int, int]:
