@@ -149,19 +149,21 @@ class Assistant:
 
     def _answerability(self, analysis: QuestionAnalysis, pool: list[Candidate], keyword: Any) -> Answerability:
         idf = keyword.idf
-        by_document: dict[str, frozenset[str]] = {}
+        documents: dict[str, frozenset[str]] = {}
         for c in pool:
-            by_document[c.doc_id] = by_document.get(c.doc_id, frozenset()) | c.words
+            documents[c.doc_id] = documents.get(c.doc_id, frozenset()) | c.words | c.context
+        index = {doc: i for i, doc in enumerate(documents)}
+        known = lambda term: keyword.document_frequency(term) > 0  # noqa: E731
         return assess(
             [(t.forms, idf(t.word)) for t in analysis.focus],
-            # a funding section's lines name no project: they borrow the words of its fiche's title
-            [(c.unit.span.text, c.words, c.context if c.unit.section == "funding" else frozenset()) for c in pool],
-            list(by_document.values()),
+            [(c.unit.span.text, c.words, c.context, index[c.doc_id], c.unit.section == "funding") for c in pool],
+            list(documents.values()),
             detail=analysis.detail,
-            known=lambda term: keyword.document_frequency(term) > 0,
+            known=known,
             words_of_focus=[t.word for t in analysis.focus],
             min_coverage=self.settings.refusal_min_coverage,
-            unknown=unknown_share(analysis.text, idf, lambda term: keyword.document_frequency(term) > 0),
+            unknown=unknown_share(analysis.text, idf, known),
+            anchors=analysis.anchors,
         )
 
     def _standalone(self, question: str, history: Sequence[Turn], model: ChatModel | None) -> str:

@@ -190,16 +190,17 @@ def test_a_new_topic_does_not_borrow_the_thread() -> None:
 
 def _assess(question: str, sentences: list[str], known: set[str]):
     analysis = analyse_question(question)
-    units = [(s, frozenset(analyze(s)), frozenset()) for s in sentences]
+    units = [(s, frozenset(analyze(s)), frozenset(), 0, False) for s in sentences]
     return assess(
         [(t.forms, 1.0) for t in analysis.focus],
         units,
-        [frozenset().union(*(w for _, w, _ in units))],
+        [frozenset().union(*(u[1] for u in units))],
         detail=analysis.detail,
         known=lambda w: w in known,
         words_of_focus=[t.word for t in analysis.focus],
         min_coverage=0.3,
         unknown=0.0,
+        anchors=analysis.anchors,
     )
 
 
@@ -216,3 +217,5 @@ def test_near_miss_same_topic_asked_detail_absent_is_refused() -> None:
     assert not no_date.answerable and no_date.reason == "detail-absent"
     answered = _assess("Combien d'entreprises accueille la pépinière du Quai des Crêts ?", material, set())
     assert answered.answerable
+    elsewhere = _assess("Combien d'entreprises accueille la pépinière de Montclair ?", material, set())
+    assert not elsewhere.answerable and elsewhere.reason == "detail-absent"

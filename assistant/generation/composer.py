@@ -73,7 +73,7 @@ def coverage(analysis: QuestionAnalysis, words: frozenset[str], idf: Idf) -> flo
 
 _ACTION_START = re.compile(r"^[A-ZÉÀ][a-zéèêàâîôûç]+(er|ir|re)\b")
 _DEFINING = re.compile(r"\b(est|sont) (un|une|des|le|la|les)\b|\bd[ée]signe\b|\bconsiste\b|\bvise\b|\bpermet\b", re.I)
-_STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis", re.I)
+_STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis|^question \d|^conseil", re.I)
 
 
 def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
@@ -286,6 +286,8 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
     sections: dict[str, list[Candidate]] = {}
     headed = [c for c in units if c.unit.heading]
     introduction = min(headed, key=lambda c: c.unit.span.start).unit.heading if headed else ""
+    if _STEP.search(introduction):
+        introduction = ""  # the document opens on its first step
     for candidate in units:
         unit = candidate.unit
         if unit.kind == "heading" or not unit.heading or unit.heading == introduction or unit.section in _NOT_ADVICE:
@@ -296,7 +298,11 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
 
     def value(candidate: Candidate) -> float:
         acting = 0.3 if _ACTING.search(candidate.unit.span.text) else 0.0
-        return coverage(analysis, candidate.words | candidate.context, idf) + acting + 0.1 * (candidate.unit.kind == "item")
+        return (
+            coverage(analysis, candidate.words | candidate.context, idf)
+            + acting
+            + 0.1 * (candidate.unit.kind == "item")
+        )
 
     best = [max(found, key=value) for found in sections.values()]
     best = [c for c in best if value(c) >= 0.3]

@@ -124,6 +124,7 @@ class QuestionAnalysis:
     focus: tuple[FocusTerm, ...]
     also: frozenset[str] = frozenset()  # other kinds asked in passing: "… et avec quels partenaires ?"
     glossary_terms: tuple[str, ...] = ()  # glossary entries the question names (their ``term``)
+    anchors: tuple[str, ...] = ()  # analysed proper names and years: « Cardabelles », « 2024 »
 
     @property
     def topic(self) -> frozenset[str]:
@@ -144,6 +145,7 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         focus=focus_terms(text, entries),
         also=also - {kind},
         glossary_terms=tuple(e.term for e in entries),
+        anchors=anchor_words(text),
     )
 
 
@@ -205,3 +207,25 @@ def focus_terms(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[Focus
 def covered(term: FocusTerm, words: set[str] | frozenset[str]) -> bool:
     """A focus term is covered by a text whose analysed words include one of its forms."""
     return bool(term.forms & words)
+
+
+_PROPER = re.compile(
+    r"(?<![\w'’])(?:[A-ZÉÈÀÂÎÔ][a-zéèêëàâîïôûç]+(?:[-'’ ](?:[dl][e'’]?|les?|la|des|du|sur|en)?[-'’ ]?[A-ZÉ][a-zéèêàâîôûç]+)*)"
+)
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+# capitalised words that name no particular place or body
+_COMMON = frozenset(analyze("état etat région region département ville quartier quartiers métropole agglomération"))
+
+
+def anchor_words(text: str) -> tuple[str, ...]:
+    """Analysed words of the proper names (capitalised, not the first word) and years of a question.
+
+    An answer about another place or another year is a near miss: these must be in the document that
+    gives the asked detail."""
+    words: list[str] = []
+    for match in _PROPER.finditer(text):
+        if match.start() == len(text) - len(text.lstrip()):
+            continue  # the question's first word is capitalised anyway
+        words += [w for w in analyze(match.group(0)) if w not in _COMMON and w not in _NOT_FOCUS]
+    words += _YEAR.findall(text)
+    return tuple(dict.fromkeys(words))

@@ -106,7 +106,7 @@ class Answerability:
 
 def assess(
     focus: Sequence[tuple[frozenset[str], float]],
-    units: Sequence[tuple[str, frozenset[str], frozenset[str]]],
+    units: Sequence[tuple[str, frozenset[str], frozenset[str], int, bool]],
     documents: Sequence[frozenset[str]],
     *,
     detail: str | None,
@@ -114,9 +114,12 @@ def assess(
     words_of_focus: Sequence[str],
     min_coverage: float,
     unknown: float,
+    anchors: Sequence[str] = (),
 ) -> Answerability:
-    """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context: title, heading) of the candidate units;
-    ``documents``: the analysed words of each retrieved document's units; ``known``: whether the corpus
+    """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context (title, heading), index of its document in
+    ``documents``, whether its context counts as its own words: a funding section's lines name no project);
+    ``documents``: the analysed words of each retrieved document's units and title; ``anchors``: proper
+    names and years of the question (analysed), which the document giving the asked detail must contain; ``known``: whether the corpus
     uses a focus word (``words_of_focus``, same order as ``focus``).
 
     Near misses (same topic, asked detail absent) are refused: the asked kind of detail must occur in a
@@ -127,11 +130,20 @@ def assess(
     def cover(words: frozenset[str]) -> float:
         return sum(w for forms, w in focus if forms & words) / total
 
-    scored = [(cover(words), text) for text, words, _ in units]
+    scored = [(cover(words), text) for text, words, _, _, _ in units]
     best = max((s for s, _ in scored), default=0.0)
-    # a unit borrows its title's and heading's words only if it shares a word of the question itself
+    # names must be in the unit's document, a year in the unit itself (or its heading)
+    years = {a for a in anchors if a.isdigit()}
+    anchored = [
+        all(a in documents[d] for a in anchors if a not in years) and years <= words | context
+        for _, words, context, d, _ in units
+    ]
+    # a funding line borrows its title's and heading's words if it shares a word of the question itself
     # (« Budget 2022 : 312 000 euros. » in the fiche of the platform asked about)
-    in_context = [(cover(words | context) if cover(words) else 0.0, text) for text, words, context in units]
+    in_context = [
+        (cover(words | context if borrows else words) if cover(words) and anchored[i] else 0.0, text)
+        for i, (text, words, context, _, borrows) in enumerate(units)
+    ]
     in_documents = max((cover(words) for words in documents), default=0.0)
     everything = frozenset().union(*documents) if documents else frozenset()
     absent = sum(
@@ -162,4 +174,4 @@ def assess(
     return Answerability(reason == "ok", reason, best, in_documents, absent_share, unknown)
 
 
-DETAIL_NEAR = 0.5
+DETAIL_NEAR = 0.4
