@@ -98,6 +98,11 @@ class Assistant:
         keyword = self.searcher.keyword.current()
         idf = keyword.idf
         pool = candidates(passages, material.units)
+        if analysis.kind == "fact":
+            # the asked figure may sit a few sentences past the retrieved passage, in the same document
+            seen = {(c.doc_id, c.unit.span.start) for c in pool}
+            for found in document_candidates(passages[:3], material.document_units).values():
+                pool += [c for c in found if (c.doc_id, c.unit.span.start) not in seen]
         verdict = self._answerability(analysis, pool, keyword)
         log.debug("question %r: %s, %s", question, analysis.kind, verdict)
         if not passages or not verdict.answerable:
@@ -144,7 +149,16 @@ class Assistant:
         if query != question:
             context = analyse_question(query, self.glossary)
             focus = {t.word: t for t in (*context.focus, *analysis.focus)}
-            analysis = replace(analysis, focus=tuple(focus.values()))
+            # « et en 2021 ? »: the new year replaces the thread's, the places stay, the asked detail too
+            years = [a for a in analysis.anchors if a.isdigit()] or [a for a in context.anchors if a.isdigit()]
+            names = [a for a in (*context.anchors, *analysis.anchors) if not a.isdigit()]
+            analysis = replace(
+                analysis,
+                focus=tuple(focus.values()),
+                detail=analysis.detail or context.detail,
+                head=analysis.head or context.head,
+                anchors=tuple(dict.fromkeys([*names, *years])),
+            )
         return analysis
 
     def _answerability(self, analysis: QuestionAnalysis, pool: list[Candidate], keyword: Any) -> Answerability:
@@ -164,6 +178,7 @@ class Assistant:
             min_coverage=self.settings.refusal_min_coverage,
             unknown=unknown_share(analysis.text, idf, known),
             anchors=analysis.anchors,
+            head_forms=analysis.head,
         )
 
     def _standalone(self, question: str, history: Sequence[Turn], model: ChatModel | None) -> str:

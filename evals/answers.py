@@ -67,7 +67,9 @@ def evaluate_answers(assistant: Assistant, questions: Sequence[Question], *, set
     summary: dict[str, float | None] = dict(summarize_answers(outcomes))
     summary["latency_ms_p50"] = percentile(latencies, 50) * 1000
     summary["latency_ms_p95"] = percentile(latencies, 95) * 1000
-    by_kind = {kind: summarize_answers([o for o, k in zip(outcomes, kinds, strict=True) if k == kind]) for kind in kinds}
+    by_kind = {
+        kind: summarize_answers([o for o, k in zip(outcomes, kinds, strict=True) if k == kind]) for kind in kinds
+    }
     return AnswerRun(summary, ", ".join(sorted(answerers)), dict(sorted(by_kind.items())))
 
 

@@ -218,4 +218,4 @@ def test_near_miss_same_topic_asked_detail_absent_is_refused() -> None:
     answered = _assess("Combien d'entreprises accueille la pépinière du Quai des Crêts ?", material, set())
     assert answered.answerable
     elsewhere = _assess("Combien d'entreprises accueille la pépinière de Montclair ?", material, set())
-    assert not elsewhere.answerable and elsewhere.reason == "detail-absent"
+    assert not elsewhere.answerable and elsewhere.reason == "another-place"

@@ -56,10 +56,13 @@ def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> lis
     found = []
     for rank, passage in enumerate(passages):
         title = frozenset(analyze(str(passage.chunk.metadata.get("title", ""))))
+        previous: frozenset[str] = frozenset()
         for unit in units.get(passage.number, []):
+            words = frozenset(analyze(unit.span.text))
+            # « Il s'est construit sur… » continues the sentence before it: it borrows its words
+            words, previous = (words | previous if _ANAPHORIC.match(unit.span.text) else words), words
             if is_instruction_like(unit.span.text):
                 continue
-            words = frozenset(analyze(unit.span.text))
             context = title | frozenset(analyze(unit.heading))
             found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, words, context))
     return found
@@ -71,6 +74,9 @@ def coverage(analysis: QuestionAnalysis, words: frozenset[str], idf: Idf) -> flo
     return sum(idf(t.word) for t in analysis.focus if covered(t, words)) / total if total else 0.0
 
 
+_ANAPHORIC = re.compile(
+    r"^(il|elle|ils|elles|ce|cet|cette|ces|celui-ci|celle-ci|cela|son|sa|ses|leur|leurs|on y|y)\b", re.I
+)
 _ACTION_START = re.compile(r"^[A-ZÉÀ][a-zéèêàâîôûç]+(er|ir|re)\b")
 _DEFINING = re.compile(r"\b(est|sont) (un|une|des|le|la|les)\b|\bd[ée]signe\b|\bconsiste\b|\bvise\b|\bpermet\b", re.I)
 _STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis|^question \d|^conseil", re.I)
@@ -112,7 +118,7 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
 
 
 def _pattern(detail: str) -> str:
-    return {"amount": "amount", "date": "date", "count": "count", "figure": "rate"}[detail]
+    return {"amount": "amount", "date": "date", "count": "count", "figure": "rate", "funding": "funding"}[detail]
 
 
 def _text(candidate: Candidate) -> str:

@@ -21,7 +21,7 @@ from assistant.glossary import Glossary, GlossaryEntry
 from assistant.retrieval.french import analyze
 
 KINDS = ("definition", "fact", "precedent", "howto", "funding", "partners", "comparison", "list")
-DETAILS = ("amount", "date", "count", "figure", "name")
+DETAILS = ("amount", "date", "count", "figure", "name", "funding")
 
 _I = re.IGNORECASE
 _DEFINITION = re.compile(
@@ -125,6 +125,7 @@ class QuestionAnalysis:
     also: frozenset[str] = frozenset()  # other kinds asked in passing: "… et avec quels partenaires ?"
     glossary_terms: tuple[str, ...] = ()  # glossary entries the question names (their ``term``)
     anchors: tuple[str, ...] = ()  # analysed proper names and years: « Cardabelles », « 2024 »
+    head: frozenset[str] = frozenset()  # forms of what a count or an amount is of (« personnes », « loyer »)
 
     @property
     def topic(self) -> frozenset[str]:
@@ -135,7 +136,7 @@ class QuestionAnalysis:
 def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAnalysis:
     """Kind, detail and focus of a question (see the module docstring)."""
     kind = question_kind(text)
-    detail = question_detail(text) if kind in ("fact", "funding", "list") else None
+    detail = question_detail(text) if kind in ("fact", "list") else ("funding" if kind == "funding" else None)
     also = frozenset(k for k, pattern in (("partners", _PARTNERS), ("funding", _FUNDING)) if pattern.search(text))
     entries = glossary.find_terms(text) if glossary is not None else []
     return QuestionAnalysis(
@@ -146,7 +147,20 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         also=also - {kind},
         glossary_terms=tuple(e.term for e in entries),
         anchors=anchor_words(text),
+        head=_head_forms(text),
     )
+
+
+def _head_forms(text: str) -> frozenset[str]:
+    word = head_word(text)
+    if word is None:
+        return frozenset()
+    stems = analyze(word)
+    forms = set(stems)
+    for stem in stems:
+        if stem in _ALTERNATIVES:
+            forms |= set(analyze(_ALTERNATIVES[stem]))
+    return frozenset(forms)
 
 
 def question_kind(text: str) -> str:
@@ -170,18 +184,35 @@ def question_kind(text: str) -> str:
 
 
 def question_detail(text: str) -> str | None:
-    """What a fact answer must contain: an amount, a date, a count, a figure (rate, share) or a name."""
-    if _AMOUNT.search(text):
-        return "amount"
-    if _DATE.search(text):
-        return "date"
-    if _FIGURE.search(text):
-        return "figure"
-    if _COUNT.search(text):
-        return "count"
-    if _NAME.search(text):
-        return "name"
-    return None
+    """What a fact answer must contain: an amount, a date, a count, a figure (rate, share) or a name.
+
+    The first cue in the question wins: « combien de personnes… et avec quel budget ? » asks a count first."""
+    found = [
+        (match.start(), rank, detail)
+        for rank, (detail, pattern) in enumerate(
+            (("amount", _AMOUNT), ("date", _DATE), ("figure", _FIGURE), ("count", _COUNT), ("name", _NAME))
+        )
+        if (match := pattern.search(text))
+    ]
+    return min(found)[2] if found else None
+
+
+_HEAD = re.compile(
+    r"^\W*(?:et )?combien (?:de |d['’])\s*(\w+)|"
+    r"\bquel(?:le)?s? (?:est |était |a été |sont )?(?:le |la |l['’]|les |son |sa |leur )?"
+    r"(budget|co[uû]t|montant|loyer|tarif|prix|taux|part|nombre|effectif|surface)\b",
+    re.I,
+)
+
+
+def head_word(text: str) -> str | None:
+    """What a count or a price is of (« combien de personnes » -> personnes, « quel loyer » -> loyer): the
+    unit giving the number must name it. Only the question's first « combien » counts."""
+    first_clause = re.split(r",|;|\?| et ", text, maxsplit=1)[0]
+    match = _HEAD.search(first_clause)
+    if match is None:
+        return None
+    return match.group(1) or match.group(2)
 
 
 def focus_terms(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[FocusTerm, ...]:

@@ -27,6 +27,12 @@ _DATE = re.compile(
     re.I,
 )
 _NUMBER = re.compile(r"\d")
+# a count is a number that is not a year: « 463 personnes », « 1 140 », not « en 2021 »
+_COUNT = re.compile(
+    r"(?<![\d/])(?!(?:19|20)\d\d\b)\d+(?:[  ]\d{3})*(?:,\d+)?\b|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent)\b",
+    re.I,
+)
+_FUNDING_TEXT = re.compile(r"financ|subvention|cofinanc|crédits|\d\s*(€|euros)|mécénat|fonds (social|européen)", re.I)
 _RATE = re.compile(r"\d\s*%|\bpour ?cent\b|\b(moitié|tiers|quart)\b", re.I)
 
 
@@ -42,7 +48,7 @@ def expected_kind(question: str) -> str | None:
 
 
 def contains_kind(text: str, kind: str) -> bool:
-    pattern = {"amount": _AMOUNT, "rate": _RATE, "date": _DATE, "count": _NUMBER}[kind]
+    pattern = {"amount": _AMOUNT, "rate": _RATE, "date": _DATE, "count": _COUNT, "funding": _FUNDING_TEXT}[kind]
     return bool(pattern.search(text))
 
 
@@ -115,6 +121,7 @@ def assess(
     min_coverage: float,
     unknown: float,
     anchors: Sequence[str] = (),
+    head_forms: frozenset[str] = frozenset(),
 ) -> Answerability:
     """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context (title, heading), index of its document in
     ``documents``, whether its context counts as its own words: a funding section's lines name no project);
@@ -150,10 +157,19 @@ def assess(
         w for (forms, w), word in zip(focus, words_of_focus, strict=True) if not forms & everything and known(word)
     )
     absent_share = absent / total
-    kind = {"amount": "amount", "date": "date", "count": "count", "figure": "rate"}.get(detail or "")
-    found = kind is None or any(
-        contains_kind(text, kind) for s, text in in_context if s >= DETAIL_NEAR * best and s > 0
+    kind = {"amount": "amount", "date": "date", "count": "count", "figure": "rate", "funding": "funding"}.get(
+        detail or ""
     )
+    # the unit giving the detail must also name what is counted or priced (« personnes », « loyer »)
+    head = head_forms or None
+    found = kind is None or any(
+        contains_kind(text, kind) and (head is None or bool(head & units[i][1] or (units[i][4] and head & units[i][2])))
+        for i, (s, text) in enumerate(in_context)
+        if s >= DETAIL_NEAR * best and s > 0
+    )
+    # a place, body or year the question names must be in one retrieved document
+    names = [a for a in anchors if not a.isdigit()]
+    named = not names or any(all(a in words for a in names) for words in documents)
     # the thing a fact question asks about (its first focus words: « loyer », « date ») and the years it
     # names must be in the material: otherwise it is a near miss (same topic, asked detail absent)
     head = [
@@ -167,6 +183,8 @@ def assess(
         reason = "unknown-words"
     elif best < min_coverage and in_documents < 2 * min_coverage:
         reason = "off-topic"
+    elif not named:
+        reason = "another-place"
     elif not found:
         reason = "detail-absent"
     elif head or years:
@@ -174,4 +192,4 @@ def assess(
     return Answerability(reason == "ok", reason, best, in_documents, absent_share, unknown)
 
 
-DETAIL_NEAR = 0.4
+DETAIL_NEAR = 0.3
