@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard, FieldValue
@@ -55,17 +56,22 @@ def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> lis
     """The units of each passage (``units``: passage number -> its units), instruction-like ones left out."""
     found = []
     for rank, passage in enumerate(passages):
-        title = frozenset(analyze(str(passage.chunk.metadata.get("title", ""))))
+        title = _words(str(passage.chunk.metadata.get("title", "")))
         previous: frozenset[str] = frozenset()
         for unit in units.get(passage.number, []):
-            words = frozenset(analyze(unit.span.text))
+            words = _words(unit.span.text)
             # « Il s'est construit sur… » continues the sentence before it: it borrows its words
             words, previous = (words | previous if _ANAPHORIC.match(unit.span.text) else words), words
             if is_instruction_like(unit.span.text):
                 continue
-            context = title | frozenset(analyze(unit.heading))
+            context = title | _words(unit.heading)
             found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, words, context))
     return found
+
+
+@lru_cache(maxsize=65536)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(analyze(text))
 
 
 def coverage(analysis: QuestionAnalysis, words: frozenset[str], idf: Idf) -> float:

@@ -48,7 +48,9 @@ class Material:
 
 
 @lru_cache(maxsize=512)
-def _units(text: str, headings: tuple[str, ...]) -> tuple[Unit, ...]:
+def _units(text: str, headings: tuple[str, ...] = ()) -> tuple[Unit, ...]:
+    # headings are found in the text itself (one-line blocks), so that one document reads the same
+    # whatever passages a question retrieved, and is read once
     return tuple(document_units(text, headings))
 
 
@@ -90,7 +92,7 @@ def read_material(
         if text is None:
             widened.append(passage)
             continue
-        units = _units(text, tuple(sorted(headings[doc])))
+        units = _units(text)
         passage = widen_passage(passage, text, units)
         if with_cards and doc not in carded:
             carded.add(doc)
@@ -109,6 +111,6 @@ def read_material(
         text = texts[passage.chunk.doc_id]
         if text is None:
             continue
-        every[passage.chunk.doc_id] = _units(text, tuple(sorted(headings[passage.chunk.doc_id])))
+        every[passage.chunk.doc_id] = _units(text)
         units_by_passage[passage.number] = units_in(passage, every[passage.chunk.doc_id])
     return Material(widened, units_by_passage, cards, texts, every)
