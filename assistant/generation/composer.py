@@ -166,16 +166,21 @@ def compose(
     parts: list[Part] = []
     if analysis.kind == "definition" and definition:
         parts += [Label(f"Selon le glossaire de l'assistant : {definition}"), Label("Dans les documents :")]
-    limit = {"fact": 3, "definition": 2, "list": 6, "comparison": 5}.get(analysis.kind, 4)
-    return parts + [claim(c) for c in _complementary(analysis, ranked, idf, limit)]
+    precise = analysis.kind == "fact" and analysis.detail not in (None, "name")
+    limit = 3 if precise else {"definition": 2, "list": 6, "comparison": 5}.get(analysis.kind, 4)
+    return parts + [claim(c) for c in _complementary(analysis, ranked, idf, limit, pool)]
 
 
 def _complementary(
-    analysis: QuestionAnalysis, ranked: list[tuple[float, Candidate]], idf: Idf, limit: int
+    analysis: QuestionAnalysis, ranked: list[tuple[float, Candidate]], idf: Idf, limit: int, pool: Sequence[Candidate]
 ) -> list[Candidate]:
-    """The best unit, then units that add a focus word or the asked detail the chosen ones lack."""
+    """The best unit, then others: for a precise fact (an amount, a date, a count, a figure), only units
+    that give that kind of detail and add a focus word the chosen ones lack; otherwise any unit that is
+    not redundant. A chosen unit keeps the short tail that ends its line (« Exemples de Rennes et
+    Limoux (… 9 novembre 2018) »)."""
     if not ranked:
         return []
+    precise = analysis.kind == "fact" and analysis.detail not in (None, "name")
     best_score = ranked[0][0]
     chosen: list[Candidate] = [ranked[0][1]]
     seen = set(ranked[0][1].words)
@@ -183,18 +188,42 @@ def _complementary(
         if len(chosen) >= limit or value < 0.45 * best_score:
             break
         adds = [t for t in analysis.focus if covered(t, candidate.words) and not covered(t, frozenset(seen))]
-        new_detail = analysis.detail is not None and candidate.unit.span.text not in {c.unit.span.text for c in chosen}
         redundant = len(candidate.words & seen) / max(1, len(candidate.words)) > 0.7
-        detailed = analysis.detail in (None, "name") or contains_kind(
-            candidate.unit.span.text, _pattern(analysis.detail)
-        )
-        if (adds or (analysis.kind != "fact" and new_detail)) and not redundant and detailed:
-            chosen.append(candidate)
-            seen |= candidate.words
+        if redundant or any(c.unit.span == candidate.unit.span for c in chosen):
+            continue
+        if precise and not (adds and contains_kind(candidate.unit.span.text, _pattern(analysis.detail or ""))):
+            continue
+        chosen.append(candidate)
+        seen |= candidate.words
+    chosen += _tails(chosen, pool)
     by_passage: dict[int, int] = {}
     for position, candidate in enumerate(chosen):
         by_passage.setdefault(candidate.passage, position)
     return sorted(chosen, key=lambda c: (by_passage[c.passage], c.unit.span.start))
+
+
+def _tails(chosen: Sequence[Candidate], pool: Sequence[Candidate]) -> list[Candidate]:
+    """The short unit that follows a chosen one on the same line of the same passage."""
+    tails = []
+    taken = {(c.passage, c.unit.span.start) for c in chosen}
+    for candidate in chosen:
+        following = [
+            c
+            for c in pool
+            if c.passage == candidate.passage and c.unit.span.start > candidate.unit.span.end
+        ]
+        if not following:
+            continue
+        after = min(following, key=lambda c: c.unit.span.start)
+        if (
+            (after.passage, after.unit.span.start) not in taken
+            and after.unit.span.start - candidate.unit.span.end <= 2
+            and after.unit.kind == "sentence"
+            and len(after.unit.span.text.split()) <= 14
+        ):
+            tails.append(after)
+            taken.add((after.passage, after.unit.span.start))
+    return tails
 
 
 def compose_section(
