@@ -16,9 +16,10 @@ from typing import Any
 from assistant.backends.llm import ChatModel, LLMUnavailable, Message, StreamStats
 from assistant.backends.store import ChunkStore
 from assistant.citations import Claim, Idf, check_generated, render
-from assistant.generation.composer import Candidate, candidates, compose, document_candidates, render_parts
+from assistant.generation.composer import compose, document_candidates
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
 from assistant.generation.material import Material, read_material
+from assistant.generation.parts import Candidate, candidates, render_parts
 from assistant.generation.prompts import build_messages, kind_guidance
 from assistant.generation.question import QuestionAnalysis, analyse_question
 from assistant.generation.refusal import Answerability, assess, unknown_share

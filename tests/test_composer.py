@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from assistant.citations import Claim
 from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, Territory
-from assistant.generation.composer import Label, candidates, compose, render_parts
+from assistant.generation.composer import compose
 from assistant.generation.followup import contextualize, needs_context
+from assistant.generation.parts import Label, candidates, render_parts
 from assistant.generation.question import analyse_question
 from assistant.generation.refusal import assess
 from assistant.generation.units import (

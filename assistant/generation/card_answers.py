@@ -1,0 +1,74 @@
+"""Answers from experience cards (pure): one block per experience, and the funders or partners of one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.citations import Claim, Idf
+from assistant.experiences.records import ExperienceCard, FieldValue
+from assistant.generation.parts import Label, Part, clean_label, coverage
+from assistant.generation.question import QuestionAnalysis
+from assistant.generation.sentences import Span
+from assistant.generation.units import neutralise_markers
+from assistant.retrieval.french import analyze
+
+
+def compose_card_field(analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]]) -> list[Part]:
+    """The funders (with the budget) or the partners of the experiences among the passages (at most two)."""
+    parts: list[Part] = []
+    for number, card in cards[:2]:
+        if analysis.kind == "funding":
+            values = ([card.budget] if card.budget else []) + list(card.funders)
+            lead = "Financements"
+        else:
+            values, lead = list(card.partners), "Partenaires"
+        cited = [v for v in values if v.evidence is not None]
+        if cited:
+            parts.append(Label(f"{lead} indiqués dans « {clean_label(card.title)} » :"))
+            parts += [Claim(neutralise_markers(v.evidence.quote), number, _span(v)) for v in cited[:10]]
+    return parts
+
+
+def compose_precedents(analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]], idf: Idf) -> list[Part]:
+    """One block per experience: where, what was done, who led it, with whom, what came of it."""
+    parts: list[Part] = []
+
+    def relevant(values: Sequence[FieldValue], count: int) -> list[FieldValue]:
+        """The ``count`` values that cover most of the question, in document order."""
+        best = sorted(values, key=lambda v: -coverage(analysis, frozenset(analyze(v.value)), idf))[:count]
+        return [v for v in values if v in best]
+
+    wanted = {analysis.kind} | set(analysis.also)
+    for number, card in cards[:3]:
+        place = _place(card)
+        parts.append(
+            Label(f"{place} — « {clean_label(card.title)} » :" if place else f"« {clean_label(card.title)} » :")
+        )
+        fields: list[tuple[str, Sequence[FieldValue]]] = [
+            ("Ce qui a été fait", [card.summary] if card.summary else []),
+            ("Actions", relevant(card.actions, 2)),
+            ("Porteur", [card.lead] if card.lead else []),
+            ("Partenaires", card.partners[:6]),
+            ("Financeurs", card.funders[:6] if "funding" in wanted else ()),
+            ("Budget", [card.budget] if card.budget and "funding" in wanted else []),
+            ("Résultats", relevant(card.results, 2)),
+        ]
+        for label, values in fields:
+            cited = [v for v in values if v.evidence is not None]
+            if cited:
+                parts.append(Label(f"{label} :"))
+                parts += [Claim(neutralise_markers(v.evidence.quote), number, _span(v)) for v in cited]
+    return parts
+
+
+def _span(value: FieldValue) -> Span:
+    assert value.evidence is not None
+    return Span(value.evidence.start, value.evidence.end, value.evidence.quote)
+
+
+def _place(card: ExperienceCard) -> str:
+    t = card.territory
+    for value in (t.commune, t.intercommunality):
+        if value is not None:
+            return clean_label(value.value)
+    return ""
