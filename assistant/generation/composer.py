@@ -23,7 +23,7 @@ from assistant.citations import Idf
 from assistant.experiences.records import ExperienceCard
 from assistant.generation.card_answers import compose_card_field, compose_precedents
 from assistant.generation.howto import STEP, compose_howto, document_candidates
-from assistant.generation.parts import Candidate, Label, Part, title_of, claim, coverage
+from assistant.generation.parts import Candidate, Label, Part, claim, coverage, title_of
 from assistant.generation.question import QuestionAnalysis, covered
 from assistant.generation.refusal import contains_kind
 from assistant.types import Passage

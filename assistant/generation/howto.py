@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from assistant.citations import Idf
-from assistant.generation.parts import Candidate, Label, Part, title_of, type_of, candidates, claim, coverage
+from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, title_of, type_of
 from assistant.generation.question import QuestionAnalysis
 from assistant.generation.units import Unit
 from assistant.types import Passage
