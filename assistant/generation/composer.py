@@ -91,8 +91,8 @@ def compose(
     ranked = sorted(((score(analysis, c, idf), c) for c in pool), key=lambda sc: (-sc[0], sc[1].rank))
     ranked = [(s, c) for s, c in ranked if s > 0]
     documents = documents or {}
-    if analysis.kind == "precedent" and cards:
-        parts = compose_precedents(analysis, cards, idf)
+    if analysis.kind == "precedent" and ranked:
+        parts = compose_precedents(analysis, cards, idf, ranked, passages)
         if parts:
             return parts
     if analysis.kind in ("funding", "partners"):

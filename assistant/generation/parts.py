@@ -42,8 +42,10 @@ Part = Label | Claim
 
 
 def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> list[Candidate]:
-    """The units of each passage (``units``: passage number -> its units), instruction-like ones left out."""
+    """The units of each passage (``units``: passage number -> its units), instruction-like ones left out;
+    a unit shown in two passages of one document counts once, in the better-ranked passage."""
     found = []
+    seen: set[tuple[str, int]] = set()
     for rank, passage in enumerate(passages):
         title = _words(str(passage.chunk.metadata.get("title", "")))
         previous: frozenset[str] = frozenset()
@@ -51,8 +53,9 @@ def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> lis
             words = _words(unit.span.text)
             # « Il s'est construit sur… » continues the sentence before it: it borrows its words
             words, previous = (words | previous if _ANAPHORIC.match(unit.span.text) else words), words
-            if is_instruction_like(unit.span.text):
+            if is_instruction_like(unit.span.text) or (passage.chunk.doc_id, unit.span.start) in seen:
                 continue
+            seen.add((passage.chunk.doc_id, unit.span.start))
             context = title | _words(unit.heading)
             found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, words, context))
     return found
