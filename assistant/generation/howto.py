@@ -46,10 +46,8 @@ def compose_howto(
     dossier's lessons), then the best levers of two other documents; grouped by document, guides first."""
     if not ranked:
         return []
-    per_document: dict[str, list[float]] = {}
-    for value, candidate in ranked:
-        per_document.setdefault(candidate.doc_id, []).append(value)
-    best_doc = max(per_document, key=lambda d: sum(sorted(per_document[d], reverse=True)[:3]))
+    # the document of the best unit, with a prior for the retrieval rank of its passage
+    best_doc = max(ranked, key=lambda vc: vc[0] + 0.3 / (vc[1].rank + 1))[1].doc_id
     chosen = _advice(analysis, documents.get(best_doc) or [c for _, c in ranked if c.doc_id == best_doc], idf)
     floor = 0.6 * ranked[0][0]
     others: dict[str, int] = {}
@@ -99,6 +97,7 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
         )
 
     best = [max(found, key=value) for found in sections.values()]
-    best = [c for c in best if value(c) >= 0.3]
+    top = max((value(c) for c in best), default=0.0)
+    best = [c for c in best if value(c) >= 0.5 * top and value(c) > 0.1]
     best = sorted(best, key=value, reverse=True)[:limit]
     return sorted(best, key=lambda c: c.unit.span.start)
