@@ -97,3 +97,18 @@ def test_human_output_and_errors(tmp_path, embedding_cache_dir):
     assert "Ajoutés : 1" in out.stdout
     found = run_cli("search", "cite de l emploi", "--data-dir", str(tmp_path / "d"), cache=embedding_cache_dir)
     assert found.stdout.startswith("1. Note") and "mission locale" in found.stdout
+
+
+@pytest.mark.shared
+def test_batch_lines_may_carry_the_conversation(seed_index, embedding_cache_dir, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    first = "Quand a été lancée la Coordination nationale citoyenne des quartiers ?"
+    lines = [
+        {"id": "suivi", "question": "et où ?", "history": [first]},
+        {"id": "seule", "question": "et où ?"},
+    ]
+    questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in lines), encoding="utf-8")
+    out = run_cli("ask", "--batch", str(questions), "--data-dir", str(seed_index), cache=embedding_cache_dir)
+    answers = {a["id"]: a for a in map(json.loads, out.stdout.splitlines())}
+    assert not answers["suivi"]["refused"] and "Nantes" in answers["suivi"]["text"]
+    assert answers["seule"]["refused"]  # alone, « et où ? » asks nothing the corpus can answer
