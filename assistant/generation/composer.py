@@ -26,6 +26,7 @@ from assistant.generation.howto import STEP, compose_howto, document_candidates
 from assistant.generation.parts import Candidate, Label, Part, claim, coverage, title_of
 from assistant.generation.question import QuestionAnalysis, covered
 from assistant.generation.refusal import contains_kind
+from assistant.retrieval.french import analyze
 from assistant.types import Passage
 
 __all__ = ["Candidate", "Label", "compose", "document_candidates"]
@@ -69,6 +70,17 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
     return value
 
 
+def _names(analysis: QuestionAnalysis, card: ExperienceCard) -> bool:
+    """The card is about the places and bodies the question names (« Mob'Acacias », « Valbrune »)."""
+    names = [a for a in analysis.anchors if not a.isdigit()]
+    if not names:
+        return True
+    t = card.territory
+    said = " ".join(v.value for v in (card.summary, t.commune, t.intercommunality, t.description) if v is not None)
+    words = set(analyze(f"{card.title} {said}"))
+    return all(a in words for a in names)
+
+
 def _pattern(detail: str) -> str:
     return {"amount": "amount", "date": "date", "count": "count", "figure": "rate", "funding": "funding"}[detail]
 
@@ -96,7 +108,15 @@ def compose(
         if parts:
             return parts
     if analysis.kind in ("funding", "partners"):
-        parts = compose_section(analysis, ranked, passages) or compose_card_field(analysis, cards)
+        # the experiences the question is about (within 60 % of the best unit), else the best section
+        best_of: dict[str, float] = {}
+        for value, candidate in ranked:
+            best_of.setdefault(candidate.doc_id, value)
+        top = ranked[0][0] if ranked else 0.0
+        about = [
+            (n, card) for n, card in cards if best_of.get(card.doc_id, 0.0) >= 0.6 * top and _names(analysis, card)
+        ]
+        parts = compose_card_field(analysis, about) or compose_section(analysis, ranked, passages)
         if parts:
             return parts
     if analysis.kind == "howto":

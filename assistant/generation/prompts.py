@@ -108,7 +108,7 @@ def build_messages(
     messages = [Message("system", SYSTEM_PROMPT)]
     for turn in history[-1:]:
         messages += [Message("user", turn.question), Message("assistant", turn.answer[:600])]
-    tail = f"{CLOSE}\n\nQuestion : {question}" + (f"\n{guidance}" if guidance else "")
+    tail = f"{CLOSE}\n\n" + (f"{guidance}\n" if guidance else "") + f"Question : {question}"
     used = sum(count_tokens(m.content) for m in messages) + count_tokens(tail) + count_tokens(OPEN) + 8
     blocks: list[str] = [format_card(card) for card in cards[:3]]
     used += sum(count_tokens(b) for b in blocks)

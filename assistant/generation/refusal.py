@@ -147,8 +147,9 @@ def assess(
     ]
     # a funding line borrows its title's and heading's words if it shares a word of the question itself
     # (« Budget 2022 : 312 000 euros. » in the fiche of the platform asked about)
+    funding = detail == "funding"  # who funds: any line of a funding section about the asked project
     in_context = [
-        (cover(words | context if borrows else words) if cover(words) and anchored[i] else 0.0, text)
+        (cover(words | context if borrows else words) if (cover(words) or funding) and anchored[i] else 0.0, text)
         for i, (text, words, context, _, borrows) in enumerate(units)
     ]
     in_documents = max((cover(words) for words in documents), default=0.0)
