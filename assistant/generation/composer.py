@@ -17,15 +17,17 @@ labels, never claims, and the glossary's definition, labelled as the glossary's.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 
-from assistant.citations import Idf
+from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard
 from assistant.generation.card_answers import compose_card_field, compose_precedents
 from assistant.generation.howto import STEP, compose_howto, document_candidates
-from assistant.generation.parts import Candidate, Label, Part, claim, coverage, title_of
-from assistant.generation.question import QuestionAnalysis, covered
+from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, title_of
+from assistant.generation.question import QuestionAnalysis, analyse_question, covered
 from assistant.generation.refusal import contains_kind
+from assistant.generation.units import passage_units
 from assistant.retrieval.french import analyze
 from assistant.types import Passage
 
@@ -197,3 +199,27 @@ def compose_section(
     title = title_of(passages, best.passage)
     lead = "Financements" if key == "funding" else "Partenaires"
     return [Label(f"{lead} indiqués dans « {title} » :"), *(claim(c) for c in same[:10])]
+
+
+def compose_claims(
+    query: str,
+    passages: Sequence[Passage],
+    idf: Idf,
+    *,
+    kind: str | None = None,
+    exclude: Collection[tuple[str, int]] = (),
+    limit: int = 4,
+) -> list[Claim]:
+    """The composer's claims for a query over passages read on their own (a note section): ``kind``
+    overrides the question's kind (« howto » for levers), ``exclude`` drops units already cited elsewhere,
+    as (document id, start offset)."""
+    analysis = analyse_question(query)
+    if kind is not None:
+        analysis = replace(analysis, kind=kind, detail=None)
+    pool = [
+        c
+        for c in candidates(passages, {p.number: passage_units(p) for p in passages})
+        if (c.doc_id, c.unit.span.start) not in exclude
+    ]
+    claims = [p for p in compose(analysis, pool, idf, passages=passages) if isinstance(p, Claim)]
+    return claims[:limit]

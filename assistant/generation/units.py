@@ -132,3 +132,9 @@ def widen_passage(passage: Passage, document: str, units: Sequence[Unit]) -> Pas
 def units_in(passage: Passage, units: Sequence[Unit]) -> list[Unit]:
     """The units lying wholly inside the passage."""
     return [u for u in units if passage.start <= u.span.start and u.span.end <= passage.end]
+
+
+def passage_units(passage: Passage) -> list[Unit]:
+    """The units of a passage read on its own (offsets in the document), when its document is not at hand."""
+    units = document_units(passage.text)
+    return [replace(u, span=Span(u.span.start + passage.start, u.span.end + passage.start, u.span.text)) for u in units]
