@@ -138,7 +138,7 @@ def test_howto_gathers_steps_and_items_and_says_they_come_from_a_guide() -> None
     parts = compose(analyse_question("Comment mobiliser les entreprises du quartier ?"), pool, idf, passages=[p])
     text, claims = render_parts(parts, [p])
     assert text.splitlines()[0] == "Plusieurs leviers ressortent des documents :"
-    assert "D'après le guide « Mobiliser les entreprises » :" in text
+    assert "**D'après le guide « Mobiliser les entreprises » :**" in text
     assert "- Lister les entreprises de plus de dix salariés autour du quartier. [1]" in text
     assert all(GUIDE[c.span.start : c.span.end] == c.span.text for c in claims)
 
@@ -160,8 +160,9 @@ def test_precedent_answer_names_territory_and_partners_from_the_card() -> None:
     p, pool = _pool(FICHE, title="Mob'Acacias")
     analysis = analyse_question("Quelles communes ont monté une plateforme mobilité, avec quels partenaires ?")
     text, claims = render_parts(compose(analysis, pool, idf, passages=[p], cards=[(1, card)]), [p])
-    assert text.splitlines()[0] == "Valbrune-sur-Loire — « Mob'Acacias » :"
+    assert text.splitlines()[0] == "**Valbrune-sur-Loire — « Mob'Acacias » :**"
     assert "- Pôle emploi et Mission locale de Valbrune [1]" in text
+    assert "[1]\n\nPartenaires :\n- " in text  # a label after a list item opens a new paragraph (Markdown)
     assert [c.passage for c in claims] == [1, 1]
 
 

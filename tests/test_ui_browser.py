@@ -271,3 +271,19 @@ def test_with_a_password_the_page_and_the_documents_need_a_login(
     finally:
         blocks.close()
         components.close()
+
+
+def test_precedent_question_names_territory_and_partners_with_working_citations(page: Page):
+    _ask(page, "Y a-t-il un exemple de garage solidaire en milieu rural, et avec quels partenaires ?")
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("Lussan-la-Plaine")
+    expect(chat).to_contain_text("Partenaires :")
+    expect(chat).to_contain_text("Auto-école Cap Conduite (fictif), partenaire pour le permis")
+    marker = page.locator("#chat a[href='#source-0-1']").first
+    expect(marker).to_have_text("[1]")
+    marker.click()
+    card = page.locator("#source-0-1")
+    expect(card).to_have_class(re.compile(r"\bactive\b"))
+    expect(card.locator(".source-title")).to_contain_text("Garage solidaire de la Plaine")
+    expect(card.locator(".source-quote")).to_contain_text("Auto-école Cap Conduite")
+    screenshot(page, "precedent-answer.png")

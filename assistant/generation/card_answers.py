@@ -57,7 +57,7 @@ def compose_precedents(
         units = sorted((c for v, c in ranked if c.doc_id == doc), key=lambda c: -_value(ranked, c))[:3]
         if not units:
             continue
-        parts.append(Label(f"D'après « {title_of(passages, units[0].passage)} » :"))
+        parts.append(Label(f"D'après « {title_of(passages, units[0].passage)} » :", strong=True))
         parts += [claim(c) for c in sorted(units, key=lambda c: c.unit.span.start)]
     return parts
 
@@ -77,7 +77,8 @@ def _card_block(analysis: QuestionAnalysis, number: int, card: ExperienceCard, i
 
     wanted = {analysis.kind} | set(analysis.also)
     place = _place(card)
-    parts.append(Label(f"{place} — « {clean_label(card.title)} » :" if place else f"« {clean_label(card.title)} » :"))
+    title = f"« {clean_label(card.title)} »"
+    parts.append(Label(f"{place} — {title} :" if place else f"{title} :", strong=True))
     fields: list[tuple[str, Sequence[FieldValue]]] = [
         ("Ce qui a été fait", [card.summary] if card.summary else []),
         ("Actions", relevant(card.actions, 3)),

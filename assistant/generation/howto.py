@@ -68,7 +68,7 @@ def compose_howto(
             current = candidate.doc_id
             kind = type_of(passages, candidate.passage)
             source = "le guide" if "guide" in kind else ("l'expérience" if "expérience" in kind else "le document")
-            parts.append(Label(f"D'après {source} « {title_of(passages, candidate.passage)} » :"))
+            parts.append(Label(f"D'après {source} « {title_of(passages, candidate.passage)} » :", strong=True))
         parts.append(claim(candidate))
     return parts
 

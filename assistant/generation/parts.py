@@ -21,9 +21,11 @@ _ANAPHORIC = re.compile(
 
 @dataclass(frozen=True)
 class Label:
-    """A template phrase of the composer (French): shown as a line of its own, never a claim."""
+    """A template phrase of the composer (French): shown as a line of its own, never a claim; ``strong``
+    heads a block (an experience, a document) and is shown in bold."""
 
     text: str
+    strong: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ def render_parts(parts: Sequence[Part], passages: Sequence[Passage]) -> tuple[st
     listing = False
     for part in parts:
         if isinstance(part, Label):
-            lines.append(part.text)
+            if lines and lines[-1].startswith("- "):
+                lines.append("")  # Markdown: a line right after a list item would continue the item
+            lines.append(f"**{part.text}**" if part.strong else part.text)
             listing = part.text.endswith(":")
             continue
         text = " ".join(part.text.split())
