@@ -43,7 +43,8 @@ def compose_howto(
     idf: Idf,
 ) -> list[Part]:
     """Steps and levers: the best unit of each section of the most relevant document (a guide's steps, a
-    dossier's lessons), then the best levers of two other documents; grouped by document, guides first."""
+    dossier's lessons), then the best levers of two other documents; grouped by document, the most relevant
+    first, each labelled guide, experience or document."""
     if not ranked:
         return []
     # the document of the best unit, with a prior for the retrieval rank of its passage
@@ -59,8 +60,7 @@ def compose_howto(
         chosen.append(candidate)
         others[candidate.doc_id] = others.get(candidate.doc_id, 0) + 1
     order = {best_doc: -1, **{d: i for i, d in enumerate(others)}}
-    guides = {c.doc_id for c in chosen if "guide" in type_of(passages, c.passage)}
-    chosen.sort(key=lambda c: (c.doc_id not in guides, order[c.doc_id], c.unit.span.start))
+    chosen.sort(key=lambda c: (order[c.doc_id], c.unit.span.start))
     parts: list[Part] = [Label("Plusieurs leviers ressortent des documents :")]
     current = None
     for candidate in chosen:
