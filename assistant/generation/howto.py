@@ -73,8 +73,9 @@ def compose_howto(
     return parts
 
 
-def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 6) -> list[Candidate]:
-    """The best acting unit of each section of one document (the introduction aside), in document order."""
+def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 8) -> list[Candidate]:
+    """The best acting units of each section of one document (two when the section is a list or long),
+    the introduction aside, in document order."""
     sections: dict[str, list[Candidate]] = {}
     headed = [c for c in units if c.unit.heading]
     introduction = min(headed, key=lambda c: c.unit.span.start).unit.heading if headed else ""
@@ -96,7 +97,10 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
             + 0.1 * (candidate.unit.kind == "item")
         )
 
-    best = [max(found, key=value) for found in sections.values()]
+    best = []
+    for found in sections.values():
+        ordered = sorted(found, key=value, reverse=True)
+        best += ordered[: 2 if len(found) >= 3 else 1]
     top = max((value(c) for c in best), default=0.0)
     best = [c for c in best if value(c) >= 0.5 * top and value(c) > 0.1]
     best = sorted(best, key=value, reverse=True)[:limit]
