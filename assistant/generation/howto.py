@@ -50,6 +50,11 @@ def compose_howto(
     # the document of the best unit, with a prior for the retrieval rank of its passage
     best_doc = max(ranked, key=lambda vc: vc[0] + 0.3 / (vc[1].rank + 1))[1].doc_id
     chosen = _advice(analysis, documents.get(best_doc) or [c for _, c in ranked if c.doc_id == best_doc], idf)
+    # and the three units that answer the question best, wherever they are: a page on many subjects has
+    # no section about the question, only sentences
+    spans = {(c.doc_id, c.unit.span.start) for c in chosen}
+    best_units = [c for _, c in ranked if c.unit.kind != "heading"][:3]
+    chosen += [c for c in best_units if (c.doc_id, c.unit.span.start) not in spans]
     floor = 0.6 * ranked[0][0]
     others: dict[str, int] = {}
     for value, candidate in ranked:
@@ -57,9 +62,15 @@ def compose_howto(
             continue
         if candidate.doc_id == best_doc or others.get(candidate.doc_id, 0) >= 1 or candidate.unit.kind == "heading":
             continue
+        if candidate in chosen:
+            others[candidate.doc_id] = 1
+            continue
         chosen.append(candidate)
         others[candidate.doc_id] = others.get(candidate.doc_id, 0) + 1
-    order = {best_doc: -1, **{d: i for i, d in enumerate(others)}}
+    order = {best_doc: -1}
+    for candidate in [*(c for _, c in ranked)]:
+        if any(c.doc_id == candidate.doc_id for c in chosen):
+            order.setdefault(candidate.doc_id, len(order))
     chosen.sort(key=lambda c: (order[c.doc_id], c.unit.span.start))
     parts: list[Part] = [Label("Plusieurs leviers ressortent des documents :")]
     current = None
