@@ -123,7 +123,7 @@ def test_funding_question_takes_the_funding_section_whole() -> None:
         "Valbrune Loire Agglomération : 98 000 €",
         "Région Centre-Val de Loire : 55 000 €",
     ]
-    assert isinstance(parts[0], Label)
+    assert isinstance(parts[0], Label) and parts[0].strong
 
 
 def test_fact_question_leads_with_the_asked_amount() -> None:

@@ -25,7 +25,7 @@ def compose_card_field(analysis: QuestionAnalysis, cards: Sequence[tuple[int, Ex
             values, lead = list(card.partners), "Partenaires"
         cited = [v for v in values if v.evidence is not None]
         if cited:
-            parts.append(Label(f"{lead} indiqués dans « {clean_label(card.title)} » :"))
+            parts.append(Label(f"{lead} indiqués dans « {clean_label(card.title)} » :", strong=True))
             parts += [Claim(neutralise_markers(v.evidence.quote), number, _span(v)) for v in cited[:10]]
     return parts
 
@@ -48,7 +48,9 @@ def compose_precedents(
             order.append(candidate.doc_id)
     top = ranked[0][0] if ranked else 0.0
     card_of = {card.doc_id: (number, card) for number, card in cards}
-    chosen = [d for d in order if best_of[d][0] >= 0.6 * top][:3] or [card.doc_id for _, card in cards[:3]]
+    # an experience fiche close to the best; another document only when it answers nearly as well
+    chosen = [d for d in order if best_of[d][0] >= (0.6 if d in card_of else 0.7) * top][:3]
+    chosen = chosen or [card.doc_id for _, card in cards[:3]]
     parts: list[Part] = []
     for doc in chosen:
         if doc in card_of:

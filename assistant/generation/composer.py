@@ -198,7 +198,7 @@ def compose_section(
     same.sort(key=lambda c: c.unit.span.start)
     title = title_of(passages, best.passage)
     lead = "Financements" if key == "funding" else "Partenaires"
-    return [Label(f"{lead} indiqués dans « {title} » :"), *(claim(c) for c in same[:10])]
+    return [Label(f"{lead} indiqués dans « {title} » :", strong=True), *(claim(c) for c in same[:10])]
 
 
 def compose_claims(
