@@ -158,6 +158,7 @@ class Assistant:
                 focus=tuple(focus.values()),
                 detail=analysis.detail or context.detail,
                 head=analysis.head or context.head,
+                complement=analysis.complement or context.complement,
                 anchors=tuple(dict.fromkeys([*names, *years])),
             )
         return analysis
@@ -180,6 +181,7 @@ class Assistant:
             unknown=unknown_share(analysis.text, idf, known),
             anchors=analysis.anchors,
             head_forms=analysis.head,
+            complement_forms=analysis.complement,
         )
 
     def _standalone(self, question: str, history: Sequence[Turn], model: ChatModel | None) -> str:

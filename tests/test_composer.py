@@ -203,6 +203,8 @@ def _assess(question: str, sentences: list[str], known: set[str]):
         min_coverage=0.3,
         unknown=0.0,
         anchors=analysis.anchors,
+        head_forms=analysis.head,
+        complement_forms=analysis.complement,
     )
 
 
@@ -219,5 +221,11 @@ def test_near_miss_same_topic_asked_detail_absent_is_refused() -> None:
     assert not no_date.answerable and no_date.reason == "detail-absent"
     answered = _assess("Combien d'entreprises accueille la pépinière du Quai des Crêts ?", material, set())
     assert answered.answerable
+    other_rate = _assess(
+        "Quel est le taux de chômage à la pépinière du Quai des Crêts ?",
+        [*material, "À la pépinière du Quai des Crêts, le taux d'occupation atteint 85 %."],
+        set(),
+    )
+    assert not other_rate.answerable and other_rate.reason == "detail-absent"
     elsewhere = _assess("Combien d'entreprises accueille la pépinière de Montclair ?", material, set())
     assert not elsewhere.answerable and elsewhere.reason == "another-place"

@@ -135,3 +135,13 @@ def test_focus_acronym_is_covered_by_its_glossary_expansion() -> None:
 
 def test_a_question_naming_no_topic_has_no_focus() -> None:
     assert analyse_question("et qui finance ?").focus == ()
+
+
+def test_what_a_count_or_a_rate_is_of() -> None:
+    from assistant.generation.question import head_complement, head_word
+
+    assert head_word("combien de personnes ont eu un diagnostic mobilité et avec quel budget ?") == "personnes"
+    assert head_word("Quel loyer paie la coopérative ?") == "loyer"
+    assert head_word("Combien a coûté le PLIE en 2020 et quelle part vient du FSE ?") is None
+    assert head_complement("quel est le taux de chômage à Port-Ravel ?") == "chômage"
+    assert head_complement("Quel est le budget 2022 de la cité de l'emploi ?") is None

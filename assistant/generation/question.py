@@ -126,6 +126,7 @@ class QuestionAnalysis:
     glossary_terms: tuple[str, ...] = ()  # glossary entries the question names (their ``term``)
     anchors: tuple[str, ...] = ()  # analysed proper names and years: « Cardabelles », « 2024 »
     head: frozenset[str] = frozenset()  # forms of what a count or an amount is of (« personnes », « loyer »)
+    complement: frozenset[str] = frozenset()  # what a rate or share is of (« chômage » in « taux de chômage »)
 
     @property
     def topic(self) -> frozenset[str]:
@@ -148,11 +149,12 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         glossary_terms=tuple(e.term for e in entries),
         anchors=anchor_words(text),
         head=_head_forms(text),
+        complement=_head_forms(text, complement) if (complement := head_complement(text)) else frozenset(),
     )
 
 
-def _head_forms(text: str) -> frozenset[str]:
-    word = head_word(text)
+def _head_forms(text: str, word: str | None = None) -> frozenset[str]:
+    word = word or head_word(text)
     if word is None:
         return frozenset()
     stems = analyze(word)
@@ -213,6 +215,19 @@ def head_word(text: str) -> str | None:
     if match is None:
         return None
     return match.group(1) or match.group(2)
+
+
+_COMPLEMENT = re.compile(r"^\s+(?:de la |de l['’]|de |d['’]|du |des )\s*(\w+)", re.I)
+
+
+def head_complement(text: str) -> str | None:
+    """What a rate, share or number is of: « taux de chômage » -> chômage (a rate of vacancy answers nothing)."""
+    first_clause = re.split(r",|;|\?| et ", text, maxsplit=1)[0]
+    match = _HEAD.search(first_clause)
+    if match is None or (match.group(2) or "").lower() not in ("taux", "part", "nombre", "effectif"):
+        return None
+    complement = _COMPLEMENT.match(first_clause[match.end() :])
+    return complement.group(1) if complement else None
 
 
 def focus_terms(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[FocusTerm, ...]:

@@ -122,6 +122,7 @@ def assess(
     unknown: float,
     anchors: Sequence[str] = (),
     head_forms: frozenset[str] = frozenset(),
+    complement_forms: frozenset[str] = frozenset(),
 ) -> Answerability:
     """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context (title, heading), index of its document in
     ``documents``, whether its context counts as its own words: a funding section's lines name no project);
@@ -161,10 +162,13 @@ def assess(
     kind = {"amount": "amount", "date": "date", "count": "count", "figure": "rate", "funding": "funding"}.get(
         detail or ""
     )
+
     # the unit giving the detail must also name what is counted or priced (« personnes », « loyer »)
-    head = head_forms or None
+    def names(forms: frozenset[str], i: int) -> bool:
+        return not forms or bool(forms & units[i][1] or (units[i][4] and forms & units[i][2]))
+
     found = kind is None or any(
-        contains_kind(text, kind) and (head is None or bool(head & units[i][1] or (units[i][4] and head & units[i][2])))
+        contains_kind(text, kind) and names(head_forms, i) and names(complement_forms, i)
         for i, (s, text) in enumerate(in_context)
         if s >= DETAIL_NEAR * best and s > 0
     )
