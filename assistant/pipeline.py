@@ -19,7 +19,7 @@ from assistant.citations import Claim, Idf, check_generated, render
 from assistant.generation.composer import compose, document_candidates
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
 from assistant.generation.material import Material, read_material
-from assistant.generation.parts import Candidate, candidates, render_parts
+from assistant.generation.parts import Candidate, candidates, clean_label, render_parts
 from assistant.generation.prompts import build_messages, kind_guidance
 from assistant.generation.question import QuestionAnalysis, analyse_question
 from assistant.generation.refusal import Answerability, assess, unknown_share
@@ -267,7 +267,7 @@ class Assistant:
     def _refusal_answer(self, question: str, passages: list[Passage], name: str) -> Answer:
         nearest = []
         for passage in passages:
-            title = str(passage.chunk.metadata.get("title", ""))
+            title = clean_label(str(passage.chunk.metadata.get("title", "")))
             if title and title not in nearest:
                 nearest.append(title)
         text = REFUSAL

@@ -229,3 +229,10 @@ def test_near_miss_same_topic_asked_detail_absent_is_refused() -> None:
     assert not other_rate.answerable and other_rate.reason == "detail-absent"
     elsewhere = _assess("Combien d'entreprises accueille la pépinière de Montclair ?", material, set())
     assert not elsewhere.answerable and elsewhere.reason == "another-place"
+
+
+def test_template_labels_carry_no_markup_nor_header_keys() -> None:
+    from assistant.generation.parts import clean_label
+
+    assert clean_label("TITLE: Mobiliser <b>les</b> [entreprises]") == "Mobiliser bles/b entreprises"
+    assert clean_label("**Guide**\n# méthodologique") == "Guide méthodologique"

@@ -83,7 +83,9 @@ def claim(candidate: Candidate) -> Claim:
 
 
 def clean_label(text: str) -> str:
-    """A document value used inside a template phrase: one line, no Markdown or HTML markup."""
+    """A document value used inside a template phrase: one line, no Markdown or HTML markup, no file
+    header key (« TITLE: »)."""
+    text = re.sub(r"^\s*(TITLE|SOURCE|URL|TITRE)\s*:\s*", "", text, flags=re.IGNORECASE)
     return " ".join(re.sub(r"[*_`<>\[\]#|]", "", text).split())[:160]
 
 
