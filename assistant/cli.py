@@ -16,7 +16,7 @@ from assistant.factory import Components, build_components
 from assistant.pipeline import Status
 from assistant.retrieval.filters import Filters
 from assistant.settings import load_settings
-from assistant.types import Answer, Hit
+from assistant.types import Answer, Hit, Turn
 from ingest.sync import Progress, Source, discover
 
 
@@ -48,7 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--filter", action="append", default=[], metavar="CLÉ=VALEUR", help="ex. type=fiche expérience")
     ask.add_argument("--json", action="store_true", help="sortie JSON (l'enregistrement Answer)")
     ask.add_argument(
-        "--batch", type=Path, help='questions JSONL ({"question": …, "filters": {…}}), une réponse JSON par ligne'
+        "--batch",
+        type=Path,
+        help='questions JSONL ({"question": …, "filters": {…}, "history": ["question précédente", …]}), '
+        "une réponse JSON par ligne",
     )
     stats = sub.add_parser("stats", parents=[common], help="taille de l'index")
     stats.add_argument("--json", action="store_true", help="sortie JSON")
@@ -206,7 +209,8 @@ def _ask(components: Components, args: argparse.Namespace) -> int:
                     continue
                 item = json.loads(line)
                 filters = Filters.parse([f"{k}={v}" for k, v in item.get("filters", {}).items()])
-                answer = assistant.ask(item["question"], filters=filters)
+                history = [Turn(str(q)) for q in item.get("history", [])]
+                answer = assistant.ask(item["question"], history, filters=filters)
                 print(
                     json.dumps({"id": item.get("id", number), **answer_to_dict(answer)}, ensure_ascii=False), flush=True
                 )

@@ -11,15 +11,19 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from assistant.backends.llm import ChatModel, LLMUnavailable, Message, StreamStats
 from assistant.backends.store import ChunkStore
 from assistant.citations import Claim, Idf, check_generated, render, sentence_statuses
 from assistant.claims import embedding_similarity
-from assistant.generation.extractive import compose_extractive, score_sentences
+from assistant.generation.composer import compose, document_candidates
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
-from assistant.generation.prompts import build_messages
-from assistant.generation.refusal import gather_evidence, should_refuse, unknown_share
+from assistant.generation.material import Material, read_material
+from assistant.generation.parts import Candidate, candidates, clean_label, render_parts
+from assistant.generation.prompts import build_messages, kind_guidance
+from assistant.generation.question import QuestionAnalysis, analyse_question
+from assistant.generation.refusal import Answerability, assess, unknown_share
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.hybrid import HybridSearcher
 from assistant.retrieval.passages import expand_passages
@@ -67,6 +71,7 @@ class Assistant:
         self._chat_model = chat_model
         self.count_tokens = count_tokens
         self.max_prompt_tokens = max_prompt_tokens
+        self.glossary = getattr(searcher, "glossary", None)
 
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
         """The final answer (the stream, consumed)."""
@@ -81,23 +86,32 @@ class Assistant:
         """Status lines, text deltas, then the final Answer."""
         model = self._chat_model()
         query = self._standalone(question, history, model)
+        analysis = self.understand(question, query)
         yield Status("Recherche dans le corpus…")
         hits = self.searcher.search(query, k=self.settings.passages, filters=filters)
-        passages = expand_passages(hits, self.store)
+        material = read_material(
+            expand_passages(hits, self.store),
+            self.store.document_text,
+            glossary=self.glossary,
+            with_cards=analysis.kind in ("precedent", "funding", "partners"),
+        )
+        passages = material.passages
         # one snapshot per question: each current() reads the document registry to check freshness
         keyword = self.searcher.keyword.current()
         idf = keyword.idf
-        scored = score_sentences(query, passages, idf)
-        evidence = gather_evidence(
-            query,
-            [(s.span.text, s.score) for s in scored],
-            unknown_share=unknown_share(query, keyword.idf, lambda term: keyword.document_frequency(term) > 0),
-        )
-        if not passages or should_refuse(evidence, min_coverage=self.settings.refusal_min_coverage):
+        pool = candidates(passages, material.units)
+        if analysis.kind == "fact":
+            # the asked figure may sit a few sentences past the retrieved passage, in the same document
+            seen = {(c.doc_id, c.unit.span.start) for c in pool}
+            for found in document_candidates(passages[:3], material.document_units).values():
+                pool += [c for c in found if (c.doc_id, c.unit.span.start) not in seen]
+        verdict = self._answerability(analysis, pool, keyword)
+        log.debug("question %r: %s, %s", question, analysis.kind, verdict)
+        if not passages or not verdict.answerable:
             yield from self._refuse(question, passages, model)
             return
         if model is None:
-            yield from self._offline(question, query, passages, idf, notice=None)
+            yield from self._offline(question, analysis, pool, material, idf, notice=None)
             return
         yield Status("Rédaction de la réponse…")
         messages = build_messages(
@@ -106,6 +120,8 @@ class Assistant:
             history=history,
             count_tokens=self.count_tokens,
             max_prompt_tokens=self.max_prompt_tokens,
+            guidance=kind_guidance(analysis),
+            cards=[card for _, card in material.cards],
         )
         pieces: list[str] = []
         stats = StreamStats()
@@ -118,7 +134,7 @@ class Assistant:
         except LLMUnavailable as exc:
             log.warning("LLM endpoint failed, offline answer given: %s", exc)
             notice = f"Le service de génération a échoué ({exc}) : voici la réponse hors ligne, composée d'extraits du corpus."
-            yield from self._offline(question, query, passages, idf, notice=notice, restart=bool(pieces))
+            yield from self._offline(question, analysis, pool, material, idf, notice=notice, restart=bool(pieces))
             return
         generated = "".join(pieces).strip()
         if _MODEL_REFUSAL.match(generated):
@@ -134,6 +150,46 @@ class Assistant:
         answer = self._answer(question, claims, passages, model.name, removed=removed)
         timings = {k: float(v) for k, v in vars(stats).items() if isinstance(v, (int, float))}
         yield replace(answer, timings=timings)
+
+    def understand(self, question: str, query: str) -> QuestionAnalysis:
+        """The question's kind and detail, with the focus of the whole query (a follow-up borrows its topic)."""
+        analysis = analyse_question(question, self.glossary)
+        if query != question:
+            context = analyse_question(query, self.glossary)
+            focus = {t.word: t for t in (*context.focus, *analysis.focus)}
+            # « et en 2021 ? »: the new year replaces the thread's, the places stay, the asked detail too
+            years = [a for a in analysis.anchors if a.isdigit()] or [a for a in context.anchors if a.isdigit()]
+            names = [a for a in (*context.anchors, *analysis.anchors) if not a.isdigit()]
+            analysis = replace(
+                analysis,
+                focus=tuple(focus.values()),
+                detail=analysis.detail or context.detail,
+                head=analysis.head or context.head,
+                complement=analysis.complement or context.complement,
+                anchors=tuple(dict.fromkeys([*names, *years])),
+            )
+        return analysis
+
+    def _answerability(self, analysis: QuestionAnalysis, pool: list[Candidate], keyword: Any) -> Answerability:
+        idf = keyword.idf
+        documents: dict[str, frozenset[str]] = {}
+        for c in pool:
+            documents[c.doc_id] = documents.get(c.doc_id, frozenset()) | c.words | c.context
+        index = {doc: i for i, doc in enumerate(documents)}
+        known = lambda term: keyword.document_frequency(term) > 0  # noqa: E731
+        return assess(
+            [(t.forms, idf(t.word)) for t in analysis.focus],
+            [(c.unit.span.text, c.words, c.context, index[c.doc_id], c.unit.section == "funding") for c in pool],
+            list(documents.values()),
+            detail=analysis.detail,
+            known=known,
+            words_of_focus=[t.word for t in analysis.focus],
+            min_coverage=self.settings.refusal_min_coverage,
+            unknown=unknown_share(analysis.text, idf, known),
+            anchors=analysis.anchors,
+            head_forms=analysis.head,
+            complement_forms=analysis.complement,
+        )
 
     def _standalone(self, question: str, history: Sequence[Turn], model: ChatModel | None) -> str:
         if not history or not needs_context(question):
@@ -157,22 +213,34 @@ class Assistant:
     def _offline(
         self,
         question: str,
-        query: str,
-        passages: list[Passage],
+        analysis: QuestionAnalysis,
+        pool: list[Candidate],
+        material: Material,
         idf: Idf,
         *,
         notice: str | None,
         restart: bool = False,
     ) -> Iterator[Event]:
-        claims = compose_extractive(query, passages, idf)
+        passages = material.passages
+        definition = None
+        if analysis.kind == "definition" and self.glossary is not None and analysis.glossary_terms:
+            entry = self.glossary.lookup(analysis.glossary_terms[0])
+            definition = entry.definition if entry else None
+        documents = document_candidates(passages, material.document_units) if analysis.kind == "howto" else {}
+        parts = compose(
+            analysis, pool, idf, passages=passages, cards=material.cards, definition=definition, documents=documents
+        )
+        text, claims = render_parts(parts, passages)
+        passages = material.covering(claims)
         if not claims:
             yield from self._refuse(question, passages, None)
             return
         answer = self._answer(question, claims, passages, OFFLINE, notice=notice)
+        answer = replace(answer, text=text)
         if restart:
             yield Status("Réponse hors ligne")
-        for sentence in re.split(r"(?<=\])\s", answer.text):
-            yield Delta(sentence + " ")
+        for line in text.splitlines(keepends=True):
+            yield Delta(line)
         yield answer
 
     def _answer(
@@ -208,7 +276,7 @@ class Assistant:
     def _refusal_answer(self, question: str, passages: list[Passage], name: str) -> Answer:
         nearest = []
         for passage in passages:
-            title = str(passage.chunk.metadata.get("title", ""))
+            title = clean_label(str(passage.chunk.metadata.get("title", "")))
             if title and title not in nearest:
                 nearest.append(title)
         text = REFUSAL

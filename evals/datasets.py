@@ -15,6 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SHARED_BENCH = REPO.parent / "shared" / "bench"
 DOMAIN_QUESTIONS = REPO / "evals" / "domain" / "questions-dev.jsonl"
+SEED_EXTRA = REPO / "evals" / "seeds" / "questions-extra.jsonl"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Question:
     type: str = "fact"
     key_facts: tuple[str, ...] = ()
     answers: tuple[str, ...] = field(default=())
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, for follow-ups
 
     @property
     def answerable(self) -> bool:
@@ -51,6 +53,7 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
                     type=raw.get("type", "fact" if raw.get("relevant") else "unanswerable"),
                     key_facts=tuple(raw.get("key_facts", [])),
                     answers=tuple(raw.get("answers", [])),
+                    history=tuple(raw.get("history", [])),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -99,7 +102,9 @@ def load_set(name: str, *, limit: int | None = None) -> EvalSet:
     if not SHARED_BENCH.is_dir():
         raise FileNotFoundError(f"jeu « {name} » : le dossier des benchmarks {SHARED_BENCH} est introuvable")
     if name == "seeds":
-        return EvalSet(name, tuple(load_questions(SHARED_BENCH / "seeds" / "questions-dev.jsonl", limit)), SHARED_SEEDS)
+        # the shared seed questions, then ours (short key facts only, kept in the repository)
+        questions = load_questions(SHARED_BENCH / "seeds" / "questions-dev.jsonl") + load_questions(SEED_EXTRA)
+        return EvalSet(name, tuple(questions[:limit]), SHARED_SEEDS)
     if name == "piaf":
         questions = load_questions(SHARED_BENCH / "piaf" / "questions-dev.jsonl", limit or PIAF_QUESTIONS)
         return EvalSet(name, tuple(questions), SHARED_BENCH / "piaf" / "corpus.jsonl")

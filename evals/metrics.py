@@ -80,6 +80,12 @@ class AnswerOutcome:
     facts_found: int
     facts_total: int
     length_chars: int
+    cut_quotes: int = 0  # cited quotes that stop inside a word
+
+
+def cut_inside_word(quote: str, following: str) -> bool:
+    """A quote stops inside a word when it ends on a letter and the document text goes on with a letter."""
+    return bool(quote) and quote[-1].isalnum() and bool(following) and following[0].isalnum()
 
 
 def citation_resolves(chunk_id: str, quote: str, shown: Mapping[str, str]) -> bool:
@@ -116,4 +122,5 @@ def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
             sum(1 for o in answerable if not o.refused) / len(answerable) if answerable else None
         ),
         "length_chars": sum(o.length_chars for o in answered) / len(answered) if answered else 0.0,
+        "cut_quotes": sum(o.cut_quotes for o in answered),
     }

@@ -155,6 +155,7 @@ ANSWER_COLUMNS = (
     ("refused_when_unanswerable", "refus hors corpus"),
     ("answered_when_answerable", "réponse dans le corpus"),
     ("length_chars", "longueur (car.)"),
+    ("cut_quotes", "extraits coupés dans un mot"),
     ("latency_ms_p50", "latence p50 (ms)"),
     ("latency_ms_p95", "latence p95 (ms)"),
 )
@@ -177,7 +178,21 @@ def _answers(results: Mapping[str, Any]) -> list[str]:
             ["jeu", *(label for _, label in ANSWER_COLUMNS)],
             [[name, *(fmt(a.get(k), k) for k, _ in ANSWER_COLUMNS)] for name, a in results["answers"].items()],
         ),
+        "",
+        "Par type de question (« suivi » : posée après les questions précédentes de la conversation) :",
+        "",
+        *_table(
+            ["jeu", "type", *(label for _, label in KIND_COLUMNS)],
+            [
+                [name, kind, *(fmt(k.get(key), key) for key, _ in KIND_COLUMNS)]
+                for name, a in results["answers"].items()
+                for kind, k in (a.get("by_kind") or {}).items()
+            ],
+        ),
     ]
+
+
+KIND_COLUMNS = tuple(c for c in ANSWER_COLUMNS if not c[0].startswith("latency"))
 
 
 def _speed(results: Mapping[str, Any], plot: str | None) -> list[str]:

@@ -163,7 +163,7 @@ def evaluate_set(
     if "answers" in args.phases:
         asked = eval_set.questions[: args.answer_limit] if args.answer_limit else eval_set.questions
         run = evaluate_answers(index.components.assistant, asked, set_name=eval_set.name)
-        answers, answerer = run.summary, run.answerer
+        answers, answerer = {**run.summary, "by_kind": run.by_kind}, run.answerer
         info["answer_questions"] = len(asked)
     index.components.close()
     return info, retrieval, answers, answerer

@@ -181,3 +181,20 @@ def test_seed_questions_get_cited_answers_and_the_unanswerable_one_is_refused(se
     answerable = sum(q.answerable for q in questions)
     # measured 14 of 14 when written
     assert right_source >= answerable - 2, f"{right_source}/{answerable}"
+
+
+def test_llm_is_never_asked_an_unanswerable_question(demo_index, endpoint):  # noqa: F811
+    assistant = _llm_assistant(demo_index, endpoint)
+    endpoint.replies = [stream_reply(["Je ne devrais pas être appelé."])]
+    answer = assistant.ask("Quel loyer au m2 pour les bureaux de la pépinière du Quai des Crêts à Vergnolles ?")
+    assert answer.refused and endpoint.requests == []
+
+
+def test_llm_precedent_prompt_is_short_per_kind_and_carries_the_cards(demo_index, endpoint):  # noqa: F811
+    assistant = _llm_assistant(demo_index, endpoint)
+    endpoint.replies = [stream_reply(["La plateforme Mob'Acacias accompagne les habitants vers l'emploi."])]
+    assistant.ask("Quelles communes ont monté une plateforme mobilité pour l'emploi, et avec quels partenaires ?")
+    (request,) = endpoint.requests
+    prompt = request["messages"][-1]["content"]
+    assert "Nomme les territoires et les partenaires." in prompt
+    assert "Expérience : Mob'Acacias" in prompt and "Partenaires : " in prompt

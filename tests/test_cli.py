@@ -110,3 +110,18 @@ def test_a_malformed_docx_fails_alone_with_a_french_reason_and_no_traceback(tmp_
     assert "Ajoutés : 1" in result.stdout and "en échec : 1" in result.stdout
     assert "abime.docx : fichier Word illisible ou corrompu (XML invalide)" in result.stdout
     assert "Traceback" not in result.stderr and "XMLSyntaxError" not in result.stderr
+
+
+@pytest.mark.shared
+def test_batch_lines_may_carry_the_conversation(seed_index, embedding_cache_dir, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    first = "Quand a été lancée la Coordination nationale citoyenne des quartiers ?"
+    lines = [
+        {"id": "suivi", "question": "et où ?", "history": [first]},
+        {"id": "seule", "question": "et où ?"},
+    ]
+    questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in lines), encoding="utf-8")
+    out = run_cli("ask", "--batch", str(questions), "--data-dir", str(seed_index), cache=embedding_cache_dir)
+    answers = {a["id"]: a for a in map(json.loads, out.stdout.splitlines())}
+    assert not answers["suivi"]["refused"] and "Nantes" in answers["suivi"]["text"]
+    assert answers["seule"]["refused"]  # alone, « et où ? » asks nothing the corpus can answer

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 from files import write_docx, write_docx_bomb, write_pdf
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from ui_support import DEMO, browser_fixture, fetch, free_port, screenshot, serve_demo, ui_settings  # noqa: F401
 
 from assistant.backends.embedder import CachedEmbedder
@@ -66,13 +66,19 @@ def _card_titles(page: Page, turn: int) -> list[str]:
     return page.locator(f"#sources-{turn} .source-title").all_inner_texts()
 
 
-def test_answer_streams_and_a_citation_opens_its_source_card(page: Page):
-    _ask(page, PILIER)
-    marker = page.locator("#chat a[href='#source-0-1']").first
+def _open_first_source(page: Page, turn: int = 0) -> Locator:
+    """Click the answer's first ``[1]`` marker; its source card opens and is highlighted."""
+    marker = page.locator(f"#chat a[href='#source-{turn}-1']").first
     expect(marker).to_have_text("[1]")
     marker.click()
-    card = page.locator("#source-0-1")
+    card = page.locator(f"#source-{turn}-1")
     expect(card).to_have_class(re.compile(r"\bactive\b"))
+    return card
+
+
+def test_answer_streams_and_a_citation_opens_its_source_card(page: Page):
+    _ask(page, PILIER)
+    card = _open_first_source(page)
     expect(card.locator(".source-title")).to_contain_text("Piloter le volet emploi et développement économique")
     quote = card.locator(".source-quote mark")
     expect(quote).not_to_be_empty()
@@ -303,3 +309,15 @@ def test_with_a_password_the_page_and_the_documents_need_a_login(
     finally:
         running.close()
         components.close()
+
+
+def test_precedent_question_names_territory_and_partners_with_working_citations(page: Page):
+    _ask(page, "Y a-t-il un exemple de garage solidaire en milieu rural, et avec quels partenaires ?")
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("Lussan-la-Plaine")
+    expect(chat).to_contain_text("Partenaires :")
+    expect(chat).to_contain_text("Auto-école Cap Conduite (fictif), partenaire pour le permis")
+    card = _open_first_source(page)
+    expect(card.locator(".source-title")).to_contain_text("Garage solidaire de la Plaine")
+    expect(card.locator(".source-quote")).to_contain_text("Auto-école Cap Conduite")
+    screenshot(page, "precedent-answer.png")

@@ -22,6 +22,7 @@ from assistant.experiences.bibliography import Bibliography, Reference
 from assistant.experiences.precedents import Precedent, PrecedentFinder, PrecedentRequest
 from assistant.experiences.records import ExperienceCard, FieldValue
 from assistant.experiences.writers import SectionPlan, SectionWriter
+from assistant.generation.material import read_material
 from assistant.retrieval.hybrid import HybridSearcher
 from assistant.retrieval.passages import expand_passages
 from assistant.types import Passage
@@ -179,7 +180,9 @@ class NoteDrafter:
         for index, plan in enumerate(self.sections, 1):
             yield SectionStarted(index, total, plan.heading)
             query = f"{topic} {territory} {plan.intent}"
-            passages = expand_passages(self.searcher.search(query, k=self.passages_per_section), self.store)
+            hits = self.searcher.search(query, k=self.passages_per_section)
+            # whole sentences: a passage a chunk border cuts is completed from the document text
+            passages = read_material(expand_passages(hits, self.store), self.store.document_text).passages
             extracts = []
             # sentences are chosen for the topic and the section: the territory's words would dilute them
             for claim in self.writer.write(plan, f"{topic} {plan.intent}", passages, used):

@@ -89,12 +89,13 @@ def blocks(text: str, offset: int = 0) -> list[TextSpan]:
 
 def _heading(block: TextSpan, hints: set[str]) -> tuple[str | None, int] | None:
     """(field key or None, heading length) when ``block`` is or opens with a heading."""
-    label = _label(block.text)
+    # labels are short: fold only what can be one (a long paragraph costs nothing to look at)
+    label = _label(block.text) if len(block.text) <= 80 else ""
     if label in SECTION_LABELS:
         return SECTION_LABELS[label], len(block.text)
     if block.text in hints and len(block.text) <= 120 and "\n" not in block.text:
         return None, len(block.text)
-    folded = fold(block.text)
+    folded = fold(block.text[:40])
     for candidate in _LABELS_LONGEST_FIRST:
         n = len(candidate)
         rest = block.text[n : n + 2]

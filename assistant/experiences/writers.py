@@ -8,7 +8,7 @@ from typing import Protocol
 
 from assistant.backends.llm import ChatModel, LLMUnavailable
 from assistant.citations import Claim, Idf, check_generated
-from assistant.generation.extractive import compose_extractive
+from assistant.generation.composer import compose_claims
 from assistant.generation.prompts import build_messages
 from assistant.types import Passage
 
@@ -33,8 +33,13 @@ class SectionWriter(Protocol):
         ...
 
 
+# the kind of answer each section asks for, as the chat's composer understands it
+_SECTION_KINDS = {"leviers": "howto", "partenaires": "partners"}
+
+
 class ExtractiveSectionWriter:
-    """Offline: the most relevant sentences of the passages, as exact extracts (the extractive composer)."""
+    """Offline: the chat's composer over the section's passages (whole sentences and list items, exact
+    extracts), with the section's kind (levers read as a how-to, partners from the partners' lists)."""
 
     name = "extraits"
 
@@ -45,7 +50,8 @@ class ExtractiveSectionWriter:
     def write(
         self, plan: SectionPlan, query: str, passages: Sequence[Passage], used: Collection[tuple[str, int]] = ()
     ) -> list[Claim]:
-        return compose_extractive(query, passages, self.idf, max_sentences=self.max_sentences, exclude=used)
+        kind = _SECTION_KINDS.get(plan.uses_precedents or "", "list")
+        return compose_claims(query, passages, self.idf, kind=kind, exclude=used, limit=self.max_sentences)
 
 
 class LLMSectionWriter:

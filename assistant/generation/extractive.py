@@ -14,15 +14,9 @@ from dataclasses import dataclass
 
 from assistant.citations import Claim, Idf
 from assistant.generation.sentences import Span, split_sentences
+from assistant.generation.units import is_instruction_like
 from assistant.retrieval.french import analyze
 from assistant.types import Passage
-
-# instructions planted in a document are data, never an answer
-_INJECTION = re.compile(
-    r"ignore[rz]? (les |toutes les |tes )?(consignes|instructions)|tu es (désormais|maintenant)|"
-    r"(nouvelles?|autres?) (consignes|instructions)|system prompt|ignore (all|previous)",
-    re.IGNORECASE,
-)
 
 
 def reads_as_statement(text: str) -> bool:
@@ -66,7 +60,7 @@ def score_sentences(question: str, passages: Sequence[Passage], idf: Idf) -> lis
             context = terms | previous if _ANAPHORIC_START.match(span.text) else terms
             previous = terms
             words = len(span.text.split())
-            if words < 5 or _INJECTION.search(span.text) or not reads_as_statement(span.text):
+            if words < 5 or is_instruction_like(span.text) or not reads_as_statement(span.text):
                 continue
             if " ".join(span.text.lower().split()) in boilerplate:
                 continue

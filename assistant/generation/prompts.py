@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 
 from assistant.backends.llm import Message
+from assistant.experiences.records import ExperienceCard
+from assistant.generation.question import QuestionAnalysis
 from assistant.types import Passage, Turn
 
 SYSTEM_PROMPT = (
@@ -49,6 +51,53 @@ def format_passage(passage: Passage, text: str) -> str:
     return f"{header}\n{escape_data(text)}"
 
 
+_GUIDANCE = {
+    "definition": "Donne d'abord la définition en une ou deux phrases, puis un exemple tiré des extraits.",
+    "fact": "Réponds en une ou deux phrases en donnant d'abord la valeur demandée telle qu'écrite dans l'extrait.",
+    "precedent": (
+        "Pour chaque expérience (au plus trois) : le territoire, ce qui a été fait, le porteur et les partenaires, "
+        "les résultats. Nomme les territoires et les partenaires."
+    ),
+    "howto": "Réponds par une courte liste d'étapes ou de leviers concrets, chacun tiré d'un extrait.",
+    "funding": "Liste les financeurs et les montants tels qu'écrits dans les extraits.",
+    "partners": "Liste les partenaires tels qu'écrits dans les extraits.",
+    "comparison": "Compare point par point, en t'appuyant sur les extraits.",
+    "list": "Réponds par une liste courte.",
+}
+_DETAIL = {
+    "amount": "un montant",
+    "date": "une date",
+    "count": "un nombre",
+    "figure": "un taux ou une part",
+    "name": "un nom",
+}
+
+
+def kind_guidance(analysis: QuestionAnalysis) -> str:
+    """One short French instruction for the question's kind (and the detail a fact must give)."""
+    text = _GUIDANCE.get(analysis.kind, "")
+    if analysis.detail in _DETAIL:
+        text += f" La question demande {_DETAIL[analysis.detail]}."
+    return text.strip()
+
+
+def format_card(card: ExperienceCard) -> str:
+    """An experience card as data lines for the prompt (values quoted from the document)."""
+    t = card.territory
+    lines = [f"Expérience : {card.title}"]
+    for label, values in (
+        ("Territoire", [v for v in (t.commune, t.intercommunality, t.region) if v]),
+        ("Porteur", [card.lead] if card.lead else []),
+        ("Partenaires", card.partners),
+        ("Financeurs", card.funders),
+        ("Budget", [card.budget] if card.budget else []),
+        ("Résultats", card.results[:2]),
+    ):
+        if values:
+            lines.append(f"{label} : " + " ; ".join(v.value for v in values))
+    return escape_data("\n".join(lines))
+
+
 def build_messages(
     question: str,
     passages: Sequence[Passage],
@@ -56,8 +105,13 @@ def build_messages(
     history: Sequence[Turn] = (),
     count_tokens: Callable[[str], int],
     max_prompt_tokens: int,
+    guidance: str = "",
+    cards: Sequence[ExperienceCard] = (),
 ) -> list[Message]:
     """System, the last exchange for context, then the sources and the question.
+
+    ``guidance``: one instruction for the question's kind (see ``kind_guidance``); ``cards``: the
+    experience cards of a precedent question, given before the passages as data.
 
     Passages are added best first while the prompt fits ``max_prompt_tokens``; the
     last one that does not fit is cut at a word boundary rather than dropped whole.
@@ -65,9 +119,10 @@ def build_messages(
     messages = [Message("system", SYSTEM_PROMPT)]
     for turn in history[-1:]:
         messages += [Message("user", turn.question), Message("assistant", turn.answer[:600])]
-    tail = f"{CLOSE}\n\nQuestion : {question}"
+    tail = f"{CLOSE}\n\n" + (f"{guidance}\n" if guidance else "") + f"Question : {question}"
     used = sum(count_tokens(m.content) for m in messages) + count_tokens(tail) + count_tokens(OPEN) + 8
-    blocks: list[str] = []
+    blocks: list[str] = [format_card(card) for card in cards[:3]]
+    used += sum(count_tokens(b) for b in blocks)
     for passage in passages:
         block = format_passage(passage, passage.text)
         cost = count_tokens(block)

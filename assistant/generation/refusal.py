@@ -27,6 +27,12 @@ _DATE = re.compile(
     re.I,
 )
 _NUMBER = re.compile(r"\d")
+# a count is a number that is not a year: « 463 personnes », « 1 140 », not « en 2021 »
+_COUNT = re.compile(
+    r"(?<![\d/])(?!(?:19|20)\d\d\b)\d+(?:[  ]\d{3})*(?:,\d+)?\b|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent)\b",
+    re.I,
+)
+_FUNDING_TEXT = re.compile(r"financ|subvention|cofinanc|crédits|\d\s*(€|euros)|mécénat|fonds (social|européen)", re.I)
 _RATE = re.compile(r"\d\s*%|\bpour ?cent\b|\b(moitié|tiers|quart)\b", re.I)
 
 
@@ -42,7 +48,7 @@ def expected_kind(question: str) -> str | None:
 
 
 def contains_kind(text: str, kind: str) -> bool:
-    pattern = {"amount": _AMOUNT, "rate": _RATE, "date": _DATE, "count": _NUMBER}[kind]
+    pattern = {"amount": _AMOUNT, "rate": _RATE, "date": _DATE, "count": _COUNT, "funding": _FUNDING_TEXT}[kind]
     return bool(pattern.search(text))
 
 
@@ -89,3 +95,106 @@ def unknown_share(question: str, idf: Callable[[str], float], known: Callable[[s
     terms = set(analyze(question)) - _ASKING
     total = sum(idf(t) for t in terms)
     return sum(idf(t) for t in terms if not known(t)) / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class Answerability:
+    """Whether the retrieved material covers the question, decided before any answer is composed."""
+
+    answerable: bool
+    reason: str  # "ok", "off-topic" (focus not covered), "detail-absent" (the asked amount/date… is not there),
+    # "absent-terms" (words of the question the corpus uses are absent from the material), "unknown-words"
+    best_coverage: float
+    document_coverage: float
+    absent_share: float
+    unknown_share: float
+
+
+def assess(
+    focus: Sequence[tuple[frozenset[str], float]],
+    units: Sequence[tuple[str, frozenset[str], frozenset[str], int, bool]],
+    documents: Sequence[frozenset[str]],
+    *,
+    detail: str | None,
+    known: Callable[[str], bool],
+    words_of_focus: Sequence[str],
+    min_coverage: float,
+    unknown: float,
+    anchors: Sequence[str] = (),
+    head_forms: frozenset[str] = frozenset(),
+    complement_forms: frozenset[str] = frozenset(),
+) -> Answerability:
+    """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context (title, heading), index of its document in
+    ``documents``, whether its context counts as its own words: a funding section's lines name no project);
+    ``documents``: the analysed words of each retrieved document's units and title; ``anchors``: proper
+    names and years of the question (analysed), which the document giving the asked detail must contain; ``known``: whether the corpus
+    uses a focus word (``words_of_focus``, same order as ``focus``).
+
+    Near misses (same topic, asked detail absent) are refused: the asked kind of detail must occur in a
+    unit about the question, and a focus word the corpus does use must occur in the material.
+    """
+    total = sum(w for _, w in focus) or 1.0
+
+    def cover(words: frozenset[str]) -> float:
+        return sum(w for forms, w in focus if forms & words) / total
+
+    scored = [(cover(words), text) for text, words, _, _, _ in units]
+    best = max((s for s, _ in scored), default=0.0)
+    # names must be in the unit's document, a year in the unit itself (or its heading)
+    years = {a for a in anchors if a.isdigit()}
+    anchored = [
+        all(a in documents[d] for a in anchors if a not in years) and years <= words | context
+        for _, words, context, d, _ in units
+    ]
+    # a funding line borrows its title's and heading's words if it shares a word of the question itself
+    # (« Budget 2022 : 312 000 euros. » in the fiche of the platform asked about)
+    funding = detail == "funding"  # who funds: any line of a funding section about the asked project
+    in_context = [
+        (cover(words | context if borrows else words) if (cover(words) or funding) and anchored[i] else 0.0, text)
+        for i, (text, words, context, _, borrows) in enumerate(units)
+    ]
+    in_documents = max((cover(words) for words in documents), default=0.0)
+    everything = frozenset().union(*documents) if documents else frozenset()
+    absent = sum(
+        w for (forms, w), word in zip(focus, words_of_focus, strict=True) if not forms & everything and known(word)
+    )
+    absent_share = absent / total
+    kind = {"amount": "amount", "date": "date", "count": "count", "figure": "rate", "funding": "funding"}.get(
+        detail or ""
+    )
+
+    # the unit giving the detail must also name what is counted or priced (« personnes », « loyer »)
+    def names(forms: frozenset[str], i: int) -> bool:
+        return not forms or bool(forms & units[i][1] or (units[i][4] and forms & units[i][2]))
+
+    found = kind is None or any(
+        contains_kind(text, kind) and names(head_forms, i) and names(complement_forms, i)
+        for i, (s, text) in enumerate(in_context)
+        if s >= DETAIL_NEAR * best and s > 0
+    )
+    # a place, body or year the question names must be in one retrieved document
+    names = [a for a in anchors if not a.isdigit()]
+    named = not names or any(all(a in words for a in names) for words in documents)
+    # the thing a fact question asks about (its first focus words: « loyer », « date ») and the years it
+    # names must be in the material: otherwise it is a near miss (same topic, asked detail absent)
+    head = [
+        word
+        for (forms, _), word in list(zip(focus, words_of_focus, strict=True))[:2]
+        if detail is not None and not forms & everything and known(word)
+    ]
+    years = [w for w in words_of_focus if len(w) == 4 and w.isdigit() and w not in everything]
+    reason = "ok"
+    if unknown >= MAX_UNKNOWN:
+        reason = "unknown-words"
+    elif best < min_coverage and in_documents < 2 * min_coverage:
+        reason = "off-topic"
+    elif not named:
+        reason = "another-place"
+    elif not found:
+        reason = "detail-absent"
+    elif head or years:
+        reason = "absent-terms"
+    return Answerability(reason == "ok", reason, best, in_documents, absent_share, unknown)
+
+
+DETAIL_NEAR = 0.3

@@ -1,0 +1,111 @@
+"""Answers from experience cards (pure): one block per experience, and the funders or partners of one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.citations import Claim, Idf
+from assistant.experiences.records import ExperienceCard, FieldValue
+from assistant.generation.parts import Candidate, Label, Part, claim, clean_label, coverage, title_of
+from assistant.generation.question import QuestionAnalysis
+from assistant.generation.sentences import Span
+from assistant.generation.units import neutralise_markers
+from assistant.retrieval.french import analyze
+from assistant.types import Passage
+
+
+def compose_card_field(analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]]) -> list[Part]:
+    """The funders (with the budget) or the partners of the experiences among the passages (at most two)."""
+    parts: list[Part] = []
+    for number, card in cards[:2]:
+        if analysis.kind == "funding":
+            values = ([card.budget] if card.budget else []) + list(card.funders)
+            lead = "Financements"
+        else:
+            values, lead = list(card.partners), "Partenaires"
+        cited = [v for v in values if v.evidence is not None]
+        if cited:
+            parts.append(Label(f"{lead} indiqués dans « {clean_label(card.title)} » :", strong=True))
+            parts += [Claim(neutralise_markers(v.evidence.quote), number, _span(v)) for v in cited[:10]]
+    return parts
+
+
+def compose_precedents(
+    analysis: QuestionAnalysis,
+    cards: Sequence[tuple[int, ExperienceCard]],
+    idf: Idf,
+    ranked: Sequence[tuple[float, Candidate]] = (),
+    passages: Sequence[Passage] = (),
+) -> list[Part]:
+    """One block per experience, the most relevant documents first (at most three): an experience fiche
+    gives its card (where, what was done, who led it, with whom, what came of it); another document
+    (a meeting report, a dossier) gives its three best units."""
+    order: list[str] = []
+    best_of: dict[str, tuple[float, Candidate]] = {}
+    for value, candidate in ranked:
+        if candidate.doc_id not in best_of:
+            best_of[candidate.doc_id] = (value, candidate)
+            order.append(candidate.doc_id)
+    top = ranked[0][0] if ranked else 0.0
+    card_of = {card.doc_id: (number, card) for number, card in cards}
+    # an experience fiche close to the best; another document only when it answers nearly as well
+    chosen = [d for d in order if best_of[d][0] >= (0.6 if d in card_of else 0.7) * top][:3]
+    chosen = chosen or [card.doc_id for _, card in cards[:3]]
+    parts: list[Part] = []
+    for doc in chosen:
+        if doc in card_of:
+            parts += _card_block(analysis, *card_of[doc], idf)
+            continue
+        units = sorted((c for v, c in ranked if c.doc_id == doc), key=lambda c: -_value(ranked, c))[:3]
+        if not units:
+            continue
+        parts.append(Label(f"D'après « {title_of(passages, units[0].passage)} » :", strong=True))
+        parts += [claim(c) for c in sorted(units, key=lambda c: c.unit.span.start)]
+    return parts
+
+
+def _value(ranked: Sequence[tuple[float, Candidate]], candidate: Candidate) -> float:
+    return next(v for v, c in ranked if c is candidate)
+
+
+def _card_block(analysis: QuestionAnalysis, number: int, card: ExperienceCard, idf: Idf) -> list[Part]:
+    """Where, what was done, who led it, with whom (and who funded it, when asked), what came of it."""
+    parts: list[Part] = []
+
+    def relevant(values: Sequence[FieldValue], count: int) -> list[FieldValue]:
+        """The ``count`` values that cover most of the question, in document order."""
+        best = sorted(values, key=lambda v: -coverage(analysis, frozenset(analyze(v.value)), idf))[:count]
+        return [v for v in values if v in best]
+
+    wanted = {analysis.kind} | set(analysis.also)
+    place = _place(card)
+    title = f"« {clean_label(card.title)} »"
+    parts.append(Label(f"{place} — {title} :" if place else f"{title} :", strong=True))
+    fields: list[tuple[str, Sequence[FieldValue]]] = [
+        ("Ce qui a été fait", [card.summary] if card.summary else []),
+        ("Actions", relevant(card.actions, 3)),
+        ("Porteur", [card.lead] if card.lead else []),
+        ("Partenaires", card.partners[:6]),
+        ("Financeurs", card.funders[:6] if "funding" in wanted else ()),
+        ("Budget", [card.budget] if card.budget and "funding" in wanted else []),
+        ("Résultats", [*card.results[:1], *relevant(card.results[1:], 1)]),
+    ]
+    for label, values in fields:
+        cited = [v for v in values if v.evidence is not None]
+        if cited:
+            parts.append(Label(f"{label} :"))
+            parts += [Claim(neutralise_markers(v.evidence.quote), number, _span(v)) for v in cited]
+    return parts
+
+
+def _span(value: FieldValue) -> Span:
+    assert value.evidence is not None
+    return Span(value.evidence.start, value.evidence.end, value.evidence.quote)
+
+
+def _place(card: ExperienceCard) -> str:
+    t = card.territory
+    for value in (t.commune, t.intercommunality):
+        if value is not None:
+            return clean_label(value.value)
+    return ""

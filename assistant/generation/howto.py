@@ -1,0 +1,118 @@
+"""How-to answers (pure): steps and levers from the most relevant document, then from others."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from assistant.citations import Idf
+from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, title_of, type_of
+from assistant.generation.question import QuestionAnalysis
+from assistant.generation.units import Unit
+from assistant.types import Passage
+
+STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis|^question \d|^conseil", re.I)
+
+_ACTING = re.compile(
+    r"^(se |s['’]|ne pas |ne jamais )?[A-ZÉÀa-zéèêàâîôûç]+(er|ir|re)\b|\b(doit|doivent|faut|fallait|permet|"
+    r"recommand\w*|[ée]viter|veiller|privil[ée]gier|pr[ée]voir|associer|m[ée]thode la plus)\b",
+    re.IGNORECASE,
+)
+# sections that describe a place or a record, not what to do
+_NOT_ADVICE = frozenset({"territory", "contact", "partners", "funding", "period", "public", "lead"})
+
+
+def document_candidates(passages: Sequence[Passage], units: dict[str, Sequence[Unit]]) -> dict[str, list[Candidate]]:
+    """Every unit of each retrieved document, as candidates of the document's first passage."""
+    found: dict[str, list[Candidate]] = {}
+    for rank, passage in enumerate(passages):
+        doc = passage.chunk.doc_id
+        if doc in found or doc not in units:
+            continue
+        found[doc] = candidates([passage], {passage.number: list(units[doc])})
+        found[doc] = [replace(c, rank=rank) for c in found[doc]]
+    return found
+
+
+def compose_howto(
+    analysis: QuestionAnalysis,
+    ranked: list[tuple[float, Candidate]],
+    passages: Sequence[Passage],
+    documents: dict[str, list[Candidate]],
+    idf: Idf,
+) -> list[Part]:
+    """Steps and levers: the best unit of each section of the most relevant document (a guide's steps, a
+    dossier's lessons), then the best levers of two other documents; grouped by document, the most relevant
+    first, each labelled guide, experience or document."""
+    if not ranked:
+        return []
+    # the document of the best unit, with a prior for the retrieval rank of its passage
+    best_doc = max(ranked, key=lambda vc: vc[0] + 0.3 / (vc[1].rank + 1))[1].doc_id
+    chosen = _advice(analysis, documents.get(best_doc) or [c for _, c in ranked if c.doc_id == best_doc], idf)
+    # and the three units that answer the question best, wherever they are: a page on many subjects has
+    # no section about the question, only sentences
+    spans = {(c.doc_id, c.unit.span.start) for c in chosen}
+    best_units = [c for _, c in ranked if c.unit.kind != "heading"][:3]
+    chosen += [c for c in best_units if (c.doc_id, c.unit.span.start) not in spans]
+    floor = 0.6 * ranked[0][0]
+    others: dict[str, int] = {}
+    for value, candidate in ranked:
+        if len(others) >= 2 and candidate.doc_id not in others or value < floor:
+            continue
+        if candidate.doc_id == best_doc or others.get(candidate.doc_id, 0) >= 1 or candidate.unit.kind == "heading":
+            continue
+        if candidate in chosen:
+            others[candidate.doc_id] = 1
+            continue
+        chosen.append(candidate)
+        others[candidate.doc_id] = others.get(candidate.doc_id, 0) + 1
+    order = {best_doc: -1}
+    for candidate in [*(c for _, c in ranked)]:
+        if any(c.doc_id == candidate.doc_id for c in chosen):
+            order.setdefault(candidate.doc_id, len(order))
+    chosen.sort(key=lambda c: (order[c.doc_id], c.unit.span.start))
+    parts: list[Part] = [Label("Plusieurs leviers ressortent des documents :")]
+    current = None
+    for candidate in chosen:
+        if candidate.doc_id != current:
+            current = candidate.doc_id
+            kind = type_of(passages, candidate.passage)
+            source = "le guide" if "guide" in kind else ("l'expérience" if "expérience" in kind else "le document")
+            parts.append(Label(f"D'après {source} « {title_of(passages, candidate.passage)} » :", strong=True))
+        parts.append(claim(candidate))
+    return parts
+
+
+def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 8) -> list[Candidate]:
+    """The best acting units of each section of one document (two when the section is a list or long),
+    the introduction aside, in document order."""
+    sections: dict[str, list[Candidate]] = {}
+    headed = [c for c in units if c.unit.heading]
+    introduction = min(headed, key=lambda c: c.unit.span.start).unit.heading if headed else ""
+    if STEP.search(introduction):
+        introduction = ""  # the document opens on its first step
+    for candidate in units:
+        unit = candidate.unit
+        if unit.kind == "heading" or not unit.heading or unit.heading == introduction or unit.section in _NOT_ADVICE:
+            continue
+        if len(unit.span.text.split()) < 4 or unit.span.text.rstrip(" »").endswith(("?", ":")):
+            continue
+        sections.setdefault(unit.heading, []).append(candidate)
+
+    def value(candidate: Candidate) -> float:
+        acting = 0.3 if _ACTING.search(candidate.unit.span.text) else 0.0
+        return (
+            coverage(analysis, candidate.words | candidate.context, idf)
+            + acting
+            + 0.1 * (candidate.unit.kind == "item")
+        )
+
+    best = []
+    for found in sections.values():
+        ordered = sorted(found, key=value, reverse=True)
+        best += ordered[: 2 if len(found) >= 3 else 1]
+    top = max((value(c) for c in best), default=0.0)
+    best = [c for c in best if value(c) >= 0.5 * top and value(c) > 0.1]
+    best = sorted(best, key=value, reverse=True)[:limit]
+    return sorted(best, key=lambda c: c.unit.span.start)

@@ -1,0 +1,132 @@
+"""The pieces an answer is made of (pure): candidate units of the retrieved passages, template labels,
+claims, and how the answer text is written from them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.citations import Claim, Idf
+from assistant.generation.question import QuestionAnalysis, covered
+from assistant.generation.units import Unit, is_instruction_like, neutralise_markers
+from assistant.retrieval.french import analyze
+from assistant.types import Passage
+
+_ANAPHORIC = re.compile(
+    r"^(il|elle|ils|elles|ce|cet|cette|ces|celui-ci|celle-ci|cela|son|sa|ses|leur|leurs|on y|y)\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A template phrase of the composer (French): shown as a line of its own, never a claim; ``strong``
+    heads a block (an experience, a document) and is shown in bold."""
+
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit of a retrieved passage; ``rank`` 0 is the best passage."""
+
+    passage: int
+    rank: int
+    doc_id: str
+    unit: Unit
+    words: frozenset[str]
+    context: frozenset[str] = frozenset()  # words of the document's title and of the unit's section heading
+
+
+Part = Label | Claim
+
+
+def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> list[Candidate]:
+    """The units of each passage (``units``: passage number -> its units), instruction-like ones left out;
+    a unit shown in two passages of one document counts once, in the better-ranked passage."""
+    found = []
+    seen: set[tuple[str, int]] = set()
+    for rank, passage in enumerate(passages):
+        title = _words(str(passage.chunk.metadata.get("title", "")))
+        previous: frozenset[str] = frozenset()
+        for unit in units.get(passage.number, []):
+            words = _words(unit.span.text)
+            # « Il s'est construit sur… » continues the sentence before it: it borrows its words
+            words, previous = (words | previous if _ANAPHORIC.match(unit.span.text) else words), words
+            if is_instruction_like(unit.span.text) or (passage.chunk.doc_id, unit.span.start) in seen:
+                continue
+            seen.add((passage.chunk.doc_id, unit.span.start))
+            context = title | _words(unit.heading)
+            found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, words, context))
+    return found
+
+
+@lru_cache(maxsize=65536)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(analyze(text))
+
+
+def coverage(analysis: QuestionAnalysis, words: frozenset[str], idf: Idf) -> float:
+    """Share of the question's focus (idf-weighted) that ``words`` cover."""
+    total = sum(idf(t.word) for t in analysis.focus)
+    return sum(idf(t.word) for t in analysis.focus if covered(t, words)) / total if total else 0.0
+
+
+def _text(candidate: Candidate) -> str:
+    return neutralise_markers(candidate.unit.span.text)
+
+
+def claim(candidate: Candidate) -> Claim:
+    return Claim(_text(candidate), candidate.passage, candidate.unit.span)
+
+
+def clean_label(text: str) -> str:
+    """A document value used inside a template phrase: one line, no Markdown or HTML markup, no file
+    header key (« TITLE: »)."""
+    text = re.sub(r"^\s*(TITLE|SOURCE|URL|TITRE)\s*:\s*", "", text, flags=re.IGNORECASE)
+    return " ".join(re.sub(r"[*_`<>\[\]#|]", "", text).split())[:160]
+
+
+def title_of(passages: Sequence[Passage], number: int) -> str:
+    passage = next((p for p in passages if p.number == number), None)
+    return clean_label(str(passage.chunk.metadata.get("title", ""))) if passage else ""
+
+
+def type_of(passages: Sequence[Passage], number: int) -> str:
+    passage = next((p for p in passages if p.number == number), None)
+    return str(passage.chunk.metadata.get("type", "")).lower() if passage else ""
+
+
+def render_parts(parts: Sequence[Part], passages: Sequence[Passage]) -> tuple[str, list[Claim]]:
+    """The answer text (labels on lines of their own, claims followed by ``[n]``) and its claims, in order.
+
+    Sources are numbered by first citation, as ``citations.render`` numbers them, so the citations it
+    returns for the same claims match the markers written here. Claims after a label ending with « : »
+    read as a list, one per line.
+    """
+    claims = [p for p in parts if isinstance(p, Claim)]
+    order: list[int] = []
+    for c in claims:
+        if c.passage is not None and c.passage not in order:
+            order.append(c.passage)
+    renumber = {old: new for new, old in enumerate(order, 1)}
+    lines: list[str] = []
+    listing = False
+    for part in parts:
+        if isinstance(part, Label):
+            if lines and lines[-1].startswith("- "):
+                lines.append("")  # Markdown: a line right after a list item would continue the item
+            lines.append(f"**{part.text}**" if part.strong else part.text)
+            listing = part.text.endswith(":")
+            continue
+        text = " ".join(part.text.split())
+        marked = f"{text} [{renumber[part.passage]}]" if part.passage is not None else text
+        if listing:
+            lines.append(f"- {marked}")
+        elif lines and not lines[-1].endswith(":") and not lines[-1].startswith("- "):
+            lines[-1] += " " + marked
+        else:
+            lines.append(marked)
+    return "\n".join(lines), claims

@@ -1,0 +1,277 @@
+"""Question analysis (pure): what kind of answer a question asks for, and what the answer must cover.
+
+Kinds: ``definition`` (« Qu'est-ce qu'une Cité de l'emploi ? »), ``precedent`` (« Quelles communes ont
+monté… », « un exemple de… »), ``howto`` (« Comment… », levers, steps, method), ``funding`` (« qui
+finance ? »), ``partners`` (« avec qui ? »), ``comparison``, ``list`` and, by default, ``fact`` with a
+``detail``: amount, date, count, figure (a rate, a share) or name (who, which body).
+
+The focus is the content words an answer must cover, each with the other forms it may take in a
+document: « budget » is also « financement », « € »; an acronym is also its glossary expansion.
+Asking words and words that only say the kind (« comment », « exemple », « partenaires ») are not focus:
+a document never needs to say « exemple » to be one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.glossary import Glossary, GlossaryEntry
+from assistant.retrieval.french import analyze
+
+KINDS = ("definition", "fact", "precedent", "howto", "funding", "partners", "comparison", "list")
+DETAILS = ("amount", "date", "count", "figure", "name", "funding")
+
+_I = re.IGNORECASE
+_DEFINITION = re.compile(
+    r"\bqu['’ ]?est[- ]ce (que|qu['’])|\bc['’]est quoi\b|\bque (signifie|veut dire)\b|\bqu['’]appelle[- ]t[- ]on\b|"
+    r"\bd[ée]finition (de|d['’]|du|des)\b|\bd[ée]finir\b|\bça veut dire quoi\b|\bsignification\b",
+    _I,
+)
+_COMPARISON = re.compile(
+    r"\bdiff[ée]rences? entre\b|\bcompar(er|aison|é|ée)\b|\bpar rapport (à|au|aux)\b|\bversus\b|\bvs\.?\b|"
+    r"\bplut[ôo]t que\b|\bqu['’]est-ce qui distingue\b",
+    _I,
+)
+_PRECEDENT = re.compile(
+    r"\bexemples?\b|\bretours? d['’]exp[ée]riences?\b|\bça existe\b|\bcela existe\b|\bquelqu['’]un a\b|"
+    r"\b(des|quels|quelles) (territoires|communes|villes|collectivit[ée]s|quartiers|agglos?|agglom[ée]rations|"
+    r"structures|associations|centres de ressources|acteurs)\b.{0,40}\b(ont|a|avaient|ont-ils|ont-elles)\b|"
+    r"\b(quelles|quels) (communes|villes|territoires|collectivit[ée]s|agglom[ée]rations)\b|"
+    r"\b(ont|a)[- ]t?[- ]?(ils|elles|il|elle)\b.{0,30}\b(test[ée]|mont[ée]|mis en place|cr[ée]{1,2}|lanc[ée]|organis[ée])|"
+    r"\by a[- ]t[- ]il (eu|des)\b|\bcas (concret|document[ée])s?\b|\bexp[ée]riences? (men[ée]es?|r[ée]ussies?)\b|"
+    r"\bqui a d[ée]j[àa]\b|\bd[ée]j[àa] (mont[ée]|test[ée]|fait|exp[ée]riment[ée])\b|\bexiste-t-il (des|un|une)\b.{0,40}"
+    r"\b(exp[ée]rience|initiative|projet|dispositif)",
+    _I,
+)
+_HOWTO = re.compile(
+    r"^\s*(et )?comment\b|[.,;:?] ?comment\b|\bpar o[uù] commencer\b|\bquelles? ([ée]tapes|leviers|m[ée]thodes?)\b|"
+    r"\bquels? (leviers|conseils|outils|indicateurs)\b|\bque faire pour\b|\bla m[ée]thode\b|\bbonnes pratiques\b|"
+    r"\bcomment (faire|s['’]y prendre)\b|\bpour (bien )?(r[ée]ussir|monter|lancer|structurer|relancer)\b.*\?|"
+    r"\bmarche [àa] suivre\b|\bquoi (faire|demander)\b",
+    _I,
+)
+_FUNDING = re.compile(
+    r"\bqui (le |la |les )?(co)?financ|\bquels? (co)?financ(ements?|eurs)\b|\b(co)?financeurs?\b|"
+    r"\bavec quels? (moyens|financements|cr[ée]dits)\b|\bd['’]o[uù] vient l['’]argent\b|\bfinanc[ée]e?s? par qui\b",
+    _I,
+)
+_PARTNERS = re.compile(
+    r"\b(avec )?quels? partenaires\b|\bpartenaires\b|\bavec qui\b|\bquels acteurs\b|\bpartenariats?\b", _I
+)
+_LIST = re.compile(r"^\s*(quels|quelles) sont (les|leurs)\b|\bliste (des|de)\b|\b[ée]num[ée]r", _I)
+_AMOUNT = re.compile(
+    r"\bcombien (a |ont |avait )?(co[uû]t|rapport|financ|met|mis|mettent|verse|vers|touch|investi|d[ée]pens|pay)|"
+    r"\bquel (est |était |a été )?(le |son |leur )?(co[uû]t|budget|montant|loyer|tarif|prix|salaire)\b|"
+    r"\b(budget|montant|enveloppe|co[uû]t|loyer|tarif|prix)\b|\bcombien d['’]euros\b",
+    _I,
+)
+_DATE = re.compile(
+    r"\bquand\b|\bquelle date\b|\b(en|depuis) quelle ann[ée]e\b|\bdepuis quand\b|\b[àa] partir de quand\b|"
+    r"\bquelle ann[ée]e\b|\bdate (de|d['’])\b",
+    _I,
+)
+_COUNT = re.compile(r"\bcombien\b|\bnombre (de|d['’])\b", _I)
+_FIGURE = re.compile(r"\b(taux|part|pourcentage|proportion|ratio)\b", _I)
+_NAME = re.compile(
+    r"^\s*(et )?qui\b|\bpar qui\b|\bqui (est|sont|porte|pilote|anime|organise|a organis)|"
+    r"\b(quel|quelle) (organisme|structure|association|publication|op[ée]rateur|entreprise|cabinet|nom)\b|"
+    r"\bo[uù] (a|ont|est|se)\b|\bo[uù]\s*\?",
+    _I,
+)
+
+# words that ask, or only say what kind of answer is wanted: never required of a document
+_NOT_FOCUS = frozenset(
+    analyze(
+        "quand combien comment pourquoi quel quelle quels quelles qui où lequel laquelle quoi "
+        "exemple exemples retour expérience expériences existe cas documenté concret déjà "
+        "faire fait étapes étape leviers levier méthode conseils outils bonnes pratiques "
+        "partenaires partenaire partenariat financement financements financeurs finance financé "
+        "définition signifie veut dire appelle est-ce différence entre comparer "
+        "quelqu'un y a-t-il avez-vous vous nous on notre nos chercher cherche je peux "
+        "sont ont monté mis place testé territoires communes villes "
+        "sans après jusqu vers etc vs ça plein quasi jamais rien coin aussi puis tout tous"
+    )
+)
+
+# a word of the question that a document may write otherwise
+_ALTERNATIVES: dict[str, str] = {
+    "budget": "budget financement financé coût montant euros €",
+    "cout": "coût budget montant euros €",
+    "montant": "montant euros € budget",
+    "chomag": "chômage demandeurs d'emploi",
+    "salari": "salariés emplois postes",
+    "emploi": "emploi emplois embauche",
+    "entrepris": "entreprises entreprise PME",
+    "creation": "création créateurs créer",
+}
+
+
+@dataclass(frozen=True)
+class FocusTerm:
+    """A content word of the question (as analysed) and the analysed forms that also cover it."""
+
+    word: str
+    forms: frozenset[str]
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    kind: str
+    detail: str | None  # for facts (and funding): amount, date, count, figure, name
+    focus: tuple[FocusTerm, ...]
+    also: frozenset[str] = frozenset()  # other kinds asked in passing: "… et avec quels partenaires ?"
+    glossary_terms: tuple[str, ...] = ()  # glossary entries the question names (their ``term``)
+    anchors: tuple[str, ...] = ()  # analysed proper names and years: « Cardabelles », « 2024 »
+    head: frozenset[str] = frozenset()  # forms of what a count or an amount is of (« personnes », « loyer »)
+    complement: frozenset[str] = frozenset()  # what a rate or share is of (« chômage » in « taux de chômage »)
+
+    @property
+    def topic(self) -> frozenset[str]:
+        """The focus words: what the question is about, kind words aside."""
+        return frozenset(t.word for t in self.focus)
+
+
+def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAnalysis:
+    """Kind, detail and focus of a question (see the module docstring)."""
+    kind = question_kind(text)
+    detail = question_detail(text) if kind in ("fact", "list") else ("funding" if kind == "funding" else None)
+    also = frozenset(k for k, pattern in (("partners", _PARTNERS), ("funding", _FUNDING)) if pattern.search(text))
+    entries = glossary.find_terms(text) if glossary is not None else []
+    return QuestionAnalysis(
+        text=text,
+        kind=kind,
+        detail=detail,
+        focus=focus_terms(text, entries),
+        also=also - {kind},
+        glossary_terms=tuple(e.term for e in entries),
+        anchors=anchor_words(text),
+        head=_head_forms(text),
+        complement=_head_forms(text, complement) if (complement := head_complement(text)) else frozenset(),
+    )
+
+
+def _head_forms(text: str, word: str | None = None) -> frozenset[str]:
+    word = word or head_word(text)
+    if word is None:
+        return frozenset()
+    stems = analyze(word)
+    forms = set(stems)
+    for stem in stems:
+        if stem in _ALTERNATIVES:
+            forms |= set(analyze(_ALTERNATIVES[stem]))
+    return frozenset(forms)
+
+
+def question_kind(text: str) -> str:
+    """The kind of answer asked for, by the first rule that matches (order matters: « Comment… ? Des exemples ? »
+    is a how-to, « qui finance la plateforme ? » a funding question, « Qu'est-ce que… » a definition)."""
+    if _DEFINITION.search(text) and not _HOWTO.search(text):
+        return "definition"
+    if _COMPARISON.search(text):
+        return "comparison"
+    if _HOWTO.search(text):
+        return "howto"
+    if _PRECEDENT.search(text) and not re.match(r"\s*combien\b", text, _I):
+        return "precedent"
+    if _FUNDING.search(text):
+        return "funding"
+    if _PARTNERS.search(text) and not _AMOUNT.search(text):
+        return "partners"
+    if _LIST.search(text) and not (_AMOUNT.search(text) or _COUNT.search(text)):
+        return "list"
+    return "fact"
+
+
+def question_detail(text: str) -> str | None:
+    """What a fact answer must contain: an amount, a date, a count, a figure (rate, share) or a name.
+
+    The first cue in the question wins: « combien de personnes… et avec quel budget ? » asks a count first."""
+    found = [
+        (match.start(), rank, detail)
+        for rank, (detail, pattern) in enumerate(
+            (("amount", _AMOUNT), ("date", _DATE), ("figure", _FIGURE), ("count", _COUNT), ("name", _NAME))
+        )
+        if (match := pattern.search(text))
+    ]
+    return min(found)[2] if found else None
+
+
+_HEAD = re.compile(
+    r"^\W*(?:et )?combien (?:de |d['’])\s*(\w+)|"
+    r"\bquel(?:le)?s? (?:est |était |a été |sont )?(?:le |la |l['’]|les |son |sa |leur )?"
+    r"(budget|co[uû]t|montant|loyer|tarif|prix|taux|part|nombre|effectif|surface)\b",
+    re.I,
+)
+
+
+def head_word(text: str) -> str | None:
+    """What a count or a price is of (« combien de personnes » -> personnes, « quel loyer » -> loyer): the
+    unit giving the number must name it. Only the question's first « combien » counts."""
+    first_clause = re.split(r",|;|\?| et ", text, maxsplit=1)[0]
+    match = _HEAD.search(first_clause)
+    if match is None:
+        return None
+    return match.group(1) or match.group(2)
+
+
+_COMPLEMENT = re.compile(r"^\s+(?:de la |de l['’]|de |d['’]|du |des )\s*(\w+)", re.I)
+
+
+def head_complement(text: str) -> str | None:
+    """What a rate, share or number is of: « taux de chômage » -> chômage (a rate of vacancy answers nothing)."""
+    first_clause = re.split(r",|;|\?| et ", text, maxsplit=1)[0]
+    match = _HEAD.search(first_clause)
+    if match is None or (match.group(2) or "").lower() not in ("taux", "part", "nombre", "effectif"):
+        return None
+    complement = _COMPLEMENT.match(first_clause[match.end() :])
+    return complement.group(1) if complement else None
+
+
+def focus_terms(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[FocusTerm, ...]:
+    """The question's content words (analysed), each once, with the forms that also cover it.
+
+    An acronym of the glossary is covered by its expansion's words too, and the reverse."""
+    words = [w for w in dict.fromkeys(analyze(text)) if w not in _NOT_FOCUS and (not w.isdigit() or len(w) == 4)]
+    extra: dict[str, set[str]] = {}
+    for entry in entries:
+        spellings = [entry.term, entry.expansion, *entry.synonyms]
+        forms = {f for s in spellings for f in analyze(s)}
+        for word in forms:
+            extra.setdefault(word, set()).update(forms)
+    terms = []
+    for word in words:
+        forms = {word} | extra.get(word, set())
+        if word in _ALTERNATIVES:
+            forms |= set(analyze(_ALTERNATIVES[word]))
+        terms.append(FocusTerm(word, frozenset(forms)))
+    return tuple(terms)
+
+
+def covered(term: FocusTerm, words: set[str] | frozenset[str]) -> bool:
+    """A focus term is covered by a text whose analysed words include one of its forms."""
+    return bool(term.forms & words)
+
+
+_PROPER = re.compile(
+    r"(?<![\w'’])(?:[A-ZÉÈÀÂÎÔ][a-zéèêëàâîïôûç]+(?:[-'’ ](?:[dl][e'’]?|les?|la|des|du|sur|en)?[-'’ ]?[A-ZÉ][a-zéèêàâîôûç]+)*)"
+)
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+# capitalised words that name no particular place or body
+_COMMON = frozenset(analyze("état etat région region département ville quartier quartiers métropole agglomération"))
+
+
+def anchor_words(text: str) -> tuple[str, ...]:
+    """Analysed words of the proper names (capitalised, not the first word) and years of a question.
+
+    An answer about another place or another year is a near miss: these must be in the document that
+    gives the asked detail."""
+    words: list[str] = []
+    for match in _PROPER.finditer(text):
+        if match.start() == len(text) - len(text.lstrip()):
+            continue  # the question's first word is capitalised anyway
+        words += [w for w in analyze(match.group(0)) if w not in _COMMON and w not in _NOT_FOCUS]
+    words += _YEAR.findall(text)
+    return tuple(dict.fromkeys(words))

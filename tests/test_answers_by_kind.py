@@ -1,0 +1,42 @@
+"""End to end on the demo corpus: the chat answers the question asked (offline answerer)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.types import Turn
+
+pytestmark = pytest.mark.slow
+
+MOBILITY = "Quelles communes ont monté une plateforme mobilité pour l'emploi, et avec quels partenaires ?"
+
+
+def test_precedent_question_names_the_territories_and_their_partners(demo_index) -> None:
+    answer = demo_index.assistant.ask(MOBILITY)
+    assert not answer.refused
+    assert "Valbrune" in answer.text and "Vergnolles" in answer.text
+    assert "Mission locale de Valbrune" in answer.text
+    assert "Garage associatif Les Mécanos du Crêt" in answer.text
+    for citation in answer.citations:
+        passage = next(p for p in answer.passages if p.chunk.chunk_id == citation.chunk_id)
+        assert citation.quote in passage.text
+
+
+def test_follow_up_who_funds_gives_the_funders(demo_index) -> None:
+    answer = demo_index.assistant.ask("et qui finance ?", [Turn(MOBILITY)])
+    assert not answer.refused
+    assert "Région Centre-Val de Loire : 55 000 €" in answer.text
+
+
+def test_new_topic_after_a_mobility_thread_answers_the_new_topic(demo_index) -> None:
+    history = [Turn(MOBILITY), Turn("et qui finance ?")]
+    answer = demo_index.assistant.ask("Qu'est-ce qu'une Cité de l'emploi ?", history)
+    assert not answer.refused
+    assert "cités de l'emploi" in answer.text.lower()
+    assert "mobilité" not in answer.text.lower()
+
+
+def test_budget_question_is_answered(demo_index) -> None:
+    answer = demo_index.assistant.ask("Quel est le budget de la plateforme mobilité de Valbrune ?")
+    assert not answer.refused
+    assert answer.text.startswith("Budget 2022 : 312 000 euros.")

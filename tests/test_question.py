@@ -1,0 +1,147 @@
+"""Question analysis (pure), with literal questions written the way practitioners type."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.generation.question import analyse_question, question_detail, question_kind
+from assistant.glossary import Glossary, GlossaryEntry
+
+KINDS = [
+    # definitions
+    ("Qu'est-ce qu'une Cité de l'emploi ?", "definition"),
+    ("c'est quoi un PTCE", "definition"),
+    ("Que signifie QPV ?", "definition"),
+    ("que veut dire TZCLD", "definition"),
+    ("Qu'appelle-t-on une entreprise à but d'emploi ?", "definition"),
+    ("définition de l'insertion par l'activité économique", "definition"),
+    ("Qu’est-ce que le NPNRU ?", "definition"),
+    # how-to
+    ("Comment renforcer le pilier développement économique d'un contrat de ville ?", "howto"),
+    ("comment mobiliser les pme d'un territoire rural", "howto"),
+    ("par où commencer pour monter une foncière commerciale ?", "howto"),
+    ("Quelles étapes pour un diagnostic économique de quartier ?", "howto"),
+    ("quels leviers pour attirer des commerces en pied d'immeuble", "howto"),
+    ("Quels indicateurs suivre pour les clauses sociales ?", "howto"),
+    ("que faire pour que les employeurs connaissent les emplois francs", "howto"),
+    ("Dans une petite ville le pilier éco peine. Comment le relancer ?", "howto"),
+    ("Comment monter une plateforme mobilité ? Des exemples ?", "howto"),
+    ("la méthode pour évaluer une action emploi", "howto"),
+    ("bonnes pratiques pour associer la Région au contrat de ville", "howto"),
+    ("et comment on s'y prend avec les bailleurs ?", "howto"),
+    # precedents
+    ("Quelles communes ont monté une plateforme mobilité pour l'emploi, et avec quels partenaires ?", "precedent"),
+    ("Y a-t-il un exemple de garage solidaire en milieu rural ?", "precedent"),
+    ("retour d'expérience d'une ressourcerie dans un ancien supermarché", "precedent"),
+    ("un bailleur qui a reconverti ses locaux vides, ça existe ?", "precedent"),
+    ("Quelqu'un a déjà monté une CAE pour des artisans ?", "precedent"),
+    ("Des territoires ont-ils testé des places en crèche réservées ?", "precedent"),
+    ("exemples de cité de l'emploi qui fait de l'aller-vers", "precedent"),
+    ("Quelles villes ont créé une conciergerie solidaire ?", "precedent"),
+    ("un cas documenté de SCIC de restauration créée par des habitantes ?", "precedent"),
+    ("Y a-t-il eu un forum dans le Nord avec des entrepreneurs ?", "precedent"),
+    ("Quels territoires ont mis en place une navette vers une zone logistique ?", "precedent"),
+    ("Existe-t-il des expériences de couveuse couplée à une CAE ?", "precedent"),
+    # funding and partners
+    ("et qui finance ?", "funding"),
+    ("Qui finance la plateforme Mob'Acacias ?", "funding"),
+    ("quels financements pour une cité de l'emploi", "funding"),
+    ("Quels sont les financeurs du PLIE ?", "funding"),
+    ("la ressourcerie est financée par qui ?", "funding"),
+    ("Quels sont les partenaires de la régie de quartier ?", "partners"),
+    ("avec qui travaille le pôle mobilité de Vergnolles ?", "partners"),
+    ("et les partenaires ?", "partners"),
+    # comparison
+    ("Quelle différence entre un ACI et une association intermédiaire ?", "comparison"),
+    ("comparer les plateformes mobilité de Valbrune et de Vergnolles", "comparison"),
+    ("emplois francs par rapport aux clauses d'insertion : que choisir ?", "comparison"),
+    # lists
+    ("Quels sont les dispositifs de la politique de la ville pour l'emploi ?", "list"),
+    ("liste des structures d'insertion de Saint-Aurel", "list"),
+    # facts
+    ("Quel est le budget de la plateforme mobilité de Valbrune ?", "fact"),
+    ("combien de salariés en CDI à l'Atelier des Forges fin 2023 ?", "fact"),
+    ("Quand et où a été lancée la Coordination nationale citoyenne des quartiers ?", "fact"),
+    ("Combien la Banque des Territoires a mis dans l'étude de la pépinière ?", "fact"),
+    ("quel taux de chômage aux Garrigues ?", "fact"),
+    ("Quelle publication a capitalisé le premier cycle de qualification ?", "fact"),
+    ("Le forum Cités Cap, c'est organisé par qui ?", "fact"),
+    ("tarif horaire de la main d'oeuvre au garage solidaire ?", "fact"),
+    ("Combien a coûté le PLIE du Pays de Hautefort en 2020 ?", "fact"),
+    ("À quelle date a été signée la convention NPNRU ?", "fact"),
+    ("Enveloppe totale de l'appel à projets Quartiers actifs 2025 ?", "fact"),
+    ("combien de personnes ont eu un diagnostic mobilité à Vergnolles en 2021 ?", "fact"),
+    ("Qui porte la cité de l'emploi de Rivebelle ?", "fact"),
+    ("Depuis quand existe le Club dev éco ?", "fact"),
+    ("Quelle part du budget vient du FSE ?", "fact"),
+    ("Combien de tonnes la ressourcerie a-t-elle revendues ?", "fact"),
+]
+
+
+@pytest.mark.parametrize(("question", "kind"), KINDS)
+def test_question_kind(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def test_at_least_sixty_literal_questions() -> None:
+    assert len(KINDS) >= 60
+
+
+@pytest.mark.parametrize(
+    ("question", "detail"),
+    [
+        ("Quel est le budget de la plateforme mobilité de Valbrune ?", "amount"),
+        ("combien de salariés en CDI à l'Atelier des Forges fin 2023 ?", "count"),
+        ("À quelle date a été signée la convention NPNRU ?", "date"),
+        ("Depuis quand existe le Club dev éco ?", "date"),
+        ("quel taux de chômage aux Garrigues ?", "figure"),
+        ("Quelle publication a capitalisé le premier cycle de qualification ?", "name"),
+        ("Qui porte la cité de l'emploi de Rivebelle ?", "name"),
+        ("Combien a coûté le PLIE du Pays de Hautefort en 2020 ?", "amount"),
+        ("tarif horaire de la main d'oeuvre au garage solidaire ?", "amount"),
+    ],
+)
+def test_fact_detail(question: str, detail: str) -> None:
+    assert question_detail(question) == detail
+
+
+def test_focus_leaves_out_asking_and_kind_words() -> None:
+    analysis = analyse_question(
+        "Quelles communes ont monté une plateforme mobilité pour l'emploi, et avec quels partenaires ?"
+    )
+    assert analysis.kind == "precedent"
+    assert "partners" in analysis.also
+    assert analysis.topic == {"plateform", "mobilit", "emploi"}
+
+
+def test_focus_budget_is_covered_by_its_other_forms() -> None:
+    (budget,) = [t for t in analyse_question("Quel est le budget de Mob'Acacias ?").focus if t.word == "budget"]
+    assert {"financ", "cout", "euros"} <= budget.forms
+
+
+def test_focus_acronym_is_covered_by_its_glossary_expansion() -> None:
+    glossary = Glossary(
+        [
+            GlossaryEntry(
+                "TZCLD", "Territoire zéro chômeur de longue durée", "Expérimentation…", ("territoires zéro chômeur",)
+            )
+        ]
+    )
+    analysis = analyse_question("Quels résultats pour TZCLD à Saint-Aurel ?", glossary)
+    (acronym,) = [t for t in analysis.focus if t.word == "tzcld"]
+    assert {"chomeur", "zero"} <= acronym.forms
+    assert analysis.glossary_terms == ("TZCLD",)
+
+
+def test_a_question_naming_no_topic_has_no_focus() -> None:
+    assert analyse_question("et qui finance ?").focus == ()
+
+
+def test_what_a_count_or_a_rate_is_of() -> None:
+    from assistant.generation.question import head_complement, head_word
+
+    assert head_word("combien de personnes ont eu un diagnostic mobilité et avec quel budget ?") == "personnes"
+    assert head_word("Quel loyer paie la coopérative ?") == "loyer"
+    assert head_word("Combien a coûté le PLIE en 2020 et quelle part vient du FSE ?") is None
+    assert head_complement("quel est le taux de chômage à Port-Ravel ?") == "chômage"
+    assert head_complement("Quel est le budget 2022 de la cité de l'emploi ?") is None
