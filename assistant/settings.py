@@ -51,7 +51,9 @@ class ChunkingSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
-    max_file_mb: float = Field(50.0, gt=0, description="Files above this size are skipped unread")
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files above this size (in Mo of 1 000 000 bytes) are skipped unread"
+    )
     download_timeout_s: float = Field(20.0, gt=0, description="Timeout of one HTTP read when fetching a manifest URL")
     download_retries: int = Field(2, ge=0, description="Retries of a manifest URL after a timeout or a 5xx")
 
