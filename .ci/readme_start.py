@@ -41,6 +41,17 @@ def readme_command() -> str:
     return block.group(1).strip()
 
 
+def message_text(content: object) -> str:
+    """A chat message's text: Gradio gives a string, or a list of parts such as {"type": "text", "text": …}."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(message_text(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    return ""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -139,11 +150,10 @@ def main() -> int:
         print(f"✓ page servie sur {base} après {served:.0f} s (installation et premier démarrage)", flush=True)
         remaining = max(60.0, args.timeout - (time.monotonic() - started))
         try:
-            chat, sources, _question = ask(base, QUESTION, timeout=remaining)
+            chat, sources = ask(base, QUESTION, timeout=remaining)[:2]  # outputs: chat, sources, (state), question
         except (RuntimeError, urllib.error.URLError, OSError, ValueError) as exc:
             return fail(f"question sans réponse : {exc}")
-        answer = chat[-1]["content"] if chat else ""
-        answer = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+        answer = message_text(chat[-1]["content"]) if chat else ""
         if not re.search(r"\\?\[\\?\[\d+\\?\]", answer) or "source-card" not in (sources or ""):
             return fail(f"réponse sans source citée : {answer[:300]!r}")
         print(f"✓ réponse citée en {time.monotonic() - started - served:.0f} s : {answer[:160]!r}…", flush=True)
