@@ -10,46 +10,53 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from assistant.argparse_fr import french
 from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
 from assistant.experiences_cli import add_subcommands as add_experience_subcommands
-from assistant.factory import Components, build_components
+from assistant.factory import MB, Components, build_components
 from assistant.pipeline import Status
 from assistant.retrieval.filters import Filters
-from assistant.settings import load_settings
+from assistant.settings import Settings, load_settings
 from assistant.types import Answer, Hit, Turn
 from ingest.sync import Progress, Source, discover
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, help="dossier de l'index (défaut : ./data ou ASSISTANT_DATA_DIR)")
+    common.add_argument(
+        "--data-dir", type=Path, metavar="DOSSIER", help="dossier de l'index (défaut : ./data ou ASSISTANT_DATA_DIR)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="journal détaillé")
     parser = argparse.ArgumentParser(
         prog="python -m assistant", description="Assistant documentaire politique de la ville"
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, title="commandes", metavar="COMMANDE")
     ingest = sub.add_parser("ingest", parents=[common], help="indexer des fichiers ou dossiers")
-    ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    ingest.add_argument("paths", nargs="*", type=Path, metavar="CHEMIN", help="fichiers ou dossiers à indexer")
     ingest.add_argument(
-        "--manifest", type=Path, help="liste YAML d'adresses à télécharger puis indexer (corpus/sources.yaml)"
+        "--manifest",
+        type=Path,
+        metavar="FICHIER",
+        help="liste YAML d'adresses à télécharger puis indexer (corpus/sources.yaml)",
     )
     ingest.add_argument(
         "--prune", action="store_true", help="retirer de l'index les documents dont le fichier a disparu"
     )
     search = sub.add_parser("search", parents=[common], help="rechercher des passages")
-    search.add_argument("question")
-    search.add_argument("-k", type=int, default=5, help="nombre de passages (défaut 5)")
+    search.add_argument("question", metavar="QUESTION", help="la question, entre guillemets")
+    search.add_argument("-k", type=int, default=5, metavar="N", help="nombre de passages (défaut 5)")
     search.add_argument("--json", action="store_true", help="sortie JSON")
     search.add_argument(
         "--filter", action="append", default=[], metavar="CLÉ=VALEUR", help="ex. organisation=ANCT, year=2019-2023"
     )
     ask = sub.add_parser("ask", parents=[common], help="poser une question (réponse citée)")
-    ask.add_argument("question", nargs="?")
+    ask.add_argument("question", nargs="?", metavar="QUESTION", help="la question, entre guillemets")
     ask.add_argument("--filter", action="append", default=[], metavar="CLÉ=VALEUR", help="ex. type=fiche expérience")
     ask.add_argument("--json", action="store_true", help="sortie JSON (l'enregistrement Answer)")
     ask.add_argument(
         "--batch",
         type=Path,
+        metavar="FICHIER",
         help='questions JSONL ({"question": …, "filters": {…}, "history": ["question précédente", …]}), '
         "une réponse JSON par ligne",
     )
@@ -84,7 +91,7 @@ def _manifest_sources(components: Components, manifest: Path) -> tuple[list[Sour
     with Fetcher(
         settings.data_dir / "downloads",
         timeout_s=settings.ingest.download_timeout_s,
-        max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024),
+        max_bytes=int(settings.ingest.max_file_mb * MB),
         retries=settings.ingest.download_retries,
         deadline_s=settings.ingest.download_deadline_s,
         allowed=settings.ingest.download_allowed,
@@ -149,7 +156,7 @@ def _search(components: Components, args: argparse.Namespace) -> int:
         print(json.dumps([hit_to_dict(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
     if not hits:
-        print("Aucun passage trouvé. L'index est-il vide ? Lancez d'abord : python -m assistant ingest DOSSIER")
+        print("Aucun passage trouvé : reformulez la question ou retirez des filtres.")
     for rank, hit in enumerate(hits, 1):
         meta = hit.chunk.metadata
         page = f", p. {hit.chunk.page}" if hit.chunk.page else ""
@@ -238,18 +245,20 @@ def _ask(components: Components, args: argparse.Namespace) -> int:
 
 
 def _stats(components: Components, args: argparse.Namespace) -> int:
-    records = components.store.documents()
+    records = components.store.documents() if indexed_documents(components) else {}
     stats = {
         "documents": len(records),
         "chunks": sum(r.chunk_count for r in records.values()),
-        "data_dir": str(components.settings.data_dir),
+        "data_dir": str(components.settings.data_dir.resolve()),
         "formats": _count(r.metadata.get("format", "?") for r in records.values()),
     }
     if args.json:
         print(json.dumps(stats, ensure_ascii=False, indent=2))
     else:
         print(f"Documents : {stats['documents']}\nPassages : {stats['chunks']}\nDossier : {stats['data_dir']}")
-        print("Formats : " + ", ".join(f"{k} {v}" for k, v in stats["formats"].items()))
+        print("Formats : " + (", ".join(f"{k} {v}" for k, v in stats["formats"].items()) or "—"))
+        if not records:
+            print(empty_index_help(components.settings), file=sys.stderr)
     return 0
 
 
@@ -260,11 +269,55 @@ def _count(values: Any) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+# the commands that read the index: on an empty one they say so instead of answering from nothing
+READS_INDEX = frozenset({"search", "ask", "experiences", "precedents", "compare", "note"})
+DEMO_CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "demo"
+
+
+def index_location(settings: Settings) -> str:
+    """Where the index is looked for, in French: the data folder (absolute) or the Chroma server."""
+    if settings.chroma.host:
+        return f"le serveur Chroma {settings.chroma.host}:{settings.chroma.port} (collection « {settings.chroma.collection} »)"
+    return f"le dossier {settings.data_dir.resolve()}"
+
+
+def indexed_documents(components: Components) -> int:
+    """How many documents the index holds; 0 without opening (nor creating) a data folder that is not there."""
+    settings = components.settings
+    if not settings.chroma.host and not (settings.data_dir / "chroma").is_dir():
+        return 0
+    return len(components.store.documents())
+
+
+def empty_index_help(settings: Settings) -> str:
+    """What to do when the index is empty (French): where it was looked for, how to build or point to one."""
+    shown = _relative_to_cwd(DEMO_CORPUS) if DEMO_CORPUS.is_dir() else Path("corpus/demo")
+    return (
+        f"✗ L'index est vide : aucun document indexé dans {index_location(settings)}.\n"
+        f"  Construisez-le, par exemple avec le corpus de démonstration :\n"
+        f"    python -m assistant ingest {shown}\n"
+        f"  ou indiquez un index existant : --data-dir DOSSIER (ou la variable ASSISTANT_DATA_DIR)."
+    )
+
+
+def _relative_to_cwd(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    with french():  # usage, help and errors in French
+        args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    components = build_components(load_settings(data_dir=args.data_dir))
+    settings = load_settings(data_dir=args.data_dir)
+    components = build_components(settings)
+    if args.command in READS_INDEX and not indexed_documents(components):
+        print(empty_index_help(settings), file=sys.stderr)
+        components.close()
+        return 1
     handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats, **EXPERIENCE_HANDLERS}
     return handlers[args.command](components, args)

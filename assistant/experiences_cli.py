@@ -37,18 +37,24 @@ def add_subcommands(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
     precedents.add_argument("need", metavar="BESOIN", help='ex. "plateforme mobilité emploi"')
     precedents.add_argument(
         "--territory",
+        metavar="TERRITOIRE",
         help='votre territoire, ex. "ville moyenne de 50 000 habitants en Occitanie, QPV en centre ancien"',
     )
-    precedents.add_argument("--theme", action="append", default=[], help="thème (répétable), ex. mobilité")
-    precedents.add_argument("--region", action="append", default=[], help="région (répétable), ex. Occitanie")
+    precedents.add_argument(
+        "--theme", action="append", default=[], metavar="THÈME", help="thème (répétable), ex. mobilité"
+    )
+    precedents.add_argument(
+        "--region", action="append", default=[], metavar="RÉGION", help="région (répétable), ex. Occitanie"
+    )
     precedents.add_argument(
         "--territory-type",
         action="append",
         default=[],
+        metavar="TYPE",
         help="métropole, agglomération, communauté de communes, commune",
     )
-    precedents.add_argument("--period", help="années de l'expérience, ex. 2019-2024")
-    precedents.add_argument("-k", type=int, default=5, help="nombre d'expériences (défaut 5)")
+    precedents.add_argument("--period", metavar="PÉRIODE", help="années de l'expérience, ex. 2019-2024")
+    precedents.add_argument("-k", type=int, default=5, metavar="N", help="nombre d'expériences (défaut 5)")
     precedents.add_argument("--json", action="store_true", help="sortie JSON")
 
     compare = sub.add_parser("compare", parents=[common], help="comparer 2 à 6 expériences")
@@ -58,14 +64,16 @@ def add_subcommands(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
         metavar="EXPÉRIENCE",
         help="identifiant ou fragment de titre ; une seule phrase : question",
     )
-    compare.add_argument("--csv", type=Path, help="écrire le tableau en CSV")
-    compare.add_argument("--markdown", type=Path, help="écrire le tableau en Markdown")
+    compare.add_argument("--csv", type=Path, metavar="FICHIER", help="écrire le tableau en CSV")
+    compare.add_argument("--markdown", type=Path, metavar="FICHIER", help="écrire le tableau en Markdown")
     compare.add_argument("--json", action="store_true", help="sortie JSON")
 
     note = sub.add_parser("note", parents=[common], help="rédiger un projet de note (pilier du contrat de ville)")
-    note.add_argument("--territory", required=True, help='ex. "ville moyenne de 50 000 habitants en Occitanie"')
-    note.add_argument("--topic", required=True, help='ex. "pilier développement économique"')
-    note.add_argument("--out", type=Path, help="fichier .docx ou .md (défaut : Markdown à l'écran)")
+    note.add_argument(
+        "--territory", required=True, metavar="TERRITOIRE", help='ex. "ville moyenne de 50 000 habitants en Occitanie"'
+    )
+    note.add_argument("--topic", required=True, metavar="SUJET", help='ex. "pilier développement économique"')
+    note.add_argument("--out", type=Path, metavar="FICHIER", help="fichier .docx ou .md (défaut : Markdown à l'écran)")
     note.add_argument(
         "--writer",
         choices=("extraits", "llm"),

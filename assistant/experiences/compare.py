@@ -37,12 +37,21 @@ class Footnote:
 
 @dataclass(frozen=True)
 class Cell:
+    """``text`` holds every value (the exports write it); ``brief``, when set, the first ones and « (+ n
+    autres) » for the on-screen table."""
+
     text: str
     notes: tuple[int, ...] = ()
+    brief: str = ""
 
     @property
     def missing(self) -> bool:
         return self.text == MISSING
+
+    @property
+    def shown(self) -> str:
+        """The on-screen text."""
+        return self.brief or self.text
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ class ComparisonTable:
         return [c.title for c in self.columns]
 
 
-# (row label, the values of a card for that row, at most this many shown)
+# (row label, the values of a card for that row, at most this many shown on screen; the exports keep all)
 RowSpec = tuple[str, Callable[[ExperienceCard], Sequence[FieldValue]], int]
 
 
@@ -113,11 +122,12 @@ def build_table(cards: Sequence[ExperienceCard], rows: Sequence[RowSpec] = ROWS)
             if not values:
                 cells.append(Cell(MISSING))
                 continue
-            shown = values[:limit]
-            text = " ; ".join(v.value for v in shown)
+            text = " ; ".join(v.value for v in values)
+            brief = ""
             if len(values) > limit:
-                text += f" (+ {len(values) - limit} autres)"
-            cells.append(Cell(text, (note(card, shown),)))
+                more = len(values) - limit
+                brief = " ; ".join(v.value for v in values[:limit]) + f" (+ {more} autre{'s' if more > 1 else ''})"
+            cells.append(Cell(text, (note(card, values),), brief))
         built.append(Row(label, tuple(cells)))
     if any(c.budget_eur for c in cards):
         built.insert(

@@ -29,7 +29,7 @@ from assistant.ui.documents import (
     sorted_records,
 )
 from assistant.ui.facets import FACETS, build_filters, describe_filters, facet_choices, year_choices
-from assistant.ui.feedback import FeedbackStore
+from assistant.ui.feedback import CitedSource, FeedbackStore
 from assistant.ui.uploads import describe_saved, save_uploads
 from ingest.folders import FolderRefused, select_folder
 from ingest.sync import SIDECAR_SUFFIX, Progress, Source, SyncReport
@@ -112,6 +112,7 @@ class Actions:
             question=answer.question,
             answer=answer.text,
             cited_chunk_ids=[c.chunk_id for c in answer.citations],
+            cited_sources=[CitedSource(c.number, c.title, c.page, c.chunk_id) for c in answer.citations],
             answerer=answer.answerer,
             backend=backend_label(settings, self.components.answerer_kind),
         )

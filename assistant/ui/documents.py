@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,27 @@ def sorted_records(records: Mapping[str, DocumentRecord], query: str = "") -> li
     return sorted(kept, key=lambda r: fold(str(r.metadata.get("title", ""))))
 
 
+def french_date(value: str) -> str:
+    """A document date as written in French: 2021-03-01 -> 01/03/2021, 2021-03 -> 03/2021; anything else as is."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return "/".join(reversed(value.split("-")))
+    if re.fullmatch(r"\d{4}-\d{2}", value):
+        year, month = value.split("-")
+        return f"{month}/{year}"
+    return value
+
+
+def french_timestamp(value: str) -> str:
+    """An ISO time stamp (UTC as stored) in the server's local time: 30/11/2026 13:54; anything else as is."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()  # the local time zone
+    return moment.strftime("%d/%m/%Y %H:%M")
+
+
 def document_rows(records: Sequence[DocumentRecord]) -> list[list[Any]]:
     """One table row per document, in ``COLUMNS`` order; unknown values are "—"."""
     rows = []
@@ -41,11 +64,11 @@ def document_rows(records: Sequence[DocumentRecord]) -> list[list[Any]]:
             [
                 str(meta.get("title", "")) or "Sans titre",
                 str(meta.get("organisation", "—")),
-                str(meta.get("date", "—")),
+                french_date(str(meta.get("date", "—"))),
                 str(meta.get("format", "—")),
                 str(meta.get("pages", "—")),
                 r.chunk_count,
-                str(meta.get("ingested_at", "—")),
+                french_timestamp(str(meta.get("ingested_at", "—"))),
                 str(meta.get("filename", "")) or Path(r.source).name,
                 r.doc_id,
             ]

@@ -28,13 +28,45 @@ PLACEHOLDER = (
 )
 
 
+# Gradio's own texts that its French catalogue lacks (the chat's per-message copy button); given for every
+# language, since the whole interface is in French whatever the browser's language
+GRADIO_TEXTS = {"chatbot.copy_message": "Copier le message", "chatbot.copied_message": "Message copié"}
+FRENCH = gr.I18n(**{locale: GRADIO_TEXTS for locale in ("en", "fr")})
+# the conversation as plain text, for the clipboard: markers [n] without their links, no HTML
+COPY_CONVERSATION_JS = r"""
+(messages) => {
+  const raw = (content) =>
+    typeof content === "string" ? content
+    : Array.isArray(content) ? content.map(raw).join("\n")
+    : (content && typeof content.text === "string") ? content.text : "";
+  const plain = (content) => raw(content)
+    .replace(/\[\\\[(\d+)\\\]\]\(#source-[\d-]+\)/g, "[$1]")
+    .replace(/<[^>]+>/g, "")
+    .trim();
+  const text = (messages || [])
+    .map((m) => (m.role === "user" ? "Question : " : "Réponse : ") + plain(m.content))
+    .join("\n\n");
+  if (navigator.clipboard) navigator.clipboard.writeText(text);
+  return [];
+}
+"""
+
+
+class AppBlocks(gr.Blocks):
+    """The app's Blocks: launched with ``FRENCH`` for Gradio's untranslated texts, however it is launched."""
+
+    def launch(self, *args, **kwargs):  # noqa: ANN002, ANN003 - Gradio's own signature
+        kwargs.setdefault("i18n", FRENCH)
+        return super().launch(*args, **kwargs)
+
+
 def build_ui(components: Components) -> gr.Blocks:
     """The Blocks of the whole app; per-visitor state lives in ``gr.State``."""
     actions = Actions(components, FeedbackStore(components.settings.data_dir / "feedback.sqlite3"))
     desk = ExperienceDesk(components)  # experience cards, shared by the Précédents and Note tabs
     max_mb = components.settings.ui.max_upload_mb
     # uploaded and exported files in Gradio's cache are deleted after a day (checked every hour)
-    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
+    with AppBlocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
         answers = gr.State([])  # this session's answers, in order: the conversation's memory
         feedback_entry = gr.State(None)  # id of this session's last rating, for its comment
         gr.Markdown(f"## {TITLE}")
@@ -52,13 +84,15 @@ def build_ui(components: Components) -> gr.Blocks:
                         clear_filters = gr.Button("Retirer les filtres", size="sm")
                     with gr.Column(scale=3):
                         active = gr.Markdown(describe_filters(Filters()), elem_id="active-filters")
+                        # Gradio's own "copy_all" button is labelled in English whatever the language: ours
+                        copy_all = gr.Button("Copier la conversation", size="sm", elem_id="copy-conversation")
                         chatbot = gr.Chatbot(
                             label="Conversation",
                             height=540,
                             elem_id="chat",
                             placeholder=PLACEHOLDER,
                             feedback_options=("Like", "Dislike"),
-                            buttons=["copy", "copy_all"],  # no "share": it would publish to an outside service
+                            buttons=["copy", copy_all],  # no "share": it would publish to an outside service
                         )
                         with gr.Row():
                             question = gr.Textbox(
@@ -131,22 +165,26 @@ def build_ui(components: Components) -> gr.Blocks:
 
         filter_inputs = [year_from, year_to, *facets]
         refreshed = [table, stats, picker, settings_view, *facets, year_from, year_to]
-        blocks.load(actions.refresh, outputs=refreshed)
+        # Gradio's progress overlay speaks English (« processing | 0.3/0.8s », « queue: 1/2 »): hidden on every
+        # event, but the chat's spinner and the indexing progress bar, which shows our French description
+        quiet = {"show_progress": "hidden"}
+        blocks.load(actions.refresh, outputs=refreshed, **quiet)
 
         chat_in = [question, chatbot, answers, *filter_inputs]
         chat_out = [chatbot, sources, answers, question]
         for trigger in (question.submit, send.click):
             trigger(actions.respond, chat_in, chat_out, concurrency_limit=2, show_progress="minimal")
         conversation = [chatbot, sources, answers, feedback_entry, comment, question]
-        new_chat.click(actions.new_conversation, None, conversation)
-        chatbot.clear(actions.new_conversation, None, conversation)  # the chat's own bin button
+        new_chat.click(actions.new_conversation, None, conversation, **quiet)
+        chatbot.clear(actions.new_conversation, None, conversation, **quiet)  # the chat's own bin button
         for control in filter_inputs:
             control.change(actions.show_filters, filter_inputs, active, show_progress="hidden")
-        clear_filters.click(actions.refresh, outputs=refreshed)
+        clear_filters.click(actions.refresh, outputs=refreshed, **quiet)
 
-        chatbot.like(actions.rate, [answers], [feedback_status, feedback_entry])
-        send_comment.click(actions.comment, [comment, feedback_entry], [feedback_status, comment])
-        export.click(actions.export_feedback, None, export_file)
+        copy_all.click(None, [chatbot], None, js=COPY_CONVERSATION_JS, **quiet)
+        chatbot.like(actions.rate, [answers], [feedback_status, feedback_entry], **quiet)
+        send_comment.click(actions.comment, [comment, feedback_entry], [feedback_status, comment], **quiet)
+        export.click(actions.export_feedback, None, export_file, **quiet)
 
         documents_out = [message, *refreshed]
         index_events = {"concurrency_id": "index", "concurrency_limit": 1, "show_progress_on": [message]}

@@ -17,7 +17,15 @@ import gradio as gr
 
 from assistant.experiences.editing import note_from_edited_sections, renumbering_summary, section_text
 from assistant.experiences.export import note_to_docx, note_to_markdown, reference_text
-from assistant.experiences.note import DRAFT_NOTICE, SECTIONS, Note, NoteReady, SectionStarted, SectionWritten
+from assistant.experiences.note import (
+    DRAFT_NOTICE,
+    SECTIONS,
+    Note,
+    NoteReady,
+    NoteSection,
+    SectionStarted,
+    SectionWritten,
+)
 from assistant.experiences.service import ExperienceDesk
 from assistant.ui.precedents_tab import refresh_cards
 from assistant.ui.safe_text import escape_markdown
@@ -26,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TOPIC = "pilier développement économique"
 WRITERS = [("Extraits cités (hors ligne)", "extraits"), ("Modèle de langue, vérifié phrase à phrase", "llm")]
+PENDING = "Partie en cours de rédaction…"
 EDIT_HINT = (
     "Modifiez librement chaque partie : un paragraphe par bloc séparé d'une ligne vide, les extraits en tirets, "
     "les renvois [n] tels quels. À l'export, les références plus citées sont retirées et les autres renumérotées."
@@ -63,58 +72,103 @@ def references_markdown(note: Note) -> str:
     )
 
 
+class DraftView:
+    """The streamed part of the Note tab while a draft is written: plain values only (see ``NoteTab.draft``)."""
+
+    def __init__(self, boxes: int) -> None:
+        self.progress = progress_markdown([], SECTIONS[0].heading, len(SECTIONS))
+        self.texts = [""] * boxes
+        self.references = ""
+        self.notice = notice_markdown()
+        self.note: Note | None = None
+        self.done: list[tuple[str, int]] = []
+
+    def started(self, heading: str, total: int) -> None:
+        self.progress = progress_markdown(self.done, heading, total)
+
+    def written(self, index: int, section: NoteSection, total: int) -> None:
+        self.done.append((section.heading, sum(1 for p in section.paragraphs if p.refs)))
+        self.texts[index - 1] = section_text(section)
+        self.progress = progress_markdown(self.done, None, total)
+
+    def ready(self, note: Note) -> None:
+        self.note = note
+        self.notice = notice_markdown(note)
+        self.references = references_markdown(note)
+
+    def outputs(self) -> tuple[Any, ...]:
+        """progress, boxes, references, note, notice."""
+        return (self.progress, *self.texts, self.references, self.note, self.notice)
+
+
 class NoteTab:
-    """Event handlers; the drafted note of each session lives in its ``gr.State``."""
+    """Event handlers; the drafted note of each session lives in its ``gr.State``.
+
+    « Rédiger » runs two events. ``open_draft`` (one answer, no stream) shows the section boxes, empty, and
+    hides the previous export; then ``draft`` streams the sections into the boxes as plain values, and every
+    step carries every box's text. Nothing streamed changes a component's visibility or skips an output:
+    Gradio's page client rebuilds each streamed step by applying its diff *in place* to the objects of the
+    steps it has not rendered yet, so on a busy page a step that skipped a box turned the previous step's
+    "show section 5" into "no change" before it was rendered (the progress said ✓ 6/6, the box stayed
+    hidden), and streamed visibility changes re-mounted boxes that then lost their text.
+    """
 
     def __init__(self, desk: ExperienceDesk, boxes: int) -> None:
         self.desk = desk
         self.boxes = boxes
         self.exports = desk.components.settings.data_dir / "exports"
 
-    def draft(self, territory: str, topic: str, writer_kind: str) -> Iterator[tuple[Any, ...]]:
-        """Stream the sections into their boxes; outputs: notice, progress, boxes, references, note, export
-        status, DOCX, Markdown."""
-        territory, topic = (territory or "").strip(), (topic or "").strip() or DEFAULT_TOPIC
-        skip_boxes = [gr.skip()] * self.boxes
-        if not territory:
-            message = "Décrivez d'abord le territoire (par exemple « ville moyenne de 50 000 habitants en Occitanie »)."
-            yield gr.skip(), message, *skip_boxes, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
+    def _refusal(self, territory: str, writer_kind: str) -> str | None:
+        """Why no draft can be written (French), or None."""
+        if not (territory or "").strip():
+            return "Décrivez d'abord le territoire (par exemple « ville moyenne de 50 000 habitants en Occitanie »)."
         try:
-            writer = self.desk.section_writer(writer_kind or "extraits")
+            self.desk.section_writer(writer_kind or "extraits")
         except ValueError as exc:
-            yield gr.skip(), f"✗ {exc}", *skip_boxes, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
-        refresh_cards(self.desk)
-        hidden = gr.update(visible=False)
-        cleared = [gr.update(value="", visible=False)] * self.boxes
-        yield (
+            return f"✗ {exc}"
+        return None
+
+    def open_draft(self, territory: str, writer_kind: str) -> tuple[Any, ...]:
+        """Outputs: notice, progress, sections column, boxes, references, export status, DOCX, Markdown."""
+        refusal = self._refusal(territory, writer_kind)
+        if refusal is not None:
+            return gr.skip(), refusal, gr.skip(), *[gr.skip()] * self.boxes, *[gr.skip()] * 4
+        hidden = gr.update(value=None, visible=False)
+        return (
             gr.update(value=notice_markdown(), visible=True),
             progress_markdown([], SECTIONS[0].heading, len(SECTIONS)),
-            *cleared,
+            gr.update(visible=True),
+            *[""] * self.boxes,
             "",
-            None,
             EDIT_HINT,
             hidden,
             hidden,
         )
-        done: list[tuple[str, int]] = []
+
+    def draft(self, territory: str, topic: str, writer_kind: str) -> Iterator[tuple[Any, ...]]:
+        """Stream the sections into their boxes (after ``open_draft``); outputs: progress, boxes, references,
+        note, notice."""
+        if self._refusal(territory, writer_kind) is not None:  # open_draft said why
+            yield gr.skip(), *[gr.skip()] * self.boxes, gr.skip(), gr.skip(), gr.skip()
+            return
+        territory, topic = territory.strip(), (topic or "").strip() or DEFAULT_TOPIC
+        writer = self.desk.section_writer(writer_kind or "extraits")
+        refresh_cards(self.desk)
+        view = DraftView(self.boxes)
+        yield view.outputs()
         for event in self.desk.draft_note(territory=territory, topic=topic, writer=writer):
             if isinstance(event, SectionStarted):
-                yield gr.skip(), progress_markdown(done, event.heading, event.total), *skip_boxes, *[gr.skip()] * 5
+                view.started(event.heading, event.total)
             elif isinstance(event, SectionWritten):
                 if event.index > self.boxes:
                     raise RuntimeError(f"{event.total} parties rédigées pour {self.boxes} zones d'édition")
-                done.append((event.section.heading, sum(1 for p in event.section.paragraphs if p.refs)))
-                boxes = list(skip_boxes)
-                boxes[event.index - 1] = gr.update(
-                    value=section_text(event.section), label=f"{event.index}. {event.section.heading}", visible=True
-                )
-                yield gr.skip(), progress_markdown(done, None, event.total), *boxes, *[gr.skip()] * 5
+                view.written(event.index, event.section, event.total)
             elif isinstance(event, NoteReady):
-                note = event.note
-                log.info("note drafted from the interface: %s, %d references", note.topic, len(note.references))
-                yield notice_markdown(note), gr.skip(), *skip_boxes, references_markdown(note), note, *[gr.skip()] * 3
+                log.info(
+                    "note drafted from the interface: %s, %d references", event.note.topic, len(event.note.references)
+                )
+                view.ready(event.note)
+            yield view.outputs()
 
     def export(self, note: Note | None, *texts: str) -> tuple[Any, ...]:
         """The note rebuilt from the edited texts, written to DOCX and Markdown; outputs: status, DOCX, Markdown."""
@@ -151,12 +205,17 @@ def build_note_tab(desk: ExperienceDesk) -> None:
                 progress = gr.Markdown(elem_id="note-progress")
             with gr.Column(scale=3):
                 notice = gr.Markdown(visible=False, elem_id="note-notice")
-                boxes = [
-                    gr.Textbox(
-                        label=f"{i}. {plan.heading}", lines=5, max_lines=24, visible=False, elem_id=f"note-section-{i}"
-                    )
-                    for i, plan in enumerate(SECTIONS, 1)
-                ]
+                with gr.Column(visible=False, elem_id="note-sections") as sections:
+                    boxes = [
+                        gr.Textbox(
+                            label=f"{i}. {plan.heading}",
+                            placeholder=PENDING,
+                            lines=5,
+                            max_lines=24,
+                            elem_id=f"note-section-{i}",
+                        )
+                        for i, plan in enumerate(SECTIONS, 1)
+                    ]
                 references = gr.Markdown(elem_id="note-references")
                 export = gr.Button("Exporter (Word et Markdown)", elem_id="note-export")
                 export_status = gr.Markdown(elem_id="note-export-status")
@@ -164,6 +223,10 @@ def build_note_tab(desk: ExperienceDesk) -> None:
                     docx_file = gr.File(label="Note (Word)", interactive=False, visible=False, elem_id="note-docx")
                     md_file = gr.File(label="Note (Markdown)", interactive=False, visible=False, elem_id="note-md")
         note = gr.State(None)  # this session's drafted note, as the drafter wrote it
-    outputs = [notice, progress, *boxes, references, note, export_status, docx_file, md_file]
-    write.click(tab.draft, [territory, topic, writer], outputs, show_progress="hidden")
-    export.click(tab.export, [note, *boxes], [export_status, docx_file, md_file])
+    opened = [notice, progress, sections, *boxes, references, export_status, docx_file, md_file]
+    streamed = [progress, *boxes, references, note, notice]
+    write.click(tab.open_draft, [territory, writer], opened, show_progress="hidden").then(
+        tab.draft, [territory, topic, writer], streamed, show_progress="hidden"
+    )
+    # hidden: Gradio's overlay would write « processing | 0.0/0.8s » in English over the export status
+    export.click(tab.export, [note, *boxes], [export_status, docx_file, md_file], show_progress="hidden")

@@ -127,7 +127,8 @@ def comparison_html(table: ComparisonTable) -> str:
                 cells.append(f'<td class="missing">{html.escape(cell.text)}</td>')
                 continue
             marks = "".join(f'<sup class="note-ref">[{n}]</sup>' for n in cell.notes)
-            cells.append(f"<td>{html.escape(cell.text)} {marks}</td>")
+            full = f' title="{html.escape(cell.text)}"' if cell.brief else ""  # the whole list on hover
+            cells.append(f"<td{full}>{html.escape(cell.shown)} {marks}</td>")
         body.append(f"<tr><th>{html.escape(row.label)}</th>{''.join(cells)}</tr>")
     notes = []
     links = {c.doc_id: card_link(c) for c in table.columns}
@@ -247,8 +248,9 @@ def build_precedents_tab(blocks: gr.Blocks, desk: ExperienceDesk) -> None:
                     md_file = gr.File(
                         label="Tableau (Markdown)", interactive=False, visible=False, elem_id="compare-md"
                     )
-    blocks.load(tab.filter_choices, outputs=[themes, regions])
+    quiet = {"show_progress": "hidden"}  # Gradio's overlay would say « processing | 0.2s » in English
+    blocks.load(tab.filter_choices, outputs=[themes, regions], **quiet)
     inputs = [need, territory, themes, regions, kinds, period]
     for trigger in (need.submit, search.click):
-        trigger(tab.search, inputs, [results, picked, status])
-    compare.click(tab.compare, [picked], [table, csv_file, md_file, compare_status])
+        trigger(tab.search, inputs, [results, picked, status], **quiet)
+    compare.click(tab.compare, [picked], [table, csv_file, md_file, compare_status], **quiet)
