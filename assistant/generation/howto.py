@@ -115,4 +115,9 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
     top = max((value(c) for c in best), default=0.0)
     best = [c for c in best if value(c) >= 0.5 * top and value(c) > 0.1]
     best = sorted(best, key=value, reverse=True)[:limit]
-    return sorted(best, key=lambda c: c.unit.span.start)
+    # a step's heading says the step (« Étape 2 — Construire une offre d'engagement graduée »): it leads its units
+    headings = {c.unit.span.text: c for c in units if c.unit.kind == "heading" and STEP.search(c.unit.span.text)}
+    steps = {
+        headings[c.unit.heading].unit.span.start: headings[c.unit.heading] for c in best if c.unit.heading in headings
+    }
+    return sorted([*best, *steps.values()], key=lambda c: c.unit.span.start)
