@@ -236,3 +236,14 @@ def test_template_labels_carry_no_markup_nor_header_keys() -> None:
 
     assert clean_label("TITLE: Mobiliser <b>les</b> [entreprises]") == "Mobiliser bles/b entreprises"
     assert clean_label("**Guide**\n# méthodologique") == "Guide méthodologique"
+
+
+def test_a_section_that_says_what_to_do_counts_for_a_lever_one_that_describes_against() -> None:
+    from assistant.generation.howto import heading_role
+
+    assert heading_role("Plan d'actions proposé") > 0
+    assert heading_role("Recommandations") > 0
+    assert heading_role("Étape 2 : rassembler les données") > 0
+    assert heading_role("Constats locaux") < 0
+    assert heading_role("Contexte") < 0
+    assert heading_role("") == 0

@@ -10,14 +10,25 @@ from assistant.citations import Idf
 from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, title_of, type_of
 from assistant.generation.question import QuestionAnalysis
 from assistant.generation.units import Unit
+from assistant.retrieval.french import fold_accents as fold
 from assistant.types import Passage
 
-STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis|^question \d|^conseil", re.I)
+STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis|^question \d|^conseil|^action \d", re.I)
 
 _ACTING = re.compile(
     r"^(se |s['’]|ne pas |ne jamais )?[A-ZÉÀa-zéèêàâîôûç]+(er|ir|re)\b|\b(doit|doivent|faut|fallait|permet|"
     r"recommand\w*|[ée]viter|veiller|privil[ée]gier|pr[ée]voir|associer|m[ée]thode la plus)\b",
     re.IGNORECASE,
+)
+# headings of sections that say what to do, and of sections that describe (folded, lower case)
+_ADVICE_HEADING = re.compile(
+    r"action|recommand|preconis|levier|piste|conseil|etape|methode|demarche|cle|reussite|marche|fonctionne|"
+    r"enseignement|lecon|vigilance|pratique|comment|mode d.emploi|retenir|mise en oeuvre|faire|outil|"
+    r"propos|strateg|deroule|organis|principe|ingredient|condition"
+)
+_DESCRIBING_HEADING = re.compile(
+    r"contexte|constat|diagnostic|rappel|^objet|presentation|chiffre|historique|enjeu|origine|territoire|"
+    r"public|budget|financ|partenaire|contact|calendrier|moyens|en bref|a propos|sommaire|introduction"
 )
 # sections that describe a place or a record, not what to do
 _NOT_ADVICE = frozenset({"territory", "contact", "partners", "funding", "period", "public", "lead"})
@@ -33,6 +44,20 @@ def document_candidates(passages: Sequence[Passage], units: dict[str, Sequence[U
         found[doc] = candidates([passage], {passage.number: list(units[doc])})
         found[doc] = [replace(c, rank=rank) for c in found[doc]]
     return found
+
+
+def heading_role(heading: str) -> float:
+    """What a section's heading says of its units: positive for a section that says what to do
+    (« Plan d'actions proposé », « Recommandations »), negative for one that describes (« Constats
+    locaux », « Contexte »), 0 otherwise."""
+    folded = fold(heading).lower()
+    if not folded:
+        return 0.0
+    if STEP.search(folded) or _ADVICE_HEADING.search(folded):
+        return 0.3
+    if _DESCRIBING_HEADING.search(folded):
+        return -0.3
+    return 0.0
 
 
 def compose_howto(
@@ -106,6 +131,7 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
             coverage(analysis, candidate.words | candidate.context, idf)
             + acting
             + 0.1 * (candidate.unit.kind == "item")
+            + heading_role(candidate.unit.heading)
         )
 
     best = []
