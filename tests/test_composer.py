@@ -247,3 +247,21 @@ def test_a_section_that_says_what_to_do_counts_for_a_lever_one_that_describes_ag
     assert heading_role("Constats locaux") < 0
     assert heading_role("Contexte") < 0
     assert heading_role("") == 0
+
+
+PAGE = (
+    "Les plateformes de mobilité accompagnent les habitants vers l'emploi. "
+    "Selon le CGET, une plateforme mobilité a deux missions : informer et coordonner. "
+    "Le Grand Narbonne ouvre un équipement d'économie sociale.\n\n"
+    "Une étude sur la RSE formule onze recommandations.\n"
+)
+
+
+def test_on_a_page_about_many_subjects_the_paragraph_about_the_subject_asked_goes_on() -> None:
+    from assistant.generation.howto import continuation
+
+    p, pool = _pool(PAGE, title="Développement économique")
+    analysis = analyse_question("Comment monter une plateforme mobilité ?")
+    first = next(c for c in pool if c.unit.span.text.startswith("Les plateformes"))
+    following = [c.unit.span.text for c in continuation(analysis, first, pool)]
+    assert following == ["Selon le CGET, une plateforme mobilité a deux missions : informer et coordonner."]

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from assistant.citations import Idf
 from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, title_of, type_of
-from assistant.generation.question import QuestionAnalysis
+from assistant.generation.question import QuestionAnalysis, covered
 from assistant.generation.units import Unit
 from assistant.retrieval.french import fold_accents as fold
 from assistant.types import Passage
@@ -80,6 +80,12 @@ def compose_howto(
     spans = {(c.doc_id, c.unit.span.start) for c in chosen}
     best_units = [c for _, c in ranked if c.unit.kind != "heading"][:3]
     chosen += [c for c in best_units if (c.doc_id, c.unit.span.start) not in spans]
+    spans = {(c.doc_id, c.unit.span.start) for c in chosen}
+    for unit in best_units:
+        for following in continuation(analysis, unit, documents.get(unit.doc_id, [])):
+            if (following.doc_id, following.unit.span.start) not in spans:
+                chosen.append(following)
+                spans.add((following.doc_id, following.unit.span.start))
     floor = 0.6 * ranked[0][0]
     others: dict[str, int] = {}
     for value, candidate in ranked:
@@ -109,6 +115,27 @@ def compose_howto(
     return parts
 
 
+def continuation(
+    analysis: QuestionAnalysis, unit: Candidate, units: Sequence[Candidate], most: int = 2
+) -> list[Candidate]:
+    """The units that carry on a unit in its paragraph or the next one and still speak of the question's
+    focus: on a page about many subjects, the paragraph about the subject asked goes on (« Selon le CGET,
+    les 2 missions principales d'une plateforme mobilité sont… »), the next subject does not."""
+    ordered = sorted((c for c in units if c.unit.kind != "heading"), key=lambda c: c.unit.span.start)
+    found: list[Candidate] = []
+    end = unit.unit.span.end
+    for candidate in ordered:
+        if candidate.unit.span.start < end:
+            continue
+        if len(found) >= most or candidate.unit.span.start - end > 3:
+            break
+        if not any(covered(t, candidate.words) for t in analysis.focus):
+            break
+        found.append(candidate)
+        end = candidate.unit.span.end
+    return found
+
+
 def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 8) -> list[Candidate]:
     """The best acting units of each section of one document (two when the section is a list or long),
     the introduction aside, in document order."""
@@ -134,6 +161,9 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
             + heading_role(candidate.unit.heading)
         )
 
+    sections = {
+        h: [c for c in found if coverage(analysis, c.words | c.context, idf) > 0] for h, found in sections.items()
+    }
     best = []
     for found in sections.values():
         ordered = sorted(found, key=value, reverse=True)
