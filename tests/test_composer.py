@@ -205,6 +205,7 @@ def _assess(question: str, sentences: list[str], known: set[str]):
         anchors=analysis.anchors,
         head_forms=analysis.head,
         complement_forms=analysis.complement,
+        question=question,
     )
 
 
