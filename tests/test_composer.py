@@ -266,3 +266,34 @@ def test_on_a_page_about_many_subjects_the_paragraph_about_the_subject_asked_goe
     first = next(c for c in pool if c.unit.span.text.startswith("Les plateformes"))
     following = [c.unit.span.text for c in continuation(analysis, first, pool)]
     assert following == ["Selon le CGET, une plateforme mobilité a deux missions : informer et coordonner."]
+
+
+INDICATORS = (
+    "Suivre les parcours\n\n"
+    "Les échanges ont fait émerger des indicateurs complémentaires :\n\n"
+    "- la durée cumulée des contrats par personne ;\n"
+    "- la part des bénéficiaires ayant obtenu une qualification ;\n"
+    "- le nombre d'entreprises ayant recruté un bénéficiaire.\n\n"
+    "La métropole expérimente un suivi à douze mois.\n"
+)
+
+
+def test_a_chosen_item_brings_the_other_items_of_its_short_list() -> None:
+    from assistant.generation.howto import list_siblings
+
+    p, pool = _pool(INDICATORS, title="Compte rendu")
+    first = next(c for c in pool if c.unit.span.text.startswith("le nombre"))
+    siblings = [c.unit.span.text for c in list_siblings([first], pool)]
+    assert siblings == [
+        "la durée cumulée des contrats par personne ;",
+        "la part des bénéficiaires ayant obtenu une qualification ;",
+    ]
+    assert list_siblings([first], pool, most=2) == []
+
+
+def test_a_method_in_steps_is_answered_with_every_step() -> None:
+    guide = GUIDE + "\nÉtape 3 — Désigner un interlocuteur unique\n\nUn seul contact, toujours le même, joignable.\n"
+    p, pool = _pool(guide, title="Mobiliser les entreprises", type="guide méthodologique")
+    parts = compose(analyse_question("Comment mobiliser les entreprises du quartier ?"), pool, idf, passages=[p])
+    text, _ = render_parts(parts, [p])
+    assert "Étape 3 — Désigner un interlocuteur unique" in text

@@ -176,4 +176,32 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
     steps = {
         headings[c.unit.heading].unit.span.start: headings[c.unit.heading] for c in best if c.unit.heading in headings
     }
+    # a method in steps is answered by its steps: every step's heading, when there are several
+    if len(headings) >= 3:
+        steps |= {c.unit.span.start: c for c in headings.values()}
+    best += [c for c in list_siblings(best, units) if c not in best]
     return sorted([*best, *steps.values()], key=lambda c: c.unit.span.start)
+
+
+def list_siblings(chosen: Sequence[Candidate], units: Sequence[Candidate], most: int = 6) -> list[Candidate]:
+    """The other items of the lists a chosen item belongs to, when the list is short (``most`` items):
+    a list of indicators or of criteria answers as a whole."""
+    items = sorted((c for c in units if c.unit.kind == "item"), key=lambda c: c.unit.span.start)
+    runs: list[list[Candidate]] = []
+    for item in items:
+        if (
+            runs
+            and item.unit.span.start - runs[-1][-1].unit.span.end <= 3
+            and item.unit.heading == runs[-1][-1].unit.heading
+        ):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    taken = {(c.doc_id, c.unit.span.start) for c in chosen}
+    return [
+        c
+        for run in runs
+        if len(run) <= most and any((c.doc_id, c.unit.span.start) in taken for c in run)
+        for c in run
+        if (c.doc_id, c.unit.span.start) not in taken
+    ]
