@@ -297,3 +297,19 @@ def test_a_method_in_steps_is_answered_with_every_step() -> None:
     parts = compose(analyse_question("Comment mobiliser les entreprises du quartier ?"), pool, idf, passages=[p])
     text, _ = render_parts(parts, [p])
     assert "Étape 3 — Désigner un interlocuteur unique" in text
+
+
+def test_a_precedent_from_a_page_keeps_the_line_naming_it_and_its_line_tail() -> None:
+    from assistant.generation.parts import line_tails, title_line
+
+    page = (
+        "POP-UP dev éco le 16 octobre à Tourcoing,\n"
+        "Stands et ateliers : l'objectif est de faire coproduire les entreprises et les habitants du quartier. "
+        "Six parcours proposés.\n"
+    )
+    p, pool = _pool(page, title="Les acteurs")
+    best = next(c for c in pool if c.unit.span.text.startswith("Stands"))
+    head = title_line(best, pool)
+    assert head is not None and head.unit.span.text.startswith("POP-UP dev éco le 16 octobre à Tourcoing")
+    assert [c.unit.span.text for c in line_tails([best], pool)] == ["Six parcours proposés."]
+    assert title_line(head, pool) is None
