@@ -193,9 +193,11 @@ def assess(
         if s >= DETAIL_NEAR * best and s > 0
     )
     # a name of several words (« France Services ») is a name only as a whole: its words apart say nothing
-    texts = " ".join(fold_name(text) for text, *_ in units)
-    phrases = [fold_name(n) for n in proper_names(question) if len(fold_name(n).split()) > 1]
-    named_whole = all(f" {phrase} " in f" {texts} " for phrase in phrases)
+    phrases = [(fold_name(n), frozenset(analyze(n))) for n in proper_names(question) if len(fold_name(n).split()) > 1]
+    named_whole = all(
+        any(f" {phrase} " in f" {fold_name(text)} " for text, words, *_ in units if stems <= words)
+        for phrase, stems in phrases
+    )
     # a place, body or year the question names must be in one retrieved document
     names = [a for a in anchors if not a.isdigit()]
     named = (not names or any(all(a in words for a in names) for words in documents)) and named_whole
