@@ -103,7 +103,7 @@ def _card_block(analysis: QuestionAnalysis, number: int, card: ExperienceCard, i
         ("Partenaires", card.partners[:6]),
         ("Financeurs", card.funders[:6] if "funding" in wanted else ()),
         ("Budget", [card.budget] if card.budget and "funding" in wanted else []),
-        ("Résultats", [*card.results[:1], *relevant(card.results[1:], 1)]),
+        ("Résultats", [*card.results[:1], *relevant(card.results[1:], 2)]),
     ]
     for label, values in fields:
         cited = [v for v in values if v.evidence is not None]
