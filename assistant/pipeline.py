@@ -189,6 +189,7 @@ class Assistant:
             anchors=analysis.anchors,
             head_forms=analysis.head,
             complement_forms=analysis.complement,
+            question=analysis.text,
         )
 
     def _standalone(self, question: str, history: Sequence[Turn], model: ChatModel | None) -> str:

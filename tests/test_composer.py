@@ -205,6 +205,7 @@ def _assess(question: str, sentences: list[str], known: set[str]):
         anchors=analysis.anchors,
         head_forms=analysis.head,
         complement_forms=analysis.complement,
+        question=question,
     )
 
 
@@ -236,3 +237,79 @@ def test_template_labels_carry_no_markup_nor_header_keys() -> None:
 
     assert clean_label("TITLE: Mobiliser <b>les</b> [entreprises]") == "Mobiliser bles/b entreprises"
     assert clean_label("**Guide**\n# méthodologique") == "Guide méthodologique"
+
+
+def test_a_section_that_says_what_to_do_counts_for_a_lever_one_that_describes_against() -> None:
+    from assistant.generation.howto import heading_role
+
+    assert heading_role("Plan d'actions proposé") > 0
+    assert heading_role("Recommandations") > 0
+    assert heading_role("Étape 2 : rassembler les données") > 0
+    assert heading_role("Constats locaux") < 0
+    assert heading_role("Contexte") < 0
+    assert heading_role("") == 0
+
+
+PAGE = (
+    "Les plateformes de mobilité accompagnent les habitants vers l'emploi. "
+    "Selon le CGET, une plateforme mobilité a deux missions : informer et coordonner. "
+    "Le Grand Narbonne ouvre un équipement d'économie sociale.\n\n"
+    "Une étude sur la RSE formule onze recommandations.\n"
+)
+
+
+def test_on_a_page_about_many_subjects_the_paragraph_about_the_subject_asked_goes_on() -> None:
+    from assistant.generation.howto import continuation
+
+    p, pool = _pool(PAGE, title="Développement économique")
+    analysis = analyse_question("Comment monter une plateforme mobilité ?")
+    first = next(c for c in pool if c.unit.span.text.startswith("Les plateformes"))
+    following = [c.unit.span.text for c in continuation(analysis, first, pool)]
+    assert following == ["Selon le CGET, une plateforme mobilité a deux missions : informer et coordonner."]
+
+
+INDICATORS = (
+    "Suivre les parcours\n\n"
+    "Les échanges ont fait émerger des indicateurs complémentaires :\n\n"
+    "- la durée cumulée des contrats par personne ;\n"
+    "- la part des bénéficiaires ayant obtenu une qualification ;\n"
+    "- le nombre d'entreprises ayant recruté un bénéficiaire.\n\n"
+    "La métropole expérimente un suivi à douze mois.\n"
+)
+
+
+def test_a_chosen_item_brings_the_other_items_of_its_short_list() -> None:
+    from assistant.generation.howto import list_siblings
+
+    p, pool = _pool(INDICATORS, title="Compte rendu")
+    first = next(c for c in pool if c.unit.span.text.startswith("le nombre"))
+    siblings = [c.unit.span.text for c in list_siblings([first], pool)]
+    assert siblings == [
+        "la durée cumulée des contrats par personne ;",
+        "la part des bénéficiaires ayant obtenu une qualification ;",
+    ]
+    assert list_siblings([first], pool, most=2) == []
+
+
+def test_a_method_in_steps_is_answered_with_every_step() -> None:
+    guide = GUIDE + "\nÉtape 3 — Désigner un interlocuteur unique\n\nUn seul contact, toujours le même, joignable.\n"
+    p, pool = _pool(guide, title="Mobiliser les entreprises", type="guide méthodologique")
+    parts = compose(analyse_question("Comment mobiliser les entreprises du quartier ?"), pool, idf, passages=[p])
+    text, _ = render_parts(parts, [p])
+    assert "Étape 3 — Désigner un interlocuteur unique" in text
+
+
+def test_a_precedent_from_a_page_keeps_the_line_naming_it_and_its_line_tail() -> None:
+    from assistant.generation.parts import line_tails, title_line
+
+    page = (
+        "POP-UP dev éco le 16 octobre à Tourcoing,\n"
+        "Stands et ateliers : l'objectif est de faire coproduire les entreprises et les habitants du quartier. "
+        "Six parcours proposés.\n"
+    )
+    p, pool = _pool(page, title="Les acteurs")
+    best = next(c for c in pool if c.unit.span.text.startswith("Stands"))
+    head = title_line(best, pool)
+    assert head is not None and head.unit.span.text.startswith("POP-UP dev éco le 16 octobre à Tourcoing")
+    assert [c.unit.span.text for c in line_tails([best], pool)] == ["Six parcours proposés."]
+    assert title_line(head, pool) is None

@@ -6,7 +6,17 @@ from collections.abc import Sequence
 
 from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard, FieldValue
-from assistant.generation.parts import Candidate, Label, Part, claim, clean_label, coverage, title_of
+from assistant.generation.parts import (
+    Candidate,
+    Label,
+    Part,
+    claim,
+    clean_label,
+    coverage,
+    line_tails,
+    title_line,
+    title_of,
+)
 from assistant.generation.question import QuestionAnalysis
 from assistant.generation.sentences import Span
 from assistant.generation.units import neutralise_markers
@@ -36,6 +46,7 @@ def compose_precedents(
     idf: Idf,
     ranked: Sequence[tuple[float, Candidate]] = (),
     passages: Sequence[Passage] = (),
+    pool: Sequence[Candidate] = (),
 ) -> list[Part]:
     """One block per experience, the most relevant documents first (at most three): an experience fiche
     gives its card (where, what was done, who led it, with whom, what came of it); another document
@@ -60,6 +71,10 @@ def compose_precedents(
         if not units:
             continue
         parts.append(Label(f"D'après « {title_of(passages, units[0].passage)} » :", strong=True))
+        # the best unit with the line that names its experience and the short tail of its own line
+        # (« … Exemples de Rennes et Limoux (groupe d'échanges du 9 novembre 2018) »)
+        head = title_line(units[0], pool)
+        units += [c for c in [head, *line_tails(units[:1], pool)] if c is not None and c not in units]
         parts += [claim(c) for c in sorted(units, key=lambda c: c.unit.span.start)]
     return parts
 
@@ -88,7 +103,7 @@ def _card_block(analysis: QuestionAnalysis, number: int, card: ExperienceCard, i
         ("Partenaires", card.partners[:6]),
         ("Financeurs", card.funders[:6] if "funding" in wanted else ()),
         ("Budget", [card.budget] if card.budget and "funding" in wanted else []),
-        ("Résultats", [*card.results[:1], *relevant(card.results[1:], 1)]),
+        ("Résultats", [*card.results[:1], *relevant(card.results[1:], 2)]),
     ]
     for label, values in fields:
         cited = [v for v in values if v.evidence is not None]

@@ -24,7 +24,7 @@ from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard
 from assistant.generation.card_answers import compose_card_field, compose_precedents
 from assistant.generation.howto import STEP, compose_howto, document_candidates
-from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, title_of
+from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, line_tails, title_of
 from assistant.generation.question import QuestionAnalysis, analyse_question, covered
 from assistant.generation.refusal import contains_kind
 from assistant.generation.units import passage_units
@@ -106,7 +106,7 @@ def compose(
     ranked = [(s, c) for s, c in ranked if s > 0]
     documents = documents or {}
     if analysis.kind == "precedent" and ranked:
-        parts = compose_precedents(analysis, cards, idf, ranked, passages)
+        parts = compose_precedents(analysis, cards, idf, ranked, passages, pool)
         if parts:
             return parts
     if analysis.kind in ("funding", "partners"):
@@ -155,31 +155,11 @@ def _complementary(
             continue
         chosen.append(candidate)
         seen |= candidate.words
-    chosen += _tails(chosen, pool)
+    chosen += line_tails(chosen, pool)
     by_passage: dict[int, int] = {}
     for position, candidate in enumerate(chosen):
         by_passage.setdefault(candidate.passage, position)
     return sorted(chosen, key=lambda c: (by_passage[c.passage], c.unit.span.start))
-
-
-def _tails(chosen: Sequence[Candidate], pool: Sequence[Candidate]) -> list[Candidate]:
-    """The short unit that follows a chosen one on the same line of the same passage."""
-    tails = []
-    taken = {(c.passage, c.unit.span.start) for c in chosen}
-    for candidate in chosen:
-        following = [c for c in pool if c.passage == candidate.passage and c.unit.span.start > candidate.unit.span.end]
-        if not following:
-            continue
-        after = min(following, key=lambda c: c.unit.span.start)
-        if (
-            (after.passage, after.unit.span.start) not in taken
-            and after.unit.span.start - candidate.unit.span.end <= 2
-            and after.unit.kind == "sentence"
-            and len(after.unit.span.text.split()) <= 14
-        ):
-            tails.append(after)
-            taken.add((after.passage, after.unit.span.start))
-    return tails
 
 
 def compose_section(

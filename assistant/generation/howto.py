@@ -8,16 +8,27 @@ from dataclasses import replace
 
 from assistant.citations import Idf
 from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, title_of, type_of
-from assistant.generation.question import QuestionAnalysis
+from assistant.generation.question import QuestionAnalysis, covered
 from assistant.generation.units import Unit
+from assistant.retrieval.french import fold_accents as fold
 from assistant.types import Passage
 
-STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis|^question \d|^conseil", re.I)
+STEP = re.compile(r"^(é|e)tape|^\d+[.)]|^levier|^phase|^pr[ée]requis|^question \d|^conseil|^action \d", re.I)
 
 _ACTING = re.compile(
     r"^(se |s['’]|ne pas |ne jamais )?[A-ZÉÀa-zéèêàâîôûç]+(er|ir|re)\b|\b(doit|doivent|faut|fallait|permet|"
     r"recommand\w*|[ée]viter|veiller|privil[ée]gier|pr[ée]voir|associer|m[ée]thode la plus)\b",
     re.IGNORECASE,
+)
+# headings of sections that say what to do, and of sections that describe (folded, lower case)
+_ADVICE_HEADING = re.compile(
+    r"action|recommand|preconis|levier|piste|conseil|etape|methode|demarche|cle|reussite|marche|fonctionne|"
+    r"enseignement|lecon|vigilance|pratique|comment|mode d.emploi|retenir|mise en oeuvre|faire|outil|"
+    r"propos|strateg|deroule|organis|principe|ingredient|condition"
+)
+_DESCRIBING_HEADING = re.compile(
+    r"contexte|constat|diagnostic|rappel|^objet|presentation|chiffre|historique|enjeu|origine|territoire|"
+    r"public|budget|financ|partenaire|contact|calendrier|moyens|en bref|a propos|sommaire|introduction"
 )
 # sections that describe a place or a record, not what to do
 _NOT_ADVICE = frozenset({"territory", "contact", "partners", "funding", "period", "public", "lead"})
@@ -33,6 +44,20 @@ def document_candidates(passages: Sequence[Passage], units: dict[str, Sequence[U
         found[doc] = candidates([passage], {passage.number: list(units[doc])})
         found[doc] = [replace(c, rank=rank) for c in found[doc]]
     return found
+
+
+def heading_role(heading: str) -> float:
+    """What a section's heading says of its units: positive for a section that says what to do
+    (« Plan d'actions proposé », « Recommandations »), negative for one that describes (« Constats
+    locaux », « Contexte »), 0 otherwise."""
+    folded = fold(heading).lower()
+    if not folded:
+        return 0.0
+    if STEP.search(folded) or _ADVICE_HEADING.search(folded):
+        return 0.3
+    if _DESCRIBING_HEADING.search(folded):
+        return -0.3
+    return 0.0
 
 
 def compose_howto(
@@ -55,6 +80,12 @@ def compose_howto(
     spans = {(c.doc_id, c.unit.span.start) for c in chosen}
     best_units = [c for _, c in ranked if c.unit.kind != "heading"][:3]
     chosen += [c for c in best_units if (c.doc_id, c.unit.span.start) not in spans]
+    spans = {(c.doc_id, c.unit.span.start) for c in chosen}
+    for unit in best_units:
+        for following in continuation(analysis, unit, documents.get(unit.doc_id, [])):
+            if (following.doc_id, following.unit.span.start) not in spans:
+                chosen.append(following)
+                spans.add((following.doc_id, following.unit.span.start))
     floor = 0.6 * ranked[0][0]
     others: dict[str, int] = {}
     for value, candidate in ranked:
@@ -84,6 +115,27 @@ def compose_howto(
     return parts
 
 
+def continuation(
+    analysis: QuestionAnalysis, unit: Candidate, units: Sequence[Candidate], most: int = 2
+) -> list[Candidate]:
+    """The units that carry on a unit in its paragraph or the next one and still speak of the question's
+    focus: on a page about many subjects, the paragraph about the subject asked goes on (« Selon le CGET,
+    les 2 missions principales d'une plateforme mobilité sont… »), the next subject does not."""
+    ordered = sorted((c for c in units if c.unit.kind != "heading"), key=lambda c: c.unit.span.start)
+    found: list[Candidate] = []
+    end = unit.unit.span.end
+    for candidate in ordered:
+        if candidate.unit.span.start < end:
+            continue
+        if len(found) >= most or candidate.unit.span.start - end > 3:
+            break
+        if not any(covered(t, candidate.words) for t in analysis.focus):
+            break
+        found.append(candidate)
+        end = candidate.unit.span.end
+    return found
+
+
 def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 8) -> list[Candidate]:
     """The best acting units of each section of one document (two when the section is a list or long),
     the introduction aside, in document order."""
@@ -106,8 +158,12 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
             coverage(analysis, candidate.words | candidate.context, idf)
             + acting
             + 0.1 * (candidate.unit.kind == "item")
+            + heading_role(candidate.unit.heading)
         )
 
+    sections = {
+        h: [c for c in found if coverage(analysis, c.words | c.context, idf) > 0] for h, found in sections.items()
+    }
     best = []
     for found in sections.values():
         ordered = sorted(found, key=value, reverse=True)
@@ -115,4 +171,37 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
     top = max((value(c) for c in best), default=0.0)
     best = [c for c in best if value(c) >= 0.5 * top and value(c) > 0.1]
     best = sorted(best, key=value, reverse=True)[:limit]
-    return sorted(best, key=lambda c: c.unit.span.start)
+    # a step's heading says the step (« Étape 2 — Construire une offre d'engagement graduée »): it leads its units
+    headings = {c.unit.span.text: c for c in units if c.unit.kind == "heading" and STEP.search(c.unit.span.text)}
+    steps = {
+        headings[c.unit.heading].unit.span.start: headings[c.unit.heading] for c in best if c.unit.heading in headings
+    }
+    # a method in steps is answered by its steps: every step's heading, when there are several
+    if len(headings) >= 3:
+        steps |= {c.unit.span.start: c for c in headings.values()}
+    best += [c for c in list_siblings(best, units) if c not in best]
+    return sorted([*best, *steps.values()], key=lambda c: c.unit.span.start)
+
+
+def list_siblings(chosen: Sequence[Candidate], units: Sequence[Candidate], most: int = 6) -> list[Candidate]:
+    """The other items of the lists a chosen item belongs to, when the list is short (``most`` items):
+    a list of indicators or of criteria answers as a whole."""
+    items = sorted((c for c in units if c.unit.kind == "item"), key=lambda c: c.unit.span.start)
+    runs: list[list[Candidate]] = []
+    for item in items:
+        if (
+            runs
+            and item.unit.span.start - runs[-1][-1].unit.span.end <= 3
+            and item.unit.heading == runs[-1][-1].unit.heading
+        ):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    taken = {(c.doc_id, c.unit.span.start) for c in chosen}
+    return [
+        c
+        for run in runs
+        if len(run) <= most and any((c.doc_id, c.unit.span.start) in taken for c in run)
+        for c in run
+        if (c.doc_id, c.unit.span.start) not in taken
+    ]

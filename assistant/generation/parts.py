@@ -130,3 +130,40 @@ def render_parts(parts: Sequence[Part], passages: Sequence[Passage]) -> tuple[st
         else:
             lines.append(marked)
     return "\n".join(lines), claims
+
+
+def line_tails(chosen: Sequence[Candidate], pool: Sequence[Candidate]) -> list[Candidate]:
+    """The short unit that follows a chosen one on the same line of the same passage."""
+    tails = []
+    taken = {(c.passage, c.unit.span.start) for c in chosen}
+    for candidate in chosen:
+        following = [c for c in pool if c.passage == candidate.passage and c.unit.span.start > candidate.unit.span.end]
+        if not following:
+            continue
+        after = min(following, key=lambda c: c.unit.span.start)
+        if (
+            (after.passage, after.unit.span.start) not in taken
+            and after.unit.span.start - candidate.unit.span.end <= 2
+            and after.unit.kind == "sentence"
+            and len(after.unit.span.text.split()) <= 14
+        ):
+            tails.append(after)
+            taken.add((after.passage, after.unit.span.start))
+    return tails
+
+
+def title_line(candidate: Candidate, pool: Sequence[Candidate]) -> Candidate | None:
+    """The short line just before a unit that names what it is about (« POP-UP dev éco le 16 octobre à la
+    Plaine Images, Tourcoing, » before « Stands, débats… »): a title line, no sentence of its own."""
+    before = [c for c in pool if c.passage == candidate.passage and c.unit.span.end <= candidate.unit.span.start]
+    if not before:
+        return None
+    previous = max(before, key=lambda c: c.unit.span.end)
+    text = previous.unit.span.text.rstrip()
+    if (
+        candidate.unit.span.start - previous.unit.span.end > 3
+        or len(text.split()) > 20
+        or text.endswith((".", "!", "?", ":", ";"))
+    ):
+        return None
+    return previous

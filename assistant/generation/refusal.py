@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.retrieval.french import analyze
+from assistant.generation.question import _PROPER
+from assistant.retrieval.french import analyze, fold_accents
 
 _AMOUNT_Q = re.compile(
     r"\b(combien (a |ont )?co[uû]t|quel (est le |a été le )?(co[uû]t|budget|montant)|budget|montant|co[uû]t[ée]?)\b",
@@ -123,6 +124,7 @@ def assess(
     anchors: Sequence[str] = (),
     head_forms: frozenset[str] = frozenset(),
     complement_forms: frozenset[str] = frozenset(),
+    question: str = "",
 ) -> Answerability:
     """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context (title, heading), index of its document in
     ``documents``, whether its context counts as its own words: a funding section's lines name no project);
@@ -167,14 +169,38 @@ def assess(
     def names(forms: frozenset[str], i: int) -> bool:
         return not forms or bool(forms & units[i][1] or (units[i][4] and forms & units[i][2]))
 
-    found = kind is None or any(
-        contains_kind(text, kind) and names(head_forms, i) and names(complement_forms, i)
+    # what the detail is of (« du garage » in « le budget 2023 du garage ») is in the document giving it, as
+    # a word of its own: a glossary form (« solidaire » for « garage solidaire ») is not the thing itself
+    owner = owner_word(question) if kind in ("amount", "funding") else None
+    given = set(_NUMBERS.findall(question))
+
+    roles = role_forms(question) if detail == "name" else frozenset()
+
+    def gives(i: int, text: str) -> bool:
+        if kind == "count":
+            return any(n not in given for n in count_values(text))
+        if detail == "name":
+            return bool(roles & (units[i][1] | units[i][2]))
+        return kind is None or contains_kind(text, kind)
+
+    found = (kind is None and not roles) or any(
+        gives(i, text)
+        and names(head_forms, i)
+        and names(complement_forms, i)
+        and (owner is None or owner in documents[units[i][3]])
+        and not units[i][1] <= units[i][2]  # a heading (« Budget et financements ») gives no detail
         for i, (s, text) in enumerate(in_context)
         if s >= DETAIL_NEAR * best and s > 0
     )
+    # a name of several words (« France Services ») is a name only as a whole: its words apart say nothing
+    phrases = [(fold_name(n), frozenset(analyze(n))) for n in proper_names(question) if len(fold_name(n).split()) > 1]
+    named_whole = all(
+        any(f" {phrase} " in f" {fold_name(text)} " for text, words, *_ in units if stems <= words)
+        for phrase, stems in phrases
+    )
     # a place, body or year the question names must be in one retrieved document
     names = [a for a in anchors if not a.isdigit()]
-    named = not names or any(all(a in words for a in names) for words in documents)
+    named = (not names or any(all(a in words for a in names) for words in documents)) and named_whole
     # the thing a fact question asks about (its first focus words: « loyer », « date ») and the years it
     # names must be in the material: otherwise it is a near miss (same topic, asked detail absent)
     head = [
@@ -198,3 +224,70 @@ def assess(
 
 
 DETAIL_NEAR = 0.3
+# words that say which detail is asked, not what it is about
+_DETAIL_WORDS = frozenset(analyze("budget annuel annuelle coût montant combien nombre taux part total prix"))
+_NUMBERS = re.compile(r"\d+(?:[  ]\d{3})*")
+_NOT_COUNT_AFTER = re.compile(
+    r"\s*(%|h\s?\d|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
+    r"décembre|er\b)",
+    re.I,
+)
+_COUNT_WORDS = re.compile(
+    r"\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent)\b", re.I
+)
+# who holds a role: the verb of the question and the words a document names the role with
+_ROLES = {
+    "dirig": "dirige dirigé directeur directrice direction président présidente préside",
+    "presid": "préside présidé président présidente",
+    "anim": "anime animé animateur animatrice animation",
+    "pilot": "pilote piloté pilotage",
+    "coordon": "coordonne coordonné coordinateur coordinatrice coordination",
+}
+
+
+def count_values(text: str) -> list[str]:
+    """The numbers of a text that count something: not a year, a rate, an amount, an hour or a day of a
+    month (« 463 personnes », « douze salariés », not « 38 % », « 15 mars », « 12 € »)."""
+    found = []
+    for match in _NUMBERS.finditer(text):
+        value = match.group(0)
+        if re.fullmatch(r"(19|20)\d\d", value) or _NOT_COUNT_AFTER.match(text, match.end()):
+            continue
+        if match.start() > 0 and text[match.start() - 1] in "/.,":
+            continue
+        found.append(value)
+    return found + [m.group(0).lower() for m in _COUNT_WORDS.finditer(text)]
+
+
+_OWNED = re.compile(
+    r"\b(budget|co[uû]t|montant|tarif|prix|financement)\b(?:\s+(?:annuel|global|total|de fonctionnement|horaire))?"
+    r"(?:\s+(?:19|20)\d\d)?\s+(?:de la |de l['’]|du |des |de |d['’])(\w[\w'’-]*)",
+    re.I,
+)
+
+
+def owner_word(question: str) -> str | None:
+    """The analysed word a budget, cost or price is of (« garage » in « le budget 2023 du garage
+    solidaire »), None when the question does not say."""
+    match = _OWNED.search(question)
+    if match is None:
+        return None
+    words = [w for w in analyze(match.group(2)) if w not in _DETAIL_WORDS]
+    return words[0] if words else None
+
+
+def role_forms(question: str) -> frozenset[str]:
+    """The analysed words a document names the role asked with (« Qui dirige… ? »: directeur, présidente…);
+    empty when the question asks no such role."""
+    words = set(analyze(question))
+    return frozenset(w for stem, said in _ROLES.items() if stem in words for w in analyze(said))
+
+
+def proper_names(text: str) -> list[str]:
+    """The capitalised names of a question, its first word aside."""
+    start = len(text) - len(text.lstrip())
+    return [m.group(0) for m in _PROPER.finditer(text) if m.start() != start]
+
+
+def fold_name(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", fold_accents(text).lower()).split())

@@ -1,0 +1,65 @@
+"""Near misses: the asked detail (a count, a name in a role, a budget of a thing) must be given by a unit
+about the subject asked, and a name of several words must be in the material as a whole."""
+
+from __future__ import annotations
+
+from assistant.generation.question import analyse_question
+from assistant.generation.refusal import assess, count_values, owner_word, role_forms
+from assistant.retrieval.french import analyze
+
+
+def _assess(question: str, documents: list[list[str]]):
+    analysis = analyse_question(question)
+    units = [
+        (s, frozenset(analyze(s)), frozenset(), d, False) for d, sentences in enumerate(documents) for s in sentences
+    ]
+    words = [frozenset().union(*(u[1] for u in units if u[3] == d)) for d in range(len(documents))]
+    return assess(
+        [(t.forms, 1.0) for t in analysis.focus],
+        units,
+        words,
+        detail=analysis.detail,
+        known=lambda w: False,
+        words_of_focus=[t.word for t in analysis.focus],
+        min_coverage=0.3,
+        unknown=0.0,
+        anchors=analysis.anchors,
+        head_forms=analysis.head,
+        complement_forms=analysis.complement,
+        question=question,
+    )
+
+
+def test_a_count_is_a_number_that_counts_and_that_the_question_does_not_give() -> None:
+    assert count_values("Le 15 mars 2018, pour 30 personnes ; 38 % des autres ; douze salariés") == ["30", "douze"]
+    asked = "Combien des 30 personnes de la Passerelle sont en CDI ?"
+    material = [["La Passerelle a accueilli 30 personnes, validée le 15 mars 2018."]]
+    assert not _assess(asked, material).answerable
+    answered = [["La Passerelle a accueilli 30 personnes ; 12 personnes sont en CDI."]]
+    assert _assess(asked, answered).answerable
+
+
+def test_who_holds_a_role_needs_a_unit_naming_the_role() -> None:
+    assert {"directeur", "dirig"} <= role_forms("Qui dirige la régie de quartier ?")
+    assert role_forms("Qui a écrit ce rapport ?") == frozenset()
+    asked = "Qui dirige la régie de quartier Crêts Services ?"
+    assert not _assess(asked, [["La régie de quartier Crêts Services emploie 46 salariés."]]).answerable
+    named = [["La régie de quartier Crêts Services est dirigée par Mme Aline Durand."]]
+    assert _assess(asked, named).answerable
+
+
+def test_a_name_of_several_words_is_a_name_only_as_a_whole() -> None:
+    asked = "Quels services propose un espace France Services ?"
+    apart = [["France Travail accueille les demandeurs.", "Les services proposés dans un espace d'accueil."]]
+    assert not _assess(asked, apart).answerable
+    assert _assess(asked, [["Un espace France Services propose des services d'accueil."]]).answerable
+
+
+def test_a_budget_is_the_budget_of_the_thing_asked_about() -> None:
+    assert owner_word("Quel est le budget 2023 du garage solidaire de la Plaine ?") == "garag"
+    assert owner_word("Combien de personnes accompagnées ?") is None
+    asked = "Quel est le budget 2023 du garage solidaire de la Plaine ?"
+    garage = ["Le garage solidaire de la Plaine répare les voitures.", "Budget de fonctionnement 2020 : 268 500 euros."]
+    other = ["La conciergerie solidaire de la Plaine rend des services.", "Budget 2023 : 356 000 €."]
+    assert not _assess(asked, [garage, other]).answerable
+    assert _assess(asked, [[*garage, "Budget 2023 : 290 000 €."], other]).answerable
