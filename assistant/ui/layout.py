@@ -52,21 +52,13 @@ COPY_CONVERSATION_JS = r"""
 """
 
 
-class AppBlocks(gr.Blocks):
-    """The app's Blocks: launched with ``FRENCH`` for Gradio's untranslated texts, however it is launched."""
-
-    def launch(self, *args, **kwargs):  # noqa: ANN002, ANN003 - Gradio's own signature
-        kwargs.setdefault("i18n", FRENCH)
-        return super().launch(*args, **kwargs)
-
-
 def build_ui(components: Components) -> gr.Blocks:
     """The Blocks of the whole app; per-visitor state lives in ``gr.State``."""
     actions = Actions(components, FeedbackStore(components.settings.data_dir / "feedback.sqlite3"))
     desk = ExperienceDesk(components)  # experience cards, shared by the Précédents and Note tabs
     max_mb = components.settings.ui.max_upload_mb
     # uploaded and exported files in Gradio's cache are deleted after a day (checked every hour)
-    with AppBlocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
         answers = gr.State([])  # this session's answers, in order: the conversation's memory
         feedback_entry = gr.State(None)  # id of this session's last rating, for its comment
         gr.Markdown(f"## {TITLE}")

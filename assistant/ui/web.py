@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from assistant.factory import Components
 from assistant.ui.assets import CLICK_JS, CSS
 from assistant.ui.document_view import DOCUMENT_ROUTE, serve_document
+from assistant.ui.layout import FRENCH
 from assistant.ui.login import LoginThrottle, Sessions, add_login_routes
 from assistant.ui.request_guard import RequestGuard
 
@@ -89,4 +90,5 @@ def build_web_app(blocks: gr.Blocks, components: Components) -> FastAPI:
         run_history=False,
         css=CSS,
         js=CLICK_JS,
+        i18n=FRENCH,  # Gradio's own texts (copy buttons) in French
     )
