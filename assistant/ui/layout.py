@@ -55,7 +55,7 @@ COPY_CONVERSATION_JS = r"""
 class AppBlocks(gr.Blocks):
     """The app's Blocks: launched with ``FRENCH`` for Gradio's untranslated texts, however it is launched."""
 
-    def launch(self, *args, **kwargs):  # noqa: ANN002, ANN003 - Gradio's own signature
+    def launch(self, *args, **kwargs):
         kwargs.setdefault("i18n", FRENCH)
         return super().launch(*args, **kwargs)
 
