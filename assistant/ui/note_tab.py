@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TOPIC = "pilier développement économique"
 WRITERS = [("Extraits cités (hors ligne)", "extraits"), ("Modèle de langue, vérifié phrase à phrase", "llm")]
-PENDING = "Partie en cours de rédaction…"
+PENDING = "En attente de rédaction…"
 EDIT_HINT = (
     "Modifiez librement chaque partie : un paragraphe par bloc séparé d'une ligne vide, les extraits en tirets, "
     "les renvois [n] tels quels. À l'export, les références plus citées sont retirées et les autres renumérotées."
