@@ -420,9 +420,10 @@ def test_safe_filename_refuses_in_french(given: str, message: str):
 
 
 def test_check_size_refuses_files_over_the_limit_in_french():
-    check_size("a.pdf", 1024 * 1024, 1)
-    with pytest.raises(UploadRejected, match=r"« a.pdf » est trop volumineux \(2.0 Mo\) : la limite est de 1 Mo"):
-        check_size("a.pdf", 2 * 1024 * 1024, 1)
+    check_size("a.pdf", 1_000_000, 1)
+    # 1 Mo = 1 000 000 bytes, as for ingest.max_file_mb: 1 MiB is over a limit of 1 Mo
+    with pytest.raises(UploadRejected, match=r"« a.pdf » est trop volumineux \(1.0 Mo\) : la limite est de 1 Mo"):
+        check_size("a.pdf", 1_048_576, 1)
 
 
 def _incoming(folder: Path, **files: bytes) -> dict[str, Path]:

@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.factory import MB
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.sync import SIDECAR_SUFFIX
 
@@ -77,9 +78,9 @@ def file_digest(path: Path) -> str:
 
 def check_size(name: str, size_bytes: int, max_mb: float) -> None:
     """Raise UploadRejected (French) when the file is over the upload limit."""
-    if size_bytes > max_mb * 1024 * 1024:
+    if size_bytes > max_mb * MB:
         raise UploadRejected(
-            f"« {name} » est trop volumineux ({size_bytes / 1024 / 1024:.1f} Mo) : "
+            f"« {name} » est trop volumineux ({size_bytes / MB:.1f} Mo) : "
             f"la limite est de {max_mb:g} Mo par fichier. Découpez-le ou demandez à l'administrateur "
             "de relever la limite (ui.max_upload_mb)."
         )
