@@ -144,7 +144,7 @@ def test_every_section_reaches_a_page_that_renders_the_stream_late(tmp_path: Pat
     assert late == prompt
     boxes = [late[i]["value"] for i in range(1, 1 + len(SECTIONS))]
     assert boxes == [section_text(s) for s in SECTIONS_WRITTEN]
-    assert "Projet rédigé" in late[0]["value"] and "[1]" in late[note_index - 1]["value"]
+    assert "Projet rédigé" in late[0]["value"] and "\\[1\\]" in late[note_index - 1]["value"]
     for step in steps:  # nothing streamed changes visibility or says "no change"
         assert not any(isinstance(v, dict) for i, v in enumerate(step) if i != note_index), step
     assert steps[-1][note_index] is NOTE
