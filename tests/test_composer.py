@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from refusal_support import assess_sentences
+
 from assistant.citations import Claim
 from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, Territory
 from assistant.generation.composer import compose
 from assistant.generation.followup import contextualize, needs_context
 from assistant.generation.parts import Label, candidates, render_parts
 from assistant.generation.question import analyse_question
-from assistant.generation.refusal import assess
 from assistant.generation.units import (
     document_units,
     is_instruction_like,
@@ -17,7 +18,6 @@ from assistant.generation.units import (
     units_in,
     widen_passage,
 )
-from assistant.retrieval.french import analyze
 from assistant.types import Chunk, Hit, Passage, Turn
 
 
@@ -191,22 +191,7 @@ def test_a_new_topic_does_not_borrow_the_thread() -> None:
 
 
 def _assess(question: str, sentences: list[str], known: set[str]):
-    analysis = analyse_question(question)
-    units = [(s, frozenset(analyze(s)), frozenset(), 0, False) for s in sentences]
-    return assess(
-        [(t.forms, 1.0) for t in analysis.focus],
-        units,
-        [frozenset().union(*(u[1] for u in units))],
-        detail=analysis.detail,
-        known=lambda w: w in known,
-        words_of_focus=[t.word for t in analysis.focus],
-        min_coverage=0.3,
-        unknown=0.0,
-        anchors=analysis.anchors,
-        head_forms=analysis.head,
-        complement_forms=analysis.complement,
-        question=question,
-    )
+    return assess_sentences(question, [sentences], known)
 
 
 def test_near_miss_same_topic_asked_detail_absent_is_refused() -> None:

@@ -3,31 +3,13 @@ about the subject asked, and a name of several words must be in the material as 
 
 from __future__ import annotations
 
-from assistant.generation.question import analyse_question
-from assistant.generation.refusal import assess, count_values, owner_word, role_forms
-from assistant.retrieval.french import analyze
+from refusal_support import assess_sentences
+
+from assistant.generation.refusal import count_values, owner_word, role_forms
 
 
 def _assess(question: str, documents: list[list[str]]):
-    analysis = analyse_question(question)
-    units = [
-        (s, frozenset(analyze(s)), frozenset(), d, False) for d, sentences in enumerate(documents) for s in sentences
-    ]
-    words = [frozenset().union(*(u[1] for u in units if u[3] == d)) for d in range(len(documents))]
-    return assess(
-        [(t.forms, 1.0) for t in analysis.focus],
-        units,
-        words,
-        detail=analysis.detail,
-        known=lambda w: False,
-        words_of_focus=[t.word for t in analysis.focus],
-        min_coverage=0.3,
-        unknown=0.0,
-        anchors=analysis.anchors,
-        head_forms=analysis.head,
-        complement_forms=analysis.complement,
-        question=question,
-    )
+    return assess_sentences(question, documents)
 
 
 def test_a_count_is_a_number_that_counts_and_that_the_question_does_not_give() -> None:
