@@ -20,7 +20,6 @@ from assistant.types import AnswerSentence, Citation, Passage
 Idf = Callable[[str], float]
 MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[ ,.]\d+)*")
-SUPPORT_THRESHOLD = 0.6
 
 
 @dataclass(frozen=True)
