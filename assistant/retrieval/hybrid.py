@@ -12,9 +12,9 @@ from assistant.glossary import Glossary
 from assistant.retrieval.filters import Filters, matches, to_where
 from assistant.retrieval.fusion import diversify, fuse_ranked_lists, fuse_scored_lists
 from assistant.retrieval.lexical import KeywordIndex
+from assistant.retrieval.windows import keyword_texts
 from assistant.settings import RetrievalSettings
 from assistant.types import Chunk, Hit
-from ingest.chunking import embedding_text
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class KeywordIndexKeeper:
     """Keeps the persisted keyword index equal to the store's visible chunks."""
 
-    def __init__(self, store: ChunkStore, directory: Path, *, k1: float = 1.2, b: float = 0.6) -> None:
+    def __init__(self, store: ChunkStore, directory: Path, *, k1: float = 1.5, b: float = 0.75) -> None:
         self.store = store
         self.directory = directory
         self.k1, self.b = k1, b
@@ -53,7 +53,7 @@ class KeywordIndexKeeper:
         chunks = list(self.store.iter_chunks())
         index = KeywordIndex.build(
             [c.chunk_id for c in chunks],
-            [embedding_text(c) for c in chunks],
+            keyword_texts(chunks),
             fingerprint,
             [c.metadata for c in chunks],
             k1=self.k1,
