@@ -18,6 +18,8 @@ from assistant.types import Chunk, Hit
 
 log = logging.getLogger(__name__)
 
+TIE_MARGIN = 10  # candidates asked beyond the list's length, so that ties at the cut-off are settled by id
+
 
 class KeywordIndexKeeper:
     """Keeps the persisted keyword index equal to the store's visible chunks."""
@@ -50,7 +52,9 @@ class KeywordIndexKeeper:
 
     def _rebuild(self, fingerprint: str | None) -> KeywordIndex:
         fingerprint = fingerprint or registry_fingerprint(self.store.documents())
-        chunks = list(self.store.iter_chunks())
+        chunks = sorted(
+            self.store.iter_chunks(), key=lambda c: c.chunk_id
+        )  # the same index, whatever the store's order
         index = KeywordIndex.build(
             [c.chunk_id for c in chunks],
             keyword_texts(chunks),
@@ -88,8 +92,15 @@ class HybridSearcher:
         query = self.glossary.expand_query(question) if self.glossary is not None else question
         n = self.settings.candidates
         accept = (lambda meta: matches(filters, meta)) if filters else None
-        keyword = self.keyword.current().search(query, n, accept=accept)
-        dense = self.store.query(self.embedder.embed_query(question), n, where=to_where(filters))
+        # Identical passages (513 of spf's 5,039 chunks repeat another) score exactly alike, and Chroma returns
+        # such ties in an order, and across the cut-off with members, that change from one index build to the
+        # next: a few more are asked for, ties are ordered by id, then the lists are cut.
+        keyword = sorted(
+            self.keyword.current().search(query, n + TIE_MARGIN, accept=accept), key=lambda p: (-p[1], p[0])
+        )
+        keyword = keyword[:n]
+        found = self.store.query(self.embedder.embed_query(question), n + TIE_MARGIN, where=to_where(filters))
+        dense = sorted(found, key=lambda p: (-p[1], p[0].chunk_id))[:n]
         weights = {"keyword": self.settings.keyword_weight, "dense": self.settings.dense_weight}
         if self.settings.fusion == "rrf":
             rankings = {"keyword": [cid for cid, _ in keyword], "dense": [c.chunk_id for c, _ in dense]}
