@@ -13,6 +13,7 @@ from assistant.backends.store import ChromaChunkStore, ChunkStore
 from assistant.glossary import Glossary, load_glossary
 from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
+from assistant.retrieval.ranker import load_ranker
 from assistant.settings import EmbedderSettings, GenerationSettings, IngestSettings, Settings
 from ingest.chunking import ChunkSizes
 from ingest.loaders.limits import ReadLimits
@@ -133,7 +134,9 @@ class Components:
 
     @cached_property
     def searcher(self) -> HybridSearcher:
-        return HybridSearcher(self.store, self.embedder, self.keyword, self.settings.retrieval, self.glossary)
+        r = self.settings.retrieval
+        ranker = load_ranker() if r.ranker == "learned" else None
+        return HybridSearcher(self.store, self.embedder, self.keyword, r, self.glossary, ranker=ranker)
 
     @cached_property
     def synchronizer(self) -> Synchronizer:

@@ -89,6 +89,11 @@ class IngestSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
+    ranker: Literal["learned", "fusion"] = Field(
+        "learned",
+        description="learned: the bundled ranker orders the candidates of both lists (score fusion if its model "
+        "cannot be read); fusion: the fusion below alone",
+    )
     fusion: Literal["scores", "rrf"] = Field(
         "scores",
         description="scores: weighted min-max-normalised scores (best on piaf and spf); rrf: reciprocal rank",
