@@ -14,7 +14,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no teleme
 
 from assistant.factory import build_components  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
-from assistant.ui import PortInUse, bind, build_ui, index_demo_if_empty, launch  # noqa: E402
+from assistant.ui import PortInUse, bind, build_ui, launch  # noqa: E402
 
 DEMO_CORPUS = Path(__file__).resolve().parent / "corpus" / "demo"
 
@@ -28,7 +28,7 @@ def main() -> None:
         sys.exit(str(exc))
     components = build_components(settings)
     try:
-        index_demo_if_empty(components, DEMO_CORPUS)
+        components.indexer.index_demo_if_empty(DEMO_CORPUS)
         launch(build_ui(components), components)
     except PortInUse as exc:
         sys.exit(str(exc))

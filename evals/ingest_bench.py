@@ -23,7 +23,6 @@ from assistant.factory import build_components
 from assistant.settings import Settings
 from evals.corpora import folder_size, write_corpus
 from ingest.chunking import embedding_text
-from ingest.sync import discover
 
 
 def main() -> None:
@@ -38,12 +37,11 @@ def main() -> None:
     components = build_components(Settings(data_dir=workdir / "data", cache_dir=workdir / "cache"))
 
     started = time.perf_counter()
-    report = components.synchronizer.sync(discover([workdir / "docs"]))
-    components.keyword.rebuild()
+    report = components.indexer.index_paths([workdir / "docs"])
     ingest_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    again = components.synchronizer.sync(discover([workdir / "docs"]))
+    again = components.indexer.index_paths([workdir / "docs"])
     unchanged_s = time.perf_counter() - started
 
     sample = [embedding_text(c) for c in list(components.store.iter_chunks())[:200]]

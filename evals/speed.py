@@ -47,7 +47,7 @@ def measure_ingest(folder: Path, workdir: Path, settings: Settings, inner: Embed
     components = build_components(settings.model_copy(update={"data_dir": workdir / "index"}), embedder=embedder)
     report, ingest_s = ingest_folder(components, folder, "ingestion à froid")
     started = time.perf_counter()
-    again = components.synchronizer.sync(discover([folder]))
+    again = components.indexer.index_paths([folder])
     unchanged_s = time.perf_counter() - started
 
     # The raw embedder gets the same batches as ingestion (a document's chunks, batch_size at a time):
@@ -153,7 +153,7 @@ def measure_scale(
             wanted = min(max((target - count) // 2, 1), MAX_BATCH_CHUNKS)
             batch = [next(stream) for _ in range(max(1, math.ceil(wanted / per_document)))]
             started = time.perf_counter()
-            components.synchronizer.sync(batch)
+            components.indexer.sync(batch, refresh_keywords=False)
             ingest_s += time.perf_counter() - started
             synced += batch
             per_document = max((store.chunk_count() - count) / len(batch), 0.5)
@@ -163,7 +163,7 @@ def measure_scale(
                 )
             bar.update(store.chunk_count() - bar.n)
         started = time.perf_counter()
-        components.keyword.rebuild()
+        components.indexer.refresh_keywords()
         ingest_s += time.perf_counter() - started
         records = store.documents().values()
         copied = str(copies_root.resolve())
@@ -180,7 +180,7 @@ def measure_scale(
         )
     bar.close()
     started = time.perf_counter()
-    components.synchronizer.sync(synced)
+    components.indexer.sync(synced)
     unchanged_s = time.perf_counter() - started
     shutil.rmtree(workdir, ignore_errors=True)
     return {"points": points, "unchanged_reingest_seconds_largest": unchanged_s}

@@ -29,7 +29,7 @@ from assistant.types import Hit
 from evals.corpora import folder_size
 from evals.datasets import Question, document_key
 from evals.metrics import document_ranking, percentile, recall_curve, summarize
-from ingest.sync import Progress, SyncReport, discover
+from ingest.sync import Progress, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class BuiltIndex:
 
 
 def ingest_folder(components: Components, folder: Path, label: str) -> tuple[SyncReport, float]:
-    """Sync ``folder`` with a progress bar, then rebuild the keyword index: (report, seconds)."""
+    """Index ``folder`` with a progress bar: (report, seconds)."""
     bar = progress_bar(None, label, "passages")
 
     def advance(progress: Progress) -> None:
@@ -84,8 +84,7 @@ def ingest_folder(components: Components, folder: Path, label: str) -> tuple[Syn
         bar.update(progress.done - bar.n)
 
     started = time.perf_counter()
-    report = components.synchronizer.sync(discover([folder]), on_progress=advance)
-    components.keyword.rebuild()
+    report = components.indexer.index_paths([folder], on_progress=advance)
     seconds = time.perf_counter() - started
     bar.close()
     return report, seconds

@@ -61,12 +61,9 @@ def components(settings: Settings, embedder: CachedEmbedder) -> Components:
 
 
 def _index(folder: Path, data_dir: Path, embedder: CachedEmbedder, cache_dir: Path) -> Components:
-    from ingest.sync import discover
-
     components = build_components(Settings(data_dir=data_dir, cache_dir=cache_dir), embedder=embedder)
-    report = components.synchronizer.sync(discover([folder]))
+    report = components.indexer.index_paths([folder])
     assert not report.failed, report.summary()
-    components.keyword.rebuild()
     return components
 
 

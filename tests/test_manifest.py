@@ -350,8 +350,7 @@ def test_manifest_sources_are_downloaded_and_indexed_with_their_metadata(site, c
     )
     with Fetcher(tmp_path / "downloads", timeout_s=0.5, max_bytes=LIMIT, backoff_s=0, allowed=LOOPBACK) as fetcher:
         sources, failures = manifest_sources(load_manifest(manifest), fetcher)
-    report = components.synchronizer.sync(sources)
-    components.keyword.rebuild()
+    report = components.indexer.sync(sources)
     chunks: dict[str, list] = {}
     for chunk in components.store.iter_chunks():
         chunks.setdefault(chunk.metadata["source"], []).append(chunk)

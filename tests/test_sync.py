@@ -36,9 +36,7 @@ def write_corpus(folder: Path) -> Path:
 
 
 def ingest(components, *paths: Path, prune: bool = False, on_progress=None):
-    report = components.synchronizer.sync(discover(paths), prune_roots=paths if prune else (), on_progress=on_progress)
-    components.keyword.rebuild()
-    return report
+    return components.indexer.index_paths(paths, prune=prune, on_progress=on_progress)
 
 
 def test_second_run_embeds_nothing_and_a_change_reembeds_only_that_document(components, tmp_path):
@@ -185,7 +183,7 @@ def test_half_written_document_is_invisible_and_repaired(components, tmp_path, m
 
     monkeypatch.setattr(store._registry, "upsert", crash)
     with pytest.raises(KeyboardInterrupt):
-        components.synchronizer.sync(discover([corpus]))
+        components.indexer.index_paths([corpus])
     monkeypatch.undo()
     assert store.chunk_count() > count  # new chunks were written ...
     assert all("vélos" not in c.text for c in store.iter_chunks())  # ... but are not visible
@@ -313,7 +311,7 @@ def test_force_reindexes_unchanged_documents_and_records_when(components, tmp_pa
     corpus = write_corpus(tmp_path / "corpus")
     ingest(components, corpus)
     before = {r.doc_id: r.metadata["ingested_at"] for r in components.store.documents().values()}
-    forced = components.synchronizer.sync(discover([corpus / "commerce.md"]), force=True)
+    forced = components.indexer.sync(discover([corpus / "commerce.md"]), force=True)
     assert forced.updated == [str(corpus / "commerce.md")] and not forced.unchanged
     assert components.store.chunk_count() == sum(r.chunk_count for r in components.store.documents().values())
     assert set(before) == set(components.store.documents())

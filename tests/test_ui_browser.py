@@ -23,7 +23,6 @@ from assistant.backends.embedder import CachedEmbedder
 from assistant.factory import Components, build_components
 from assistant.ui import build_ui, launch
 from assistant.ui.document_view import document_link
-from ingest.sync import discover
 
 DEMO_SUBSET = [
     "a-dossier-gouvernance-pilier-economique-valbrune.md",
@@ -315,7 +314,7 @@ def test_with_a_password_the_page_and_the_documents_need_a_login(
 ):
     settings = ui_settings(tmp_path / "data", embedding_cache_dir, auth_user="equipe", auth_password="s3cret")
     components = build_components(settings, embedder=embedder)
-    components.synchronizer.sync(discover([DEMO / "a-fiche-ebe-saint-aurel.md"]))
+    components.indexer.index_paths([DEMO / "a-fiche-ebe-saint-aurel.md"])
     running = launch(build_ui(components), components, port=free_port(), block=False)
     url = running.url
     doc_id = next(iter(components.store.documents()))

@@ -11,7 +11,6 @@ from ui_support import DEMO, ask, browser_fixture, free_port, ui_settings  # noq
 from assistant.backends.embedder import CachedEmbedder
 from assistant.factory import build_components
 from assistant.ui import build_ui, launch
-from ingest.sync import discover
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 
@@ -23,8 +22,7 @@ def test_login_form_slows_down_wrong_passwords_then_opens_the_app(
         tmp_path / "data", embedding_cache_dir, auth_user="equipe", auth_password="s3cret", login_delay_s=1
     )
     components = build_components(settings, embedder=embedder)
-    components.synchronizer.sync(discover([DEMO / "a-fiche-ebe-saint-aurel.md"]))
-    components.keyword.rebuild()
+    components.indexer.index_paths([DEMO / "a-fiche-ebe-saint-aurel.md"])
     running = launch(build_ui(components), components, port=free_port(), block=False)
     page = browser.new_page(locale="fr-FR")
     try:

@@ -24,7 +24,6 @@ from assistant.factory import Components, build_components
 from assistant.settings import GenerationSettings, Settings, UISettings
 from assistant.ui import PortInUse, build_ui, launch
 from assistant.ui.server import RunningApp
-from ingest.sync import discover
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE_HTML = """<!doctype html><html><head><title>Page piégée</title>
@@ -64,9 +63,8 @@ def _serve(data_dir: Path, cache_dir: Path, embedder: CachedEmbedder, corpus: Pa
         ui=UISettings(**ui),
     )
     components = build_components(settings, embedder=embedder)
-    report = components.synchronizer.sync(discover([corpus]))
+    report = components.indexer.index_paths([corpus])
     assert not report.failed, report.summary()
-    components.keyword.rebuild()
     return components, launch(build_ui(components), components, port=free_port(), block=False)
 
 

@@ -18,7 +18,6 @@ from assistant.backends.embedder import CachedEmbedder
 from assistant.factory import Components, build_components
 from assistant.settings import GenerationSettings, Settings, UISettings
 from assistant.ui import build_ui, launch
-from ingest.sync import discover
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "corpus" / "demo"
@@ -67,9 +66,8 @@ def serve_paths(
 ) -> Iterator[tuple[str, Components]]:
     """The app over the files and folders ``paths``, answering offline: (base URL, components)."""
     components = build_components(ui_settings(data_dir, cache_dir), embedder=embedder)
-    report = components.synchronizer.sync(discover(list(paths)))
+    report = components.indexer.index_paths(paths)
     assert not report.failed, report.summary()
-    components.keyword.rebuild()
     running = launch(build_ui(components), components, port=free_port(), block=False)
     try:
         yield running.url.rstrip("/"), components

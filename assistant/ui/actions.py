@@ -197,27 +197,17 @@ class Actions:
             progress((p.done, p.total), desc=desc, unit="passages")
 
         try:
-            report = self.components.synchronizer.sync(sources, on_progress=on_progress, force=force)
+            report = self.components.indexer.sync(sources, on_progress=on_progress, force=force)
         except Exception:  # the store or the embedder failed: say so in French, never a raw error object
             log.exception("ingest from the interface failed")
             report = SyncReport(failed=[(s.label, INGEST_FAILED) for s in sources])
-            self.components.keyword.rebuild()  # some documents may have been stored before the failure
-        else:
-            if report.changed:
-                self.components.keyword.rebuild()
         log.info("ingest from the interface: %s", report.summary().splitlines()[0])
         return report
 
     def delete(self, doc_id: str | None) -> tuple[Any, ...]:
-        record = self.components.store.documents().get(doc_id or "")
+        record = self.components.indexer.delete(doc_id or "")
         if record is None:
             return ("Choisissez un document dans la liste.", *self.refresh())
-        self.components.store.delete_document(record.doc_id)
-        self.components.keyword.rebuild()
-        source = Path(record.source)
-        if source.parent.resolve() == self.uploads_dir.resolve():  # our own copy: remove it with its sidecar
-            source.unlink(missing_ok=True)
-            source.with_name(source.name + SIDECAR_SUFFIX).unlink(missing_ok=True)
         return (f"Document « {record.metadata.get('title', record.doc_id)} » retiré de l'index.", *self.refresh())
 
     def reindex(self, doc_id: str | None, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:

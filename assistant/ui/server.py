@@ -1,4 +1,4 @@
-"""Starting the interface: the demo corpus on an empty index, then the web app on its port."""
+"""Starting the interface: the web app on its port."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 import uvicorn
@@ -15,7 +14,6 @@ import uvicorn
 from assistant.factory import Components
 from assistant.ui.about import exposed_without_auth
 from assistant.ui.web import build_web_app
-from ingest.sync import discover
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 30.0
@@ -23,21 +21,6 @@ START_TIMEOUT_S = 30.0
 
 class PortInUse(Exception):
     """The port is taken; the message is French and says how to choose another."""
-
-
-def index_demo_if_empty(components: Components, demo_dir: Path) -> None:
-    """Index ``demo_dir`` when the index holds no document; an existing index is kept as it is."""
-    count = len(components.store.documents())
-    if count:
-        log.info("index: %d documents already indexed in %s (kept)", count, components.settings.data_dir)
-        return
-    if not demo_dir.is_dir():
-        log.warning("index empty and no demo corpus at %s: add documents from the Documents page", demo_dir)
-        return
-    log.info("index empty: indexing the demo corpus %s (once; one to three minutes on 2 cores)", demo_dir)
-    report = components.synchronizer.sync(discover([demo_dir]))
-    components.keyword.rebuild()
-    log.info("demo corpus indexed: %s", report.summary().splitlines()[0])
 
 
 def bind(host: str, port: int) -> socket.socket:
