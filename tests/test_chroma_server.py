@@ -18,7 +18,7 @@ from test_sync import (  # noqa: F401  (collected again here, against the server
     test_second_run_embeds_nothing_and_a_change_reembeds_only_that_document,
 )
 
-from assistant.factory import build_components
+from assistant.factory import build_services
 
 
 def _free_port() -> int:
@@ -54,20 +54,20 @@ def chroma_server(tmp_path_factory):
 
 
 @pytest.fixture
-def components(settings, embedder, chroma_server):
+def services(settings, embedder, chroma_server):
     host, port = chroma_server
     settings.chroma.host, settings.chroma.port = host, port
     settings.chroma.collection = f"test-{uuid.uuid4().hex[:12]}"  # tests share one server
-    return build_components(settings, embedder=embedder)
+    return build_services(settings, embedder=embedder)
 
 
-def test_chunks_live_on_the_server(components, chroma_server, tmp_path):
+def test_chunks_live_on_the_server(services, chroma_server, tmp_path):
     import chromadb
     from test_sync import ingest, write_corpus
 
-    ingest(components, write_corpus(tmp_path / "corpus"))
+    ingest(services, write_corpus(tmp_path / "corpus"))
     host, port = chroma_server
     other_client = chromadb.HttpClient(host=host, port=port)
-    collection = other_client.get_collection(components.settings.chroma.collection)
-    assert collection.count() == components.store.chunk_count() > 0
-    assert not (components.settings.data_dir / "chroma").exists()
+    collection = other_client.get_collection(services.settings.chroma.collection)
+    assert collection.count() == services.store.chunk_count() > 0
+    assert not (services.settings.data_dir / "chroma").exists()

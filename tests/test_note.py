@@ -23,7 +23,6 @@ from assistant.experiences.note import (
     SectionStarted,
     SectionWritten,
 )
-from assistant.experiences.service import ExperienceDesk
 from assistant.experiences.writers import LLMSectionWriter
 from assistant.experiences_cli import HANDLERS, add_subcommands
 from assistant.types import Chunk, Hit, Passage
@@ -47,7 +46,7 @@ def test_references_are_numbered_by_first_citation_with_their_pages():
 
 @pytest.fixture(scope="module")
 def drafted(demo_index) -> tuple[list, Note]:
-    desk = ExperienceDesk(demo_index)
+    desk = demo_index.desk
     events = list(desk.draft_note(territory=TERRITORY, topic=TOPIC, date="2025-01-15"))
     return events, events[-1].note
 

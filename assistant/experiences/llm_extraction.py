@@ -15,16 +15,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.backends.llm import ChatModel, LLMUnavailable, Message
 from assistant.citations import support_score
 from assistant.experiences.cards import CardExtractor, RuleCardExtractor, amount_in_euros
 from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, IndexedDocument
 from assistant.experiences.sections import TextSpan, blocks, display, find_sections, fold, preamble, sentences
-
-if TYPE_CHECKING:
-    from assistant.factory import Components
+from assistant.glossary import Glossary
 
 log = logging.getLogger(__name__)
 
@@ -167,13 +165,15 @@ class LLMCardExtractor:
         return _with(replace(card, extractor=self.name), updates)
 
 
-def card_extractor_for(components: Components) -> CardExtractor:
+def card_extractor_for(
+    glossary: Glossary | None, chat_model: Callable[[], ChatModel | None], count_tokens: Callable[[str], int]
+) -> CardExtractor:
     """The rules alone when no chat model is configured, else rules then the model (starts the local one)."""
-    rules = RuleCardExtractor(components.glossary)
-    model = components.chat_model()
+    rules = RuleCardExtractor(glossary)
+    model = chat_model()
     if model is None:
         return rules
-    return LLMCardExtractor(model, count_tokens=components.prompt_tokens, rules=rules)
+    return LLMCardExtractor(model, count_tokens=count_tokens, rules=rules)
 
 
 def parse_json_object(reply: str) -> dict | None:

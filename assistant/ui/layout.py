@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import gradio as gr
 
-from assistant.experiences.service import ExperienceDesk
-from assistant.factory import Components
 from assistant.retrieval.filters import Filters
 from assistant.ui.actions import Actions, citation_link
 from assistant.ui.chat import sources_panel
@@ -17,6 +15,7 @@ from assistant.ui.facets import FACETS, describe_filters
 from assistant.ui.feedback import FeedbackStore
 from assistant.ui.note_tab import build_note_tab
 from assistant.ui.precedents_tab import build_precedents_tab
+from assistant.ui.services import AppServices
 
 TITLE = "Assistant documentaire — politique de la ville"
 UPLOAD_TYPES = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".yaml"]
@@ -52,11 +51,20 @@ COPY_CONVERSATION_JS = r"""
 """
 
 
-def build_ui(components: Components) -> gr.Blocks:
+def build_ui(services: AppServices) -> gr.Blocks:
     """The Blocks of the whole app; per-visitor state lives in ``gr.State``."""
-    actions = Actions(components, FeedbackStore(components.settings.data_dir / "feedback.sqlite3"))
-    desk = ExperienceDesk(components)  # experience cards, shared by the Précédents and Note tabs
-    max_mb = components.settings.ui.max_upload_mb
+    settings = services.settings
+    actions = Actions(
+        services.assistant,
+        services.indexer,
+        services.store,
+        FeedbackStore(settings.data_dir / "feedback.sqlite3"),
+        settings,
+        answerer_kind=services.answerer_kind,
+    )
+    desk = services.desk  # experience cards, shared by the Précédents and Note tabs
+    exports = settings.data_dir / "exports"
+    max_mb = settings.ui.max_upload_mb
     # uploaded and exported files in Gradio's cache are deleted after a day (checked every hour)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
         answers = gr.State([])  # this session's answers, in order: the conversation's memory
@@ -111,8 +119,8 @@ def build_ui(components: Components) -> gr.Blocks:
                     with gr.Column(scale=2, min_width=300):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(sources_panel([], citation_link), elem_id="sources")
-            build_precedents_tab(blocks, desk)
-            build_note_tab(desk)
+            build_precedents_tab(blocks, desk, exports)
+            build_note_tab(desk, exports)
             with gr.Tab("Documents", id="documents"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -113,10 +114,10 @@ class NoteTab:
     hidden), and streamed visibility changes re-mounted boxes that then lost their text.
     """
 
-    def __init__(self, desk: ExperienceDesk, boxes: int) -> None:
+    def __init__(self, desk: ExperienceDesk, boxes: int, exports: Path) -> None:
         self.desk = desk
         self.boxes = boxes
-        self.exports = desk.components.settings.data_dir / "exports"
+        self.exports = exports
 
     def _refusal(self, territory: str, writer_kind: str) -> str | None:
         """Why no draft can be written (French), or None."""
@@ -187,9 +188,9 @@ class NoteTab:
         return status, gr.update(value=str(docx_path), visible=True), gr.update(value=str(md_path), visible=True)
 
 
-def build_note_tab(desk: ExperienceDesk) -> None:
+def build_note_tab(desk: ExperienceDesk, exports: Path) -> None:
     """The tab's components and events (call inside ``gr.Tabs``); one edit box per section of the plan."""
-    tab = NoteTab(desk, boxes=len(SECTIONS))
+    tab = NoteTab(desk, boxes=len(SECTIONS), exports=exports)
     with gr.Tab("Note", id="note"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260):

@@ -147,9 +147,9 @@ def comparison_html(table: ComparisonTable) -> str:
 class PrecedentsTab:
     """Event handlers of the tab; per-session data stays in the browser's components."""
 
-    def __init__(self, desk: ExperienceDesk) -> None:
+    def __init__(self, desk: ExperienceDesk, exports: Path) -> None:
         self.desk = desk
-        self.exports = desk.components.settings.data_dir / "exports"
+        self.exports = exports
 
     def filter_choices(self) -> tuple[Any, Any]:
         """Theme and region choices from the cards of the index as it is now."""
@@ -211,9 +211,9 @@ class PrecedentsTab:
         return comparison_html(table), *files, status
 
 
-def build_precedents_tab(blocks: gr.Blocks, desk: ExperienceDesk) -> None:
+def build_precedents_tab(blocks: gr.Blocks, desk: ExperienceDesk, exports: Path) -> None:
     """The tab's components and events (call inside ``gr.Tabs``)."""
-    tab = PrecedentsTab(desk)
+    tab = PrecedentsTab(desk, exports)
     with gr.Tab("Précédents", id="precedents"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260):

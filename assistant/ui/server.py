@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import gradio as gr
 import uvicorn
 
-from assistant.factory import Components
 from assistant.ui.about import exposed_without_auth
+from assistant.ui.services import AppServices
 from assistant.ui.web import build_web_app
 
 log = logging.getLogger(__name__)
@@ -54,13 +54,13 @@ class RunningApp:
         self.blocks.close(verbose=False)
 
 
-def launch(blocks: gr.Blocks, components: Components, *, port: int | None = None, block: bool = True) -> RunningApp:
+def launch(blocks: gr.Blocks, services: AppServices, *, port: int | None = None, block: bool = True) -> RunningApp:
     """Serve ``blocks`` with the UI settings; ``block=False`` returns once the app answers (tests).
 
     Raises :class:`PortInUse` when the port is taken.
     """
-    ui = components.settings.ui
-    if exposed_without_auth(components.settings):
+    ui = services.settings.ui
+    if exposed_without_auth(services.settings):
         log.warning(
             "the interface listens on %s without a password: anyone who reaches this address can read and change "
             "the index; set ASSISTANT_UI__AUTH_USER and ASSISTANT_UI__AUTH_PASSWORD",
@@ -68,7 +68,7 @@ def launch(blocks: gr.Blocks, components: Components, *, port: int | None = None
         )
     port = port or ui.port
     sock = bind(ui.host, port)
-    app = build_web_app(blocks, components)
+    app = build_web_app(blocks, ui, services.store)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     shown = "127.0.0.1" if ui.host in ("0.0.0.0", "::", "") else ui.host
     url = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}/"

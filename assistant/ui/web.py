@@ -16,7 +16,8 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from assistant.factory import Components
+from assistant.backends.store import ChunkStore
+from assistant.settings import UISettings
 from assistant.ui.assets import CLICK_JS, CSS
 from assistant.ui.document_view import DOCUMENT_ROUTE, serve_document
 from assistant.ui.layout import FRENCH
@@ -43,9 +44,8 @@ class LoginRedirect:
         await self.app(scope, receive, send)
 
 
-def build_web_app(blocks: gr.Blocks, components: Components) -> FastAPI:
-    """The FastAPI app serving ``blocks`` with the UI settings of ``components``."""
-    ui = components.settings.ui
+def build_web_app(blocks: gr.Blocks, ui: UISettings, store: ChunkStore) -> FastAPI:
+    """The FastAPI app serving ``blocks`` with the settings ``ui``; indexed documents are read through ``store``."""
     protected = bool(ui.auth_user and ui.auth_password)
     sessions = Sessions()
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -64,7 +64,7 @@ def build_web_app(blocks: gr.Blocks, components: Components) -> FastAPI:
         """An indexed local file, checked against the index as it is now (a removed document is gone)."""
         if protected and sessions.user_of(request) is None:
             return PlainTextResponse("Identifiez-vous d'abord.", 401)
-        record = components.store.documents().get(doc_id)
+        record = store.documents().get(doc_id)
         if record is None or record.source.startswith(("http://", "https://")):
             return PlainTextResponse(NOT_FOUND, 404)
         path = Path(record.source)
