@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from assistant.argparse_fr import french
-from assistant.backends.store import DocumentRecord
+from assistant.corpus import DocumentRecord, Progress, Source
 from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
 from assistant.experiences_cli import add_subcommands as add_experience_subcommands
-from assistant.factory import MB, Services, build_services
+from assistant.factory import Services, build_services
 from assistant.pipeline import Status
 from assistant.retrieval.filters import Filters
-from assistant.settings import Settings, load_settings
+from assistant.settings import MB, Settings, load_settings
 from assistant.types import Answer, Hit, Turn
-from ingest.sync import Progress, Source, discover
+from ingest.sync import discover
 
 
 def _parser() -> argparse.ArgumentParser:

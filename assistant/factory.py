@@ -22,14 +22,13 @@ from assistant.glossary import Glossary, load_glossary
 from assistant.indexing import Indexer
 from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
-from assistant.settings import ChromaSettings, EmbedderSettings, GenerationSettings, IngestSettings, Settings
+from assistant.settings import MB, ChromaSettings, EmbedderSettings, GenerationSettings, IngestSettings, Settings
 from ingest.chunking import ChunkSizes
 from ingest.loaders.limits import ReadLimits
 from ingest.sync import Synchronizer
 
 log = logging.getLogger(__name__)
 
-MB = 1_000_000  # the « Mo » of the size settings (ingest.max_file_mb), as the messages print sizes
 LOCAL_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
 EMBEDDERS: dict[str, Callable[[EmbedderSettings], Embedder]] = {

@@ -10,9 +10,12 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from assistant.backends.store import ChunkStore, DocumentRecord
+from assistant.backends.store import ChunkStore
+from assistant.corpus import SIDECAR_SUFFIX, DocumentRecord, ProgressCallback, Source, SyncReport
 from assistant.retrieval.hybrid import KeywordIndexKeeper
-from ingest.sync import SIDECAR_SUFFIX, ProgressCallback, Source, Synchronizer, SyncReport, discover
+from ingest.folders import FolderSelection, select_folder
+from ingest.loaders import readable_text
+from ingest.sync import Synchronizer, discover
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,14 @@ class Indexer:
         """Index the files under ``paths``; with ``prune``, remove documents whose files under them are gone."""
         paths = list(paths)
         return self.sync(discover(paths), prune_roots=paths if prune else (), on_progress=on_progress)
+
+    def select_folder(self, folder: str, allowed: Iterable[Path]) -> FolderSelection:
+        """The documents under a server folder, only under the ``allowed`` roots (raises FolderRefused in French)."""
+        return select_folder(folder, list(allowed))
+
+    def readable_text(self, path: Path, fmt: str) -> str:
+        """A text document as the index read it, for display (see :func:`ingest.loaders.readable_text`)."""
+        return readable_text(path, fmt)
 
     def delete(self, doc_id: str) -> DocumentRecord | None:
         """Remove a document from the index (and our own uploaded copy of it); None when it is not indexed."""

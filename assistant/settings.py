@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 APP_NAME = "assistant-politique-ville"
+MB = 1_000_000  # the « Mo » of the size settings (ingest.max_file_mb, ui.max_upload_mb), as the messages print sizes
 
 
 class EmbedderSettings(BaseModel):
@@ -170,7 +171,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_",
         env_nested_delimiter="__",
-        toml_file=os.environ.get("ASSISTANT_CONFIG", "assistant.toml"),
         extra="ignore",
     )
 
@@ -193,7 +193,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        # the file is named when settings are read, not when this module is imported (tests change it)
+        toml_file = os.environ.get("ASSISTANT_CONFIG", "assistant.toml")
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
 
 def load_settings(**overrides: object) -> Settings:

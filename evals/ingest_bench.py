@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from assistant.corpus import embedding_text
 from assistant.factory import build_services
 from assistant.settings import Settings
 from evals.corpora import folder_size, write_corpus
-from ingest.chunking import embedding_text
 
 
 def main() -> None:

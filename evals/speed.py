@@ -15,14 +15,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from assistant.backends.embedder import CachedEmbedder, Embedder
+from assistant.corpus import Source, embedding_text
 from assistant.factory import Services, build_services
 from assistant.settings import Settings
 from assistant.types import Chunk
 from evals.corpora import folder_size, replicate
 from evals.metrics import percentile
 from evals.systems import ingest_folder, progress_bar
-from ingest.chunking import embedding_text
-from ingest.sync import Source, discover
+from ingest.sync import discover
 
 RAW_SAMPLE_CHUNKS = 64
 MAX_BATCH_CHUNKS = 4000  # chunks added per sync call while growing (each call scans the store once)

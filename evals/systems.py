@@ -23,13 +23,13 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from tqdm import tqdm
 
 from assistant.backends.embedder import CachedEmbedder
+from assistant.corpus import Progress, SyncReport
 from assistant.factory import Services, build_services
 from assistant.settings import Settings
 from assistant.types import Hit
 from evals.corpora import folder_size
 from evals.datasets import Question, document_key
 from evals.metrics import document_ranking, percentile, recall_curve, summarize
-from ingest.sync import Progress, SyncReport
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,9 @@ import pytest
 from conftest import REPO
 from files import write_docx, write_docx_bomb, write_image_only_pdf, write_malformed_docx, write_pdf
 
+from assistant.corpus import Progress
 from assistant.factory import build_services
-from ingest.sync import Progress, discover
+from ingest.sync import discover
 
 TOPICS = [
     (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.backends.store import DocumentRecord
+from assistant.corpus import DocumentRecord
 from assistant.pipeline import Delta, Status
 from assistant.retrieval.filters import Filters
 from assistant.settings import Settings, UISettings

@@ -19,7 +19,6 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,26 +26,13 @@ from typing import Any, Protocol
 import chromadb
 import numpy as np
 
+from assistant.corpus import DocumentRecord
 from assistant.types import Chunk, Document
 
 log = logging.getLogger(__name__)
 
 _PAGE = 2000  # records per Chroma get() call
 _CHUNK_FIELDS = ("doc_id", "chunk_index", "start", "end", "page", "heading")
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    """What the registry knows of an indexed document."""
-
-    doc_id: str
-    content_hash: str
-    chunk_count: int
-    metadata: dict[str, Any]
-
-    @property
-    def source(self) -> str:
-        return str(self.metadata.get("source", ""))
 
 
 class ChunkStore(Protocol):

@@ -24,7 +24,7 @@ from assistant.experiences.precedents import Precedent, PrecedentFinder, Precede
 from assistant.experiences.records import ExperienceCard
 from assistant.experiences.store import CardStore, CardSyncReport
 from assistant.experiences.writers import ExtractiveSectionWriter, LLMSectionWriter, SectionWriter
-from assistant.retrieval.hybrid import HybridSearcher
+from assistant.retrieval.hybrid import Retriever
 
 
 class ExperienceDesk:
@@ -36,7 +36,7 @@ class ExperienceDesk:
 
     def __init__(
         self,
-        searcher: HybridSearcher,
+        searcher: Retriever,
         store: ChunkStore,
         *,
         cards_dir: Path,
@@ -102,7 +102,7 @@ class ExperienceDesk:
 
     def section_writer(self, kind: str = "extraits") -> SectionWriter:
         """ "extraits" (offline) or "llm" (the configured model; its sentences kept only where a passage supports them)."""
-        idf = self.searcher.keyword.current().idf
+        idf = self.searcher.keyword_index().idf
         if kind == "llm":
             model = self._chat_model()
             if model is None:

@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.backends.store import ChunkStore
+from assistant.corpus import SIDECAR_SUFFIX, FolderRefused, Progress, Source, SyncReport
 from assistant.indexing import Indexer
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
@@ -34,8 +35,6 @@ from assistant.ui.documents import (
 from assistant.ui.facets import FACETS, build_filters, describe_filters, facet_choices, year_choices
 from assistant.ui.feedback import CitedSource, FeedbackStore
 from assistant.ui.uploads import describe_saved, save_uploads
-from ingest.folders import FolderRefused, select_folder
-from ingest.sync import SIDECAR_SUFFIX, Progress, Source, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +192,7 @@ class Actions:
         """Index a server folder, only under the allowed folders of the settings (the uploads folder always)."""
         allowed = [*self.settings.ingest.allowed_folders, self.uploads_dir]
         try:
-            selection = select_folder(folder, allowed)
+            selection = self.indexer.select_folder(folder, allowed)
         except FolderRefused as exc:
             log.warning("folder indexing refused: %r", folder)
             return (str(exc), *self.refresh())

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.backends.store import DocumentRecord
+from assistant.corpus import DocumentRecord
 
 COLUMNS = ["Titre", "Organisation", "Date", "Format", "Pages", "Passages", "Indexé le", "Fichier", "Identifiant"]
 

@@ -68,7 +68,7 @@ def launch(blocks: gr.Blocks, services: AppServices, *, port: int | None = None,
         )
     port = port or ui.port
     sock = bind(ui.host, port)
-    app = build_web_app(blocks, ui, services.store)
+    app = build_web_app(blocks, ui, services.store, services.indexer.readable_text)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     shown = "127.0.0.1" if ui.host in ("0.0.0.0", "::", "") else ui.host
     url = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}/"

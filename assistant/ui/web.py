@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from assistant.backends.store import ChunkStore
 from assistant.settings import UISettings
 from assistant.ui.assets import CLICK_JS, CSS
-from assistant.ui.document_view import DOCUMENT_ROUTE, serve_document
+from assistant.ui.document_view import DOCUMENT_ROUTE, TextReader, serve_document
 from assistant.ui.layout import FRENCH
 from assistant.ui.login import LoginThrottle, Sessions, add_login_routes
 from assistant.ui.request_guard import RequestGuard
@@ -44,8 +44,9 @@ class LoginRedirect:
         await self.app(scope, receive, send)
 
 
-def build_web_app(blocks: gr.Blocks, ui: UISettings, store: ChunkStore) -> FastAPI:
-    """The FastAPI app serving ``blocks`` with the settings ``ui``; indexed documents are read through ``store``."""
+def build_web_app(blocks: gr.Blocks, ui: UISettings, store: ChunkStore, read_text: TextReader) -> FastAPI:
+    """The FastAPI app serving ``blocks`` with the settings ``ui``; the document route checks ``store``'s registry
+    and shows text documents as ``read_text`` reads them."""
     protected = bool(ui.auth_user and ui.auth_password)
     sessions = Sessions()
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -69,7 +70,7 @@ def build_web_app(blocks: gr.Blocks, ui: UISettings, store: ChunkStore) -> FastA
             return PlainTextResponse(NOT_FOUND, 404)
         path = Path(record.source)
         try:
-            served = serve_document(path, record.metadata)
+            served = serve_document(path, record.metadata, read_text)
         except OSError:
             return PlainTextResponse(NOT_FOUND, 404)
         return Response(served.body, media_type=served.media_type, headers=served.headers)
