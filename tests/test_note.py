@@ -10,6 +10,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import REPO
 
 from assistant.backends.llm import LLMUnavailable, Message
 from assistant.experiences.bibliography import Bibliography, references_in
@@ -143,7 +144,8 @@ def _run(demo_index, *argv: str) -> int:
     return HANDLERS[args.command](demo_index, args)
 
 
-def test_cli_handlers_write_the_note_and_the_tables(demo_index, tmp_path, capsys):
+def test_cli_handlers_write_the_note_and_the_tables(demo_index, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)  # the CLI shows a file's location relative to the folder it is run from
     assert _run(demo_index, "note", "--territory", TERRITORY, "--topic", TOPIC, "--out", str(tmp_path / "n.md")) == 0
     progress = capsys.readouterr().err
     assert "[1/6] Contexte et diagnostic…" in progress and "[6/6] Calendrier indicatif…" in progress

@@ -11,35 +11,31 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from files import write_docx, write_docx_bomb, write_image_only_pdf, write_malformed_docx, write_pdf
+from files import (
+    TOPICS,
+    write_corpus,
+    write_docx,
+    write_docx_bomb,
+    write_image_only_pdf,
+    write_malformed_docx,
+    write_pdf,
+)
 
 from assistant.corpus import Progress
 from assistant.factory import build_services
 from ingest.sync import discover
 
-TOPICS = [
-    (
-        "mobilite",
-        "La plateforme mobilité de Valbrune prête des scooters aux demandeurs d'emploi du quartier des Acacias.",
-    ),
-    ("commerce", "La foncière commerce a racheté six locaux en pied d'immeuble pour y installer une boulangerie."),
-    ("insertion", "Les clauses sociales d'insertion du chantier de rénovation ont produit 14 000 heures de travail."),
-]
-
-
-def write_corpus(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, sentence in TOPICS:
-        (folder / f"{name}.md").write_text(
-            f"# Fiche {name}\n\n{sentence}\n\n## Suite\n\n{sentence} Bilan positif.\n", "utf-8"
-        )
-    return folder
+# the scenarios run again against a `chroma run` server (deployments beyond one machine)
+ON_EMBEDDED_AND_SERVER_STORES = pytest.mark.parametrize(
+    "services", ["embedded", pytest.param("server", marks=pytest.mark.slow)], indirect=True
+)
 
 
 def ingest(services, *paths: Path, prune: bool = False, on_progress=None):
     return services.indexer.index_paths(paths, prune=prune, on_progress=on_progress)
 
 
+@ON_EMBEDDED_AND_SERVER_STORES
 def test_second_run_embeds_nothing_and_a_change_reembeds_only_that_document(services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
     first = ingest(services, corpus)
@@ -60,6 +56,7 @@ def test_second_run_embeds_nothing_and_a_change_reembeds_only_that_document(serv
     assert all("boulangerie" not in c.text for c in services.store.iter_chunks())
 
 
+@ON_EMBEDDED_AND_SERVER_STORES
 def test_prune_removes_documents_whose_files_are_gone(services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
     ingest(services, corpus)
@@ -170,6 +167,7 @@ def test_one_malformed_file_fails_alone_and_unusual_files_are_read(services, tmp
     assert "programmation 2025" in texts[long_name]
 
 
+@ON_EMBEDDED_AND_SERVER_STORES
 def test_half_written_document_is_invisible_and_repaired(services, tmp_path, monkeypatch):
     corpus = write_corpus(tmp_path / "corpus")
     ingest(services, corpus)
@@ -229,6 +227,7 @@ def test_kill_during_embedding_then_rerun_matches_a_clean_run(services, settings
     assert sorted(ids) == sorted(c.chunk_id for c in clean.store.iter_chunks())
 
 
+@pytest.mark.slow  # ~2 min on 2 cores: a thousand files read, registered and embedded
 def test_thousand_small_files_report_steady_progress(services, tmp_path):
     folder = tmp_path / "mille"
     folder.mkdir()

@@ -203,6 +203,7 @@ def test_login_slows_down_after_failures_then_the_right_password_works(
         services.close()
 
 
+@pytest.mark.slow  # ~20 s: starts the app in a subprocess
 def test_a_busy_port_is_said_in_french_without_a_traceback(tmp_path: Path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
