@@ -18,6 +18,7 @@ from assistant.backends.store import ChromaChunkStore, ChunkStore
 from assistant.experiences.cards import CardExtractor, RuleCardExtractor
 from assistant.experiences.llm_extraction import card_extractor_for
 from assistant.experiences.service import ExperienceDesk
+from assistant.feedback import FeedbackStore
 from assistant.glossary import Glossary, load_glossary
 from assistant.indexing import Indexer
 from assistant.pipeline import Assistant
@@ -190,6 +191,7 @@ class Services:
     assistant: Assistant
     indexer: Indexer
     desk: ExperienceDesk
+    feedback: FeedbackStore
     embedder: CachedEmbedder
     count_tokens: Callable[[str], int]  # e5 tokens, the unit of chunk sizes
     prompt_tokens: Callable[[str], int]
@@ -256,6 +258,7 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
         assistant=assistant,
         indexer=indexer,
         desk=desk,
+        feedback=FeedbackStore(settings.paths.feedback),
         embedder=embedder,
         count_tokens=count_tokens,
         prompt_tokens=prompt_tokens,

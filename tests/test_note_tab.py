@@ -19,6 +19,7 @@ from gradio.utils import diff
 
 from assistant.experiences.bibliography import Reference
 from assistant.experiences.editing import section_text
+from assistant.experiences.export import ExportFolder
 from assistant.experiences.note import SECTIONS, Note, NoteReady, NoteSection, Paragraph, SectionStarted, SectionWritten
 from assistant.ui.note_tab import NoteTab
 
@@ -116,6 +117,9 @@ class ScriptedDesk:
     def cards(self) -> list:
         return []
 
+    def refresh(self) -> list:
+        return []
+
     def section_writer(self, kind: str) -> str:
         if kind != "extraits":
             raise ValueError("aucun modèle de langue configuré")
@@ -130,7 +134,7 @@ class ScriptedDesk:
 
 
 def test_every_section_reaches_a_page_that_renders_the_stream_late(tmp_path: Path):
-    tab = NoteTab(ScriptedDesk(), boxes=len(SECTIONS), exports=tmp_path / "exports")
+    tab = NoteTab(ScriptedDesk(), boxes=len(SECTIONS), exports=ExportFolder(tmp_path / "exports"))
     opened = tab.open_draft(TERRITORY, "extraits")  # one answer, not streamed: notice, progress, column, boxes, …
     assert opened[2] == gr.update(visible=True)
     assert list(opened[3 : 3 + len(SECTIONS)]) == [""] * len(SECTIONS)
@@ -147,7 +151,7 @@ def test_every_section_reaches_a_page_that_renders_the_stream_late(tmp_path: Pat
 
 
 def test_a_draft_without_territory_or_writer_says_why_and_streams_nothing(tmp_path: Path):
-    tab = NoteTab(ScriptedDesk(), boxes=len(SECTIONS), exports=tmp_path / "exports")
+    tab = NoteTab(ScriptedDesk(), boxes=len(SECTIONS), exports=ExportFolder(tmp_path / "exports"))
     opened = tab.open_draft("  ", "extraits")
     assert "Décrivez d'abord le territoire" in opened[1] and opened[2] == gr.skip()
     assert "aucun modèle" in tab.open_draft(TERRITORY, "llm")[1]

@@ -8,8 +8,8 @@ import pytest
 from files import write_docx_bomb, write_malformed_docx
 
 from assistant.factory import build_services
+from assistant.feedback import FeedbackStore
 from assistant.ui.actions import Actions
-from assistant.ui.feedback import FeedbackStore
 
 
 def _no_progress(*args, **kwargs) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from assistant.corpus import DocumentRecord
+from assistant.feedback import CitedSource, FeedbackStore
+from assistant.french_dates import french_timestamp
 from assistant.pipeline import Delta, Status
 from assistant.retrieval.filters import Filters
 from assistant.settings import Settings, UISettings
@@ -23,12 +25,10 @@ from assistant.ui.documents import (
     corpus_stats,
     document_rows,
     french_date,
-    french_timestamp,
     progress_text,
     sorted_records,
 )
 from assistant.ui.facets import build_filters, describe_filters, facet_choices, year_choices
-from assistant.ui.feedback import CitedSource, FeedbackStore
 from assistant.ui.uploads import UploadRejected, check_size, safe_filename, save_uploads
 
 PASSAGE_TEXT = (

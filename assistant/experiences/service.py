@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -53,6 +54,7 @@ class ExperienceDesk:
         self._max_prompt_tokens = max_prompt_tokens
         self.card_store = CardStore(cards_dir)
         self.last_sync: CardSyncReport | None = None
+        self._sync_lock = threading.Lock()
 
     @cached_property
     def extractor(self) -> CardExtractor:
@@ -63,6 +65,15 @@ class ExperienceDesk:
         self.last_sync = self.card_store.sync(self.store, self.extractor)
         self.__dict__.pop("finder", None)
         return self.last_sync
+
+    def refresh(self) -> list[ExperienceCard]:
+        """The cards, brought in line with the index first (only new or changed documents are read).
+
+        The app's sessions share the desk and its card file: one sync at a time.
+        """
+        with self._sync_lock:
+            self.sync()
+            return self.cards()
 
     def cards(self) -> list[ExperienceCard]:
         if self.last_sync is None:

@@ -15,8 +15,9 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.backends.store import ChunkStore
+from assistant.backends.store import DocumentRegistry
 from assistant.corpus import SIDECAR_SUFFIX, FolderRefused, Progress, Source, SyncReport
+from assistant.feedback import CitedSource, FeedbackStore
 from assistant.indexing import Indexer
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
@@ -33,7 +34,6 @@ from assistant.ui.documents import (
     sorted_records,
 )
 from assistant.ui.facets import FACETS, build_filters, describe_filters, facet_choices, year_choices
-from assistant.ui.feedback import CitedSource, FeedbackStore
 from assistant.ui.uploads import describe_saved, save_uploads
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class Actions:
         self,
         assistant: Assistant,
         indexer: Indexer,
-        store: ChunkStore,
+        store: DocumentRegistry,
         feedback: FeedbackStore,
         settings: Settings,
         *,

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from assistant.backends.store import ChunkStore
+from assistant.backends.store import DocumentRegistry
 from assistant.experiences.service import ExperienceDesk
+from assistant.feedback import FeedbackStore
 from assistant.indexing import Indexer
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
@@ -19,7 +20,7 @@ class AppServices(Protocol):
     def settings(self) -> Settings: ...
 
     @property
-    def store(self) -> ChunkStore: ...  # read only here: the registry for the Documents page and the document route
+    def store(self) -> DocumentRegistry: ...  # the Documents page and the document route read it
 
     @property
     def assistant(self) -> Assistant: ...
@@ -29,6 +30,9 @@ class AppServices(Protocol):
 
     @property
     def desk(self) -> ExperienceDesk: ...
+
+    @property
+    def feedback(self) -> FeedbackStore: ...
 
     @property
     def answerer_kind(self) -> str: ...

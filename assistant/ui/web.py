@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from assistant.backends.store import ChunkStore
+from assistant.backends.store import DocumentRegistry
 from assistant.settings import UISettings
 from assistant.ui.assets import CLICK_JS, CSS
 from assistant.ui.document_view import DOCUMENT_ROUTE, TextReader, serve_document
@@ -44,7 +44,7 @@ class LoginRedirect:
         await self.app(scope, receive, send)
 
 
-def build_web_app(blocks: gr.Blocks, ui: UISettings, store: ChunkStore, read_text: TextReader) -> FastAPI:
+def build_web_app(blocks: gr.Blocks, ui: UISettings, store: DocumentRegistry, read_text: TextReader) -> FastAPI:
     """The FastAPI app serving ``blocks`` with the settings ``ui``; the document route checks ``store``'s registry
     and shows text documents as ``read_text`` reads them."""
     protected = bool(ui.auth_user and ui.auth_password)
