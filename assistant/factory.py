@@ -203,6 +203,49 @@ class Services:
         self.chat_model.close()
 
 
+def build_synchronizer(
+    settings: Settings, store: ChunkStore, embedder: CachedEmbedder, count_tokens: Callable[[str], int]
+) -> Synchronizer:
+    """The synchroniser with the chunk sizes and reading limits of the settings."""
+    c = settings.chunking
+    return Synchronizer(
+        store,
+        embedder,
+        count_tokens=count_tokens,
+        sizes=ChunkSizes(target=c.target_tokens, maximum=c.max_tokens, minimum=c.min_tokens, overlap=c.overlap_tokens),
+        max_file_bytes=int(settings.ingest.max_file_mb * MB),
+        read_limits=read_limits(settings.ingest),
+        max_passages=settings.ingest.max_passages,
+    )
+
+
+def build_desk(
+    settings: Settings,
+    searcher: HybridSearcher,
+    store: ChunkStore,
+    glossary: Glossary | None,
+    chat_model: ChatModelStarter,
+    prompt_tokens: Callable[[str], int],
+) -> ExperienceDesk:
+    """The experience desk; its card extractor is chosen on first use (the LLM one starts the chat model)."""
+
+    def card_extractor() -> CardExtractor:
+        # the LLM only fills fields the rules left empty; opt-in because it costs ~13 s a document on a CPU
+        if settings.generation.llm_cards:
+            return card_extractor_for(glossary, chat_model, prompt_tokens)
+        return RuleCardExtractor(glossary)
+
+    return ExperienceDesk(
+        searcher,
+        store,
+        cards_dir=settings.paths.cards,
+        extractor=card_extractor,
+        chat_model=chat_model,
+        prompt_tokens=prompt_tokens,
+        max_prompt_tokens=settings.generation.max_prompt_tokens,
+    )
+
+
 def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None) -> Services:
     """Assemble the services from settings; an already loaded embedder may be passed in (tests, evaluations)."""
     store = build_store(settings)
@@ -212,16 +255,7 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
     glossary = load_configured_glossary(retrieval.glossary)
     searcher = HybridSearcher(store, embedder, keyword, retrieval, glossary)
     count_tokens = e5_token_counter(embedder)
-    c = settings.chunking
-    synchronizer = Synchronizer(
-        store,
-        embedder,
-        count_tokens=count_tokens,
-        sizes=ChunkSizes(target=c.target_tokens, maximum=c.max_tokens, minimum=c.min_tokens, overlap=c.overlap_tokens),
-        max_file_bytes=int(settings.ingest.max_file_mb * MB),
-        read_limits=read_limits(settings.ingest),
-        max_passages=settings.ingest.max_passages,
-    )
+    synchronizer = build_synchronizer(settings, store, embedder, count_tokens)
     indexer = Indexer(synchronizer, keyword, store, uploads_dir=settings.paths.uploads)
     g = settings.generation
     answerer_kind = choose_answerer(g)
@@ -235,22 +269,7 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
         count_tokens=prompt_tokens,
         max_prompt_tokens=g.local_max_prompt_tokens if answerer_kind == "local" else g.max_prompt_tokens,
     )
-
-    def card_extractor() -> CardExtractor:
-        # the LLM only fills fields the rules left empty; opt-in because it costs ~13 s a document on a CPU
-        if g.llm_cards:
-            return card_extractor_for(glossary, chat_model, prompt_tokens)
-        return RuleCardExtractor(glossary)
-
-    desk = ExperienceDesk(
-        searcher,
-        store,
-        cards_dir=settings.paths.cards,
-        extractor=card_extractor,
-        chat_model=chat_model,
-        prompt_tokens=prompt_tokens,
-        max_prompt_tokens=g.max_prompt_tokens,
-    )
+    desk = build_desk(settings, searcher, store, glossary, chat_model, prompt_tokens)
     return Services(
         settings=settings,
         store=store,
