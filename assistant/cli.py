@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant ingest|search|stats``. Output is for people, or JSON with --json."""
+"""Command line: ``python -m assistant ingest|search|stats|worker|enqueue|jobs``. Output is for people, or JSON with --json."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from assistant.argparse_fr import french
 from assistant.corpus import DocumentRecord, Progress, Source
 from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
 from assistant.experiences_cli import add_subcommands as add_experience_subcommands
-from assistant.factory import Services, build_services
+from assistant.factory import Services, build_ingest_queue, build_services
+from assistant.jobs import indexing_runner
 from assistant.pipeline import Status
 from assistant.retrieval.filters import Filters
 from assistant.settings import MB, Settings, load_settings
@@ -63,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     stats = sub.add_parser("stats", parents=[common], help="taille de l'index")
     stats.add_argument("--json", action="store_true", help="sortie JSON")
+    worker = sub.add_parser(
+        "worker", parents=[common], help="indexer les tâches de la file d'indexation (ingest.mode = queue)"
+    )
+    worker.add_argument("--threads", type=int, default=1, metavar="N", help="tâches menées en parallèle (défaut 1)")
+    enqueue = sub.add_parser("enqueue", parents=[common], help="confier des fichiers ou un dossier à la file")
+    enqueue.add_argument("paths", nargs="+", type=Path, metavar="CHEMIN", help="fichiers ou dossier à indexer")
+    jobs = sub.add_parser("jobs", parents=[common], help="état des tâches d'indexation")
+    jobs.add_argument("--json", action="store_true", help="sortie JSON")
     add_experience_subcommands(sub, common)
     return parser
 
@@ -139,6 +148,36 @@ def _ingest(services: Services, args: argparse.Namespace) -> int:
     print(report.summary())
     # a file that failed is reported above and makes the exit code 1; the others are indexed all the same
     return 1 if missing or report.failed else 0
+
+
+def _worker(services: Services, args: argparse.Namespace) -> int:
+    settings = services.settings
+    allowed = [*settings.ingest.allowed_folders, settings.paths.uploads]
+    queue = build_ingest_queue(settings, indexing_runner(services.indexer, allowed))
+    logging.getLogger().setLevel(logging.INFO)  # a worker's journal is its only output
+    print(f"File d'indexation : {settings.paths.ingest_queue.resolve()} · index : {index_location(settings)}")
+    queue.run_worker(threads=args.threads)
+    return 0
+
+
+def _enqueue(services: Services, args: argparse.Namespace) -> int:
+    missing = [p for p in args.paths if not p.exists()]
+    for path in missing:
+        print(f"✗ {path} : fichier ou dossier introuvable", file=sys.stderr)
+    queue = build_ingest_queue(services.settings)
+    for path in (p.resolve() for p in args.paths if p.exists()):
+        job_id = queue.enqueue_folder(str(path)) if path.is_dir() else queue.enqueue_files([path])
+        print(f"Tâche {job_id} en attente : {path}")
+    return 1 if missing else 0
+
+
+def _jobs(services: Services, args: argparse.Namespace) -> int:
+    jobs = build_ingest_queue(services.settings).board.recent()
+    if args.json:
+        print(json.dumps([asdict(job) for job in jobs], ensure_ascii=False, indent=2))
+        return 0
+    print("\n".join(job.describe() for job in jobs) or "Aucune tâche d'indexation.")
+    return 0
 
 
 def _filters(pairs: list[str]) -> Filters:
@@ -316,7 +355,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in READS_INDEX and not services.store.documents():
             print(empty_index_help(settings), file=sys.stderr)
             return 1
-        handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats, **EXPERIENCE_HANDLERS}
+        handlers = {
+            "ingest": _ingest,
+            "search": _search,
+            "ask": _ask,
+            "stats": _stats,
+            "worker": _worker,
+            "enqueue": _enqueue,
+            "jobs": _jobs,
+            **EXPERIENCE_HANDLERS,
+        }
         return handlers[args.command](services, args)
     finally:
         services.close()  # stops what was started (the local model server)

@@ -21,6 +21,7 @@ from assistant.experiences.service import ExperienceDesk
 from assistant.feedback import FeedbackStore
 from assistant.glossary import Glossary, load_glossary
 from assistant.indexing import Indexer
+from assistant.jobs import IngestQueue, JobBoard, JobRunner
 from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
 from assistant.settings import MB, ChromaSettings, EmbedderSettings, GenerationSettings, IngestSettings, Settings
@@ -181,6 +182,12 @@ def prompt_token_counter() -> Callable[[str], int]:
     return count
 
 
+def build_ingest_queue(settings: Settings, runner: JobRunner | None = None) -> IngestQueue:
+    """The durable ingest queue of the data folder; only a worker passes a ``runner`` (see assistant.jobs)."""
+    board = JobBoard(settings.paths.jobs, lease_s=settings.ingest.job_lease_s)
+    return IngestQueue(settings.paths.ingest_queue, board, runner)
+
+
 @dataclass(frozen=True)
 class Services:
     """What the app, the command line and the evaluations use. Features receive the pieces they need."""
@@ -197,6 +204,8 @@ class Services:
     prompt_tokens: Callable[[str], int]
     answerer_kind: str
     chat_model: ChatModelStarter = field(repr=False)
+    # ingest.mode = "queue": where the app sends uploads and folders (None: it indexes them itself)
+    ingest_queue: IngestQueue | None = None
 
     def close(self) -> None:
         """Stop what was started (the local model server)."""
@@ -283,4 +292,5 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
         prompt_tokens=prompt_tokens,
         answerer_kind=answerer_kind,
         chat_model=chat_model,
+        ingest_queue=build_ingest_queue(settings) if settings.ingest.mode == "queue" else None,
     )

@@ -22,6 +22,7 @@ GROUPS: list[tuple[str, str]] = [
     ("assistant.backends", "backends"),
     ("ingest", "ingest"),
     ("assistant.indexing", "indexing"),
+    ("assistant.jobs", "indexing"),  # the durable ingest queue runs jobs through the indexer
     ("assistant.factory", "assembly"),
     ("assistant.ui", "interface"),
     ("assistant.cli", "entry points"),
