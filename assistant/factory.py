@@ -260,7 +260,14 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
     store = build_store(settings)
     embedder = embedder or build_embedder(settings)
     retrieval = settings.retrieval
-    keyword = KeywordIndexKeeper(store, settings.paths.keyword_index, k1=retrieval.bm25_k1, b=retrieval.bm25_b)
+    # with a queue, web workers and ingest workers share the keyword index: queries never wait for a refresh
+    keyword = KeywordIndexKeeper(
+        store,
+        settings.paths.keyword_index,
+        k1=retrieval.bm25_k1,
+        b=retrieval.bm25_b,
+        background=settings.ingest.mode == "queue",
+    )
     glossary = load_configured_glossary(retrieval.glossary)
     searcher = HybridSearcher(store, embedder, keyword, retrieval, glossary)
     count_tokens = e5_token_counter(embedder)
