@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant ingest|search|stats|worker|enqueue|jobs``. Output is for people, or JSON with --json."""
+"""Command line: ``python -m assistant ingest|search|stats|serve|worker|enqueue|jobs``. Output is for people, or JSON with --json."""
 
 from __future__ import annotations
 
@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         "worker", parents=[common], help="indexer les tâches de la file d'indexation (ingest.mode = queue)"
     )
     worker.add_argument("--threads", type=int, default=1, metavar="N", help="tâches menées en parallèle (défaut 1)")
+    serve = sub.add_parser("serve", parents=[common], help="servir l'interface (plusieurs processus web possibles)")
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processus web, sur des ports consécutifs (défaut 1)"
+    )
+    serve.add_argument("--port", type=int, metavar="PORT", help="port du premier processus (défaut : ui.port)")
     enqueue = sub.add_parser("enqueue", parents=[common], help="confier des fichiers ou un dossier à la file")
     enqueue.add_argument("paths", nargs="+", type=Path, metavar="CHEMIN", help="fichiers ou dossier à indexer")
     jobs = sub.add_parser("jobs", parents=[common], help="état des tâches d'indexation")
@@ -157,6 +162,39 @@ def _worker(services: Services, args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.INFO)  # a worker's journal is its only output
     print(f"File d'indexation : {settings.paths.ingest_queue.resolve()} · index : {index_location(settings)}")
     queue.run_worker(threads=args.threads)
+    return 0
+
+
+def _serve(services: Services, args: argparse.Namespace) -> int:
+    from assistant.serving import WebWorkers, server_mode_problem, worker_ports
+    from assistant.ui import PortInUse, build_ui, launch
+
+    settings = services.settings
+    logging.getLogger().setLevel(logging.INFO)
+    problem = server_mode_problem(settings, args.workers)
+    if problem:
+        print(f"✗ {problem}", file=sys.stderr)
+        return 2
+    port = args.port or settings.ui.port
+    if args.workers <= 1:
+        try:
+            launch(build_ui(services), services, port=port)
+        except PortInUse as exc:
+            print(f"✗ {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if settings.ingest.mode != "queue":
+        logging.getLogger(__name__).warning(
+            "several web workers with ingest.mode=inline: each indexes its own uploads; "
+            "ASSISTANT_INGEST__MODE=queue and `python -m assistant worker` share the work instead"
+        )
+    ports = worker_ports(port, args.workers)
+    print(
+        f"{args.workers} processus web sur les ports {', '.join(map(str, ports))} · index : {index_location(settings)}"
+    )
+    workers = WebWorkers(ports, data_dir=args.data_dir.resolve() if args.data_dir else None)
+    workers.start()
+    workers.supervise()
     return 0
 
 
@@ -361,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             "ask": _ask,
             "stats": _stats,
             "worker": _worker,
+            "serve": _serve,
             "enqueue": _enqueue,
             "jobs": _jobs,
             **EXPERIENCE_HANDLERS,

@@ -26,6 +26,7 @@ GROUPS: list[tuple[str, str]] = [
     ("assistant.factory", "assembly"),
     ("assistant.ui", "interface"),
     ("assistant.cli", "entry points"),
+    ("assistant.serving", "entry points"),
     ("assistant.experiences_cli", "entry points"),
     ("assistant.__main__", "entry points"),
     ("evals", "entry points"),
