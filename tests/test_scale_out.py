@@ -1,8 +1,9 @@
-"""Scale-out end to end: a `chroma run` server, the durable queue, an ingest worker killed mid-job.
+"""Scale-out end to end: a `chroma run` server, two web workers, the durable queue, an ingest worker killed mid-job.
 
 Real processes on loopback: the worker is ``python -m assistant worker`` with a fresh embedding cache (so
 it really computes vectors and the kill lands mid-job), killed with SIGKILL while it stores documents,
-then started again. The final index is compared with the same files indexed in one go.
+then started again. The final index is compared with the same files indexed in one go, and both web
+workers (``python -m assistant serve --workers 2``) serve what the ingest worker indexed.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import chromadb
+import httpx
 import pytest
 
 from assistant.backends.embedder import CachedEmbedder
@@ -33,7 +36,23 @@ WORDS = (
 ).split()
 
 
-def write_document(path: Path, seed: int, paragraphs: int = 36) -> Path:
+def two_free_ports() -> int:
+    """A loopback port free together with the next one."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", first))
+                b.bind(("127.0.0.1", first + 1))
+            return first
+        except OSError:
+            continue
+    pytest.fail("no two consecutive free ports on 127.0.0.1")
+
+
+def write_document(path: Path, seed: int, paragraphs: int = 20) -> Path:
     """A Markdown document of ``paragraphs`` distinct paragraphs (about one passage every two)."""
     rng = random.Random(seed)
     parts = [f"# Rapport {path.stem}"]
@@ -55,6 +74,13 @@ def wait_for(condition, timeout_s: float, what: str, poll_s: float = 0.1):
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(poll_s)
+
+
+def _get(url: str) -> httpx.Response | None:
+    try:
+        return httpx.get(url, timeout=10)
+    except httpx.TransportError:
+        return None
 
 
 @pytest.mark.slow
@@ -91,6 +117,13 @@ def test_an_ingest_worker_killed_mid_job_resumes_with_no_duplicate_and_no_missin
             [sys.executable, "-m", "assistant", "worker"], env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
 
+    web_port = two_free_ports()
+    web = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--workers", "2", "--port", str(web_port)],
+        env={**env, "ASSISTANT_UI__HOST": "127.0.0.1"},
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
     worker = start_worker()
     try:
         # kill it once some documents are stored and others are not: mid-job
@@ -114,13 +147,19 @@ def test_an_ingest_worker_killed_mid_job_resumes_with_no_duplicate_and_no_missin
             what="both jobs to finish",
             poll_s=0.5,
         )
+        late_id = next(r.doc_id for r in store.documents().values() if Path(r.source) == late)
+        for web_worker_port in (web_port, web_port + 1):  # both web workers read the shared Chroma server
+            url = f"http://127.0.0.1:{web_worker_port}/documents/{late_id}"
+            response = wait_for(lambda url=url: _get(url), timeout_s=120, what=f"the web worker at {url}", poll_s=1)
+            assert response.status_code == 200 and "Rapport rapport-tardif" in response.text
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        for process in (worker, web):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         log_file.close()
     log = (tmp_path / "worker.log").read_text("utf-8")
 
