@@ -194,7 +194,7 @@ def _serve(services: Services, args: argparse.Namespace) -> int:
     )
     workers = WebWorkers(ports, data_dir=args.data_dir.resolve() if args.data_dir else None)
     workers.start()
-    workers.supervise()
+    workers.run_until_signal()
     return 0
 
 

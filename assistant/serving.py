@@ -65,10 +65,14 @@ class WebWorkers:
         worker.starts += 1
         log.info("web worker on port %d started (pid %d)", worker.port, worker.process.pid)
 
-    def supervise(self, *, poll_s: float = 1.0) -> None:
-        """Restart dead workers until SIGTERM or SIGINT, then stop them all."""
+    def run_until_signal(self) -> None:
+        """Supervise until SIGTERM or SIGINT (main thread only), then stop the workers."""
         signal.signal(signal.SIGTERM, self._stop_signal)
         signal.signal(signal.SIGINT, self._stop_signal)
+        self.supervise()
+
+    def supervise(self, *, poll_s: float = 1.0) -> None:
+        """Restart workers that die until :meth:`stop`, then stop them all."""
         try:
             while not self._stopping:
                 for worker in self.workers:
