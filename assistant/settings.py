@@ -217,6 +217,11 @@ class DataPaths:
         return self.root / "models"
 
     @property
+    def writer_lock(self) -> Path:
+        """Locked by every process writing to the index, so a repair never removes another's new passages."""
+        return self.root / "index-writer.lock"
+
+    @property
     def ingest_queue(self) -> Path:
         """The durable queue of ingest jobs (huey's SQLite storage)."""
         return self.root / "queue.sqlite3"

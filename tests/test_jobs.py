@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -157,3 +158,45 @@ def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settin
     assert Path(record.source).parent == settings.paths.uploads  # our own copy, under a unique name
     assert services.searcher.search("conseil citoyen Roubaix", k=1)[0].chunk.doc_id == record.doc_id
     services.close()
+
+
+class SlowStore:
+    """A store whose writes wait for a signal, recording when each write and repair begins and ends."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self.release = threading.Event()
+        self.writing = threading.Event()
+
+    def put_document(self, document, content_hash, chunks, vectors) -> None:
+        self.events.append("put begins")
+        self.writing.set()
+        self.release.wait(timeout=10)
+        self.events.append("put ends")
+
+    def repair(self) -> int:
+        self.events.append("repair")
+        return 0
+
+    def chunk_count(self) -> int:
+        return 7
+
+
+def test_a_repair_waits_for_the_write_under_way_in_another_writer(tmp_path):
+    from assistant.backends.writer_lock import WriterLockedStore
+
+    inner = SlowStore()
+    lock = tmp_path / "index-writer.lock"
+    worker_side, app_side = WriterLockedStore(inner, lock), WriterLockedStore(inner, lock)  # two lock holders
+    writer = threading.Thread(target=worker_side.put_document, args=(None, "h", [], None))
+    writer.start()
+    assert inner.writing.wait(timeout=10)
+    repairer = threading.Thread(target=app_side.repair)
+    repairer.start()
+    time.sleep(0.3)
+    assert inner.events == ["put begins"]  # the repair is held back while the passages are being stored
+    inner.release.set()
+    writer.join(timeout=10)
+    repairer.join(timeout=10)
+    assert inner.events == ["put begins", "put ends", "repair"]
+    assert app_side.chunk_count() == 7  # reads go straight through
