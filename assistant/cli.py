@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant ingest|search|stats|serve|worker|enqueue|jobs``. Output is for people, or JSON with --json."""
+"""Command line: ``python -m assistant ingest|search|stats|serve|stack|worker|enqueue|jobs``. Output is for people, or JSON with --json."""
 
 from __future__ import annotations
 
@@ -73,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, metavar="N", help="processus web, sur des ports consécutifs (défaut 1)"
     )
     serve.add_argument("--port", type=int, metavar="PORT", help="port du premier processus (défaut : ui.port)")
+    stack = sub.add_parser(
+        "stack", parents=[common], help="essai local de la pile complète : Chroma, un indexeur, des processus web"
+    )
+    stack.add_argument("--workers", type=int, default=2, metavar="N", help="processus web (défaut 2)")
+    stack.add_argument("--port", type=int, metavar="PORT", help="port du premier processus web (défaut : ui.port)")
     enqueue = sub.add_parser("enqueue", parents=[common], help="confier des fichiers ou un dossier à la file")
     enqueue.add_argument("paths", nargs="+", type=Path, metavar="CHEMIN", help="fichiers ou dossier à indexer")
     jobs = sub.add_parser("jobs", parents=[common], help="état des tâches d'indexation")
@@ -166,7 +171,7 @@ def _worker(services: Services, args: argparse.Namespace) -> int:
 
 
 def _serve(services: Services, args: argparse.Namespace) -> int:
-    from assistant.serving import WebWorkers, server_mode_problem, worker_ports
+    from assistant.serving import Supervisor, server_mode_problem, web_workers, worker_ports
     from assistant.ui import PortInUse, build_ui, launch
 
     settings = services.settings
@@ -192,9 +197,25 @@ def _serve(services: Services, args: argparse.Namespace) -> int:
     print(
         f"{args.workers} processus web sur les ports {', '.join(map(str, ports))} · index : {index_location(settings)}"
     )
-    workers = WebWorkers(ports, data_dir=args.data_dir.resolve() if args.data_dir else None)
-    workers.start()
-    workers.run_until_signal()
+    Supervisor(web_workers(ports, args.data_dir.resolve() if args.data_dir else None)).run_until_signal()
+    return 0
+
+
+def _stack(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.serving import stack
+
+    logging.getLogger().setLevel(logging.INFO)
+    port = args.port or settings.ui.port
+    try:
+        supervisor = stack(settings, workers=args.workers, port=port)
+    except RuntimeError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Pile lancée : Chroma sur 127.0.0.1:{settings.chroma.port}, un indexeur, {args.workers} processus web "
+        f"(http://127.0.0.1:{port}/ …) · données : {settings.data_dir.resolve()} · Ctrl+C pour tout arrêter"
+    )
+    supervisor.run_until_signal()
     return 0
 
 
@@ -382,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     settings = load_settings(data_dir=args.data_dir)
+    if args.command == "stack":  # starts its own Chroma server: nothing to open here
+        return _stack(settings, args)
     if not index_exists(settings):
         if args.command == "stats":
             return _print_stats(settings, {}, args)
