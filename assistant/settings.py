@@ -86,8 +86,8 @@ class IngestSettings(BaseModel):
     job_lease_s: float = Field(
         120.0,
         gt=0,
-        description="A running ingest job whose worker (on another machine) reported nothing for this long is "
-        "run again by another worker",
+        description="A running ingest job whose worker reported nothing for this long is run again by another "
+        "worker (a dead worker on this machine is recognised at once by its process id)",
     )
     download_timeout_s: float = Field(20.0, gt=0, description="Timeout of one HTTP read when fetching a manifest URL")
     download_retries: int = Field(2, ge=0, description="Retries of a manifest URL after a timeout or a 5xx")
