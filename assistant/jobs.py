@@ -94,6 +94,13 @@ class Job:
         return line
 
 
+def jobs_markdown(jobs: list[Job]) -> str:
+    """The latest jobs for the Documents page (French Markdown); empty when there is none."""
+    if not jobs:
+        return ""
+    return "\n\n**File d'indexation**\n\n" + "\n".join(f"- {job.describe()}" for job in jobs)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

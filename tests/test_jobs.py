@@ -148,6 +148,7 @@ def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settin
     message = actions.ingest_uploads([str(sent)], progress=lambda *a, **k: None)[0]
     assert message.startswith("Tâche d'indexation n° 1 en file d'attente")
     assert services.store.documents() == {}  # the app indexed nothing itself
+    assert "- Tâche 1 (1 fichier(s)) : en attente" in actions.refresh()[1]
 
     worker = build_ingest_queue(settings, indexing_runner(services.indexer, [settings.paths.uploads]))
     drain(worker)
@@ -157,6 +158,7 @@ def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settin
     [record] = services.store.documents().values()
     assert Path(record.source).parent == settings.paths.uploads  # our own copy, under a unique name
     assert services.searcher.search("conseil citoyen Roubaix", k=1)[0].chunk.doc_id == record.doc_id
+    assert "- Tâche 1 (1 fichier(s)) : terminée — Ajoutés : 1 ·" in actions.refresh()[1]
     services.close()
 
 

@@ -19,7 +19,7 @@ from assistant.backends.store import DocumentRegistry
 from assistant.corpus import SIDECAR_SUFFIX, FolderRefused, Progress, Source, SyncReport
 from assistant.feedback import CitedSource, FeedbackStore
 from assistant.indexing import Indexer
-from assistant.jobs import IngestQueue
+from assistant.jobs import IngestQueue, jobs_markdown
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, Turn
@@ -169,9 +169,12 @@ class Actions:
         choices = facet_choices(metadatas)
         years = year_choices(metadatas)
         settings = settings_markdown(self.settings, self.answerer_kind, records)
+        stats = corpus_stats(records)
+        if self.ingest_queue is not None:  # the jobs of every web worker, from the shared board
+            stats += jobs_markdown(self.ingest_queue.board.recent(5))
         return (
             {"headers": COLUMNS, "data": document_rows(shown)},
-            corpus_stats(records),
+            stats,
             gr.update(choices=document_choices(sorted_records(records)), value=None),
             settings,
             *(gr.update(choices=choices[key], value=[]) for key in FACETS),
