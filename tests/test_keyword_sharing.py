@@ -68,3 +68,18 @@ def test_writers_saving_at_once_leave_one_whole_index_and_no_leftovers(tmp_path)
     loaded = KeywordIndex.load(directory)
     assert loaded is not None and loaded.fingerprint in {f"fp{i}" for i in range(4)}
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["keyword"]
+
+
+def test_a_sync_with_nothing_new_still_saves_an_index_left_behind_by_a_killed_run(services, tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    indexer = services.indexer
+    indexer.index_paths([corpus])
+    extra = corpus / "jardins.md"
+    extra.write_text("# Jardins\n\nLes jardins partagés de Montreuil nourrissent quarante familles.\n", "utf-8")
+    indexer.sync([Source(path=extra, key=str(extra))], refresh_keywords=False)  # killed before its refresh
+    behind = indexer.keyword.saved_fingerprint()
+    report = indexer.index_paths([corpus])  # the job run again: every file is already stored
+    assert not report.changed
+    assert indexer.keyword.saved_fingerprint() != behind
+    reader = KeywordIndexKeeper(services.store, services.settings.paths.keyword_index, background=True)
+    assert reader.current().search("jardins Montreuil", 1)
