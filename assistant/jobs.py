@@ -37,7 +37,7 @@ from assistant.indexing import Indexer
 
 log = logging.getLogger(__name__)
 
-JobKind = Literal["files", "folder"]
+JobKind = Literal["files", "folder", "reindex"]  # reindex: files read and embedded again even if unchanged
 JobState = Literal["queued", "running", "done", "failed"]
 STATE_LABELS: dict[str, str] = {
     "queued": "en attente",
@@ -71,7 +71,7 @@ class Job:
 
     id: int
     kind: JobKind
-    targets: list[str]  # file paths ("files") or one server folder ("folder")
+    targets: list[str]  # file paths ("files", "reindex") or one server folder ("folder")
     state: JobState
     attempts: int
     done: int
@@ -232,6 +232,10 @@ class IngestQueue:
         """A job indexing these files; returns its number."""
         return self._enqueue("files", [str(p) for p in paths])
 
+    def enqueue_reindex(self, paths: list[Path]) -> int:
+        """A job reading and embedding these files again, unchanged or not (new loader or chunking settings)."""
+        return self._enqueue("reindex", [str(p) for p in paths])
+
     def enqueue_folder(self, folder: str) -> int:
         """A job indexing a server folder (checked against the allowed folders when it runs)."""
         return self._enqueue("folder", [folder])
@@ -289,7 +293,7 @@ def indexing_runner(indexer: Indexer, allowed_folders: list[Path]) -> JobRunner:
 
     def run(job: Job, on_progress: Callable[[Progress], None]) -> tuple[bool, str]:
         notes = ""
-        if job.kind == "files":
+        if job.kind in ("files", "reindex"):
             sources = [Source(path=Path(p), key=p) for p in job.targets]
         else:
             try:
@@ -297,7 +301,7 @@ def indexing_runner(indexer: Indexer, allowed_folders: list[Path]) -> JobRunner:
             except FolderRefused as exc:
                 return False, str(exc)
             sources, notes = list(selection.sources), selection.notes()
-        report = indexer.sync(sources, on_progress=on_progress)
+        report = indexer.sync(sources, on_progress=on_progress, force=job.kind == "reindex")
         return not report.failed, "\n".join(x for x in (notes, report.summary()) if x)
 
     return run

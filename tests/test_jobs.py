@@ -159,6 +159,12 @@ def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settin
     assert Path(record.source).parent == settings.paths.uploads  # our own copy, under a unique name
     assert services.searcher.search("conseil citoyen Roubaix", k=1)[0].chunk.doc_id == record.doc_id
     assert "- Tâche 1 (1 fichier(s)) : terminée — Ajoutés : 1 ·" in actions.refresh()[1]
+
+    assert actions.reindex(record.doc_id, progress=lambda *a, **k: None)[0].startswith("Tâche d'indexation n° 2")
+    drain(worker)
+    reindexed = worker.board.get(2)
+    assert (reindexed.kind, reindexed.state) == ("reindex", "done")
+    assert "mis à jour : 1" in reindexed.summary  # read and embedded again although unchanged
     services.close()
 
 

@@ -257,5 +257,7 @@ class Actions:
         if not path.is_file():
             return (f"✗ Fichier introuvable sur le serveur : {path}", *self.refresh())
         # read and embed again even if the bytes are unchanged (new loader or chunking settings)
+        if self.ingest_queue is not None:
+            return (queued_message(self.ingest_queue.enqueue_reindex([path])), *self.refresh())
         report = self._sync([Source(path=path, key=record.source)], progress, force=True)
         return (report.summary(), *self.refresh())
