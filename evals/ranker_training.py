@@ -110,11 +110,11 @@ def collect(set_name: str, workdir: Path, cache_dir: Path) -> Collected:
     settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": None})})
     settings = settings.model_copy(update={"retrieval": retrieval})
     folder = materialise(eval_set, workdir / "corpora")
-    from assistant.factory import build_components
+    from assistant.factory import build_embedder
 
-    embedder = build_components(settings).embedder
+    embedder = build_embedder(settings)
     index = build_product_index(folder, workdir / "ranker" / set_name, settings, embedder, label=set_name)
-    searcher = index.components.searcher
+    searcher = index.services.searcher
     questions = eval_set.answerable
     sizes, rows, labels, documents, chunk_ids, relevant = [], [], [], [], [], []
     baselines: dict[str, list[list[str]]] = {"keyword": [], "dense": [], "fusion": []}
@@ -135,7 +135,7 @@ def collect(set_name: str, workdir: Path, cache_dir: Path) -> Collected:
         baselines["fusion"].append(document_ranking(chunk_document(pool.chunks[cid]) for cid, _, _ in fused))
         bar.update(1)
     bar.close()
-    index.components.close()
+    index.services.close()
     return Collected(
         set_name,
         [q.id for q in questions],

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.factory import build_components
-from assistant.generation.sentences import split_sentences
+from assistant.corpus import embedding_text
+from assistant.factory import build_embedder
+from assistant.sentences import split_sentences
 from assistant.settings import load_settings
 from evals.corpora import materialise
 from evals.datasets import REPO, document_key, load_set
 from evals.metrics import document_ranking, summarize
 from evals.systems import build_product_index
-from ingest.chunking import embedding_text
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,12 @@ def measure(set_name: str, workdir: Path, cache_dir: Path) -> dict:
     eval_set = load_set(set_name)
     settings = load_settings(cache_dir=cache_dir)
     settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": None})})
-    embedder = build_components(settings).embedder
+    embedder = build_embedder(settings)
     folder = materialise(eval_set, workdir / "corpora")
     index = build_product_index(folder, workdir / "sentences" / set_name, settings, embedder, label=set_name)
-    chunks = sorted(index.components.store.iter_chunks(), key=lambda c: c.chunk_id)
-    index.components.close()
-    count = index.components.count_tokens
+    chunks = sorted(index.services.store.iter_chunks(), key=lambda c: c.chunk_id)
+    index.services.close()
+    count = index.services.count_tokens
     texts = [embedding_text(c) for c in chunks]
     chunk_vectors = embedder.embed_passages(texts)
     windows = [sentence_windows(c.text) for c in chunks]

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.factory import build_components
+from assistant.factory import build_services
 from assistant.settings import Settings
-from ingest.sync import discover
 
 SHARED = (
     "Le fonds de participation des habitants finance les petits projets portés par les associations du quartier. "
@@ -30,10 +29,9 @@ def write_corpus(folder: Path) -> Path:
 def build(folder: Path, data_dir: Path, embedder, cache_dir: Path, ranker: str):
     settings = Settings(data_dir=data_dir, cache_dir=cache_dir)
     settings.retrieval = settings.retrieval.model_copy(update={"ranker": ranker})
-    components = build_components(settings, embedder=embedder)
-    components.synchronizer.sync(discover([folder]))
-    components.keyword.rebuild()
-    return components
+    services = build_services(settings, embedder=embedder)
+    services.indexer.index_paths([folder])
+    return services
 
 
 def test_tied_passages_come_in_id_order_in_both_lists_and_in_every_build(tmp_path, embedder, embedding_cache_dir):

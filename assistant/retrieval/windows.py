@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from assistant.corpus import embedding_text
 from assistant.types import Chunk
-from ingest.chunking import embedding_text
 
 
 def keyword_texts(chunks: Sequence[Chunk]) -> list[str]:
