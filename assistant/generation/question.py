@@ -255,12 +255,19 @@ def covered(term: FocusTerm, words: set[str] | frozenset[str]) -> bool:
     return bool(term.forms & words)
 
 
-_PROPER = re.compile(
+_PROPER_NAME = re.compile(
     r"(?<![\w'’])(?:[A-ZÉÈÀÂÎÔ][a-zéèêëàâîïôûç]+(?:[-'’ ](?:[dl][e'’]?|les?|la|des|du|sur|en)?[-'’ ]?[A-ZÉ][a-zéèêàâîôûç]+)*)"
 )
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # capitalised words that name no particular place or body
 _COMMON = frozenset(analyze("état etat région region département ville quartier quartiers métropole agglomération"))
+
+
+def proper_names(text: str) -> list[str]:
+    """The capitalised names of a question (« Valbrune », « France Services »), its first word aside: the
+    first word is capitalised anyway."""
+    start = len(text) - len(text.lstrip())
+    return [m.group(0) for m in _PROPER_NAME.finditer(text) if m.start() != start]
 
 
 def anchor_words(text: str) -> tuple[str, ...]:
@@ -269,9 +276,7 @@ def anchor_words(text: str) -> tuple[str, ...]:
     An answer about another place or another year is a near miss: these must be in the document that
     gives the asked detail."""
     words: list[str] = []
-    for match in _PROPER.finditer(text):
-        if match.start() == len(text) - len(text.lstrip()):
-            continue  # the question's first word is capitalised anyway
-        words += [w for w in analyze(match.group(0)) if w not in _COMMON and w not in _NOT_FOCUS]
+    for name in proper_names(text):
+        words += [w for w in analyze(name) if w not in _COMMON and w not in _NOT_FOCUS]
     words += _YEAR.findall(text)
     return tuple(dict.fromkeys(words))
