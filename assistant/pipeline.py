@@ -179,7 +179,16 @@ class Assistant:
         known = lambda term: keyword.document_frequency(term) > 0  # noqa: E731
         return assess(
             [(t.forms, idf(t.word)) for t in analysis.focus],
-            [(c.unit.span.text, c.words, c.context, index[c.doc_id], c.unit.section == "funding") for c in pool],
+            [
+                (
+                    c.unit.span.text,
+                    c.words,
+                    c.context,
+                    index[c.doc_id],
+                    c.unit.section == "funding" or c.unit.kind == "item",
+                )
+                for c in pool
+            ],
             list(documents.values()),
             detail=analysis.detail,
             known=known,

@@ -6,7 +6,7 @@ from refusal_support import assess_sentences
 
 from assistant.citations import Claim
 from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, Territory
-from assistant.generation.composer import compose
+from assistant.generation.composer import compose, document_candidates
 from assistant.generation.followup import contextualize, needs_context
 from assistant.generation.parts import Label, candidates, render_parts
 from assistant.generation.question import analyse_question
@@ -298,3 +298,73 @@ def test_a_precedent_from_a_page_keeps_the_line_naming_it_and_its_line_tail() ->
     assert head is not None and head.unit.span.text.startswith("POP-UP dev éco le 16 octobre à Tourcoing")
     assert [c.unit.span.text for c in line_tails([best], pool)] == ["Six parcours proposés."]
     assert title_line(head, pool) is None
+
+
+FONDS = (
+    "Le fonds Avenir Quartiers\n\n"
+    "Le fonds de dotation Avenir Quartiers soutient des projets dans les deux quartiers de la ville.\n\n"
+    "- 212 000 euros collectés en 2020 et 2021 ;\n"
+    "- 34 entreprises mécènes en 2021, dont 26 de moins de 50 salariés.\n\n"
+    "La séance de lancement a eu lieu à Sainte-Colombe, dans la salle des fêtes.\n"
+)
+
+
+def test_each_clause_of_a_two_part_fact_question_gets_its_unit() -> None:
+    p, pool = _pool(FONDS, title="Mécénat")
+    question = "Combien le fonds Avenir Quartiers a-t-il collecté et auprès de combien d'entreprises ?"
+    claims = [x.text for x in compose(analyse_question(question), pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert "212 000 euros collectés en 2020 et 2021 ;" in claims
+    assert "34 entreprises mécènes en 2021, dont 26 de moins de 50 salariés." in claims
+    where = compose(analyse_question("Combien d'entreprises mécènes pour le fonds, et où ?"), pool, idf, passages=[p])
+    assert "La séance de lancement a eu lieu à Sainte-Colombe, dans la salle des fêtes." in [
+        x.text for x in where if isinstance(x, Claim)
+    ]
+
+
+def test_a_number_counts_what_follows_it() -> None:
+    from assistant.generation.refusal import counts, gives_detail
+
+    assert counts("34 entreprises mécènes en 2021", frozenset({"entrepris"}))
+    assert counts("la communauté consacrera 0,4 équivalent temps plein", frozenset({"equivalent", "temp"}))
+    assert not counts(
+        "Il soutient des projets dans les deux quartiers, avec des entreprises.", frozenset({"entrepris"})
+    )
+    assert gives_detail("à Sainte Colombe (près de Vienne)", "place")
+    assert not gives_detail("à chaque séance, toujours les mêmes", "place")
+    assert gives_detail("Budget 2021 : 412 000 €", "amount") and not gives_detail("En 2021 seulement.", "amount")
+
+
+def test_a_short_line_that_ends_like_no_sentence_is_no_lever() -> None:
+    from assistant.generation.howto import is_title_line
+
+    assert is_title_line("Séminaire du 9 juillet 2019")
+    assert is_title_line("Retrouver ici le rapport d'étude")
+    assert not is_title_line("Désigner un interlocuteur unique.")
+    assert not is_title_line(
+        "Mesurer l'image dès le départ permet de défendre la démarche lorsque les résultats tardent"
+    )
+
+
+LESSONS = (
+    "Changer l'image du quartier\n\n"
+    "Contexte\n\n"
+    "Les agences immobilières déconseillaient le quartier aux entreprises.\n\n"
+    "Enseignements\n\n"
+    "- Les professionnels de l'immobilier sont une cible prioritaire et souvent négligée.\n"
+    "- Mesurer l'image dès le départ permet de défendre la démarche.\n"
+)
+
+
+def test_howto_takes_the_lessons_of_a_second_document_not_only_its_best_sentence() -> None:
+    first = passage(1, GUIDE, 0, len(GUIDE), doc_id="d1", title="Mobiliser les entreprises", type="guide")
+    second = passage(2, LESSONS, 0, len(LESSONS), doc_id="d2", title="Changer l'image", type="dossier")
+    units = {1: units_in(first, document_units(GUIDE)), 2: units_in(second, document_units(LESSONS))}
+    pool = candidates([first, second], units)
+    documents = document_candidates(
+        [first, second], {"d1": tuple(document_units(GUIDE)), "d2": tuple(document_units(LESSONS))}
+    )
+    analysis = analyse_question("Comment mobiliser les entreprises et les agences immo pour changer l'image ?")
+    parts = compose(analysis, pool, idf, passages=[first, second], documents=documents)
+    claims = [x.text for x in parts if isinstance(x, Claim)]
+    assert "Les professionnels de l'immobilier sont une cible prioritaire et souvent négligée." in claims
+    assert "Mesurer l'image dès le départ permet de défendre la démarche." in claims

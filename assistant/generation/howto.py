@@ -86,18 +86,21 @@ def compose_howto(
             if (following.doc_id, following.unit.span.start) not in spans:
                 chosen.append(following)
                 spans.add((following.doc_id, following.unit.span.start))
+    # then the levers of two other documents: their own best advice (a dossier's « Enseignements »), else
+    # their best unit
     floor = 0.6 * ranked[0][0]
-    others: dict[str, int] = {}
+    others: list[str] = []
     for value, candidate in ranked:
-        if len(others) >= 2 and candidate.doc_id not in others or value < floor:
+        if len(others) >= 2 or value < floor:
+            break
+        if candidate.doc_id == best_doc or candidate.doc_id in others or candidate.unit.kind == "heading":
             continue
-        if candidate.doc_id == best_doc or others.get(candidate.doc_id, 0) >= 1 or candidate.unit.kind == "heading":
-            continue
-        if candidate in chosen:
-            others[candidate.doc_id] = 1
-            continue
-        chosen.append(candidate)
-        others[candidate.doc_id] = others.get(candidate.doc_id, 0) + 1
+        others.append(candidate.doc_id)
+        advice = _advice(analysis, documents.get(candidate.doc_id, []), idf, limit=3, steps=False)
+        for found in advice or [candidate]:
+            if (found.doc_id, found.unit.span.start) not in spans:
+                chosen.append(found)
+                spans.add((found.doc_id, found.unit.span.start))
     order = {best_doc: -1}
     for candidate in [*(c for _, c in ranked)]:
         if any(c.doc_id == candidate.doc_id for c in chosen):
@@ -136,9 +139,12 @@ def continuation(
     return found
 
 
-def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 8) -> list[Candidate]:
+def _advice(
+    analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 8, *, steps: bool = True
+) -> list[Candidate]:
     """The best acting units of each section of one document (two when the section is a list or long),
-    the introduction aside, in document order."""
+    the introduction aside, in document order; with ``steps``, the headings of a method's steps and the
+    rest of a short list too."""
     sections: dict[str, list[Candidate]] = {}
     headed = [c for c in units if c.unit.heading]
     introduction = min(headed, key=lambda c: c.unit.span.start).unit.heading if headed else ""
@@ -149,6 +155,8 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
         if unit.kind == "heading" or not unit.heading or unit.heading == introduction or unit.section in _NOT_ADVICE:
             continue
         if len(unit.span.text.split()) < 4 or unit.span.text.rstrip(" »").endswith(("?", ":")):
+            continue
+        if unit.kind == "sentence" and is_title_line(unit.span.text):
             continue
         sections.setdefault(unit.heading, []).append(candidate)
 
@@ -171,16 +179,28 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
     top = max((value(c) for c in best), default=0.0)
     best = [c for c in best if value(c) >= 0.5 * top and value(c) > 0.1]
     best = sorted(best, key=value, reverse=True)[:limit]
+    if not steps:
+        return sorted(best, key=lambda c: c.unit.span.start)
     # a step's heading says the step (« Étape 2 — Construire une offre d'engagement graduée »): it leads its units
     headings = {c.unit.span.text: c for c in units if c.unit.kind == "heading" and STEP.search(c.unit.span.text)}
-    steps = {
+    leading = {
         headings[c.unit.heading].unit.span.start: headings[c.unit.heading] for c in best if c.unit.heading in headings
     }
     # a method in steps is answered by its steps: every step's heading, when there are several
     if len(headings) >= 3:
-        steps |= {c.unit.span.start: c for c in headings.values()}
+        leading |= {c.unit.span.start: c for c in headings.values()}
     best += [c for c in list_siblings(best, units) if c not in best]
-    return sorted([*best, *steps.values()], key=lambda c: c.unit.span.start)
+    return sorted([*best, *leading.values()], key=lambda c: c.unit.span.start)
+
+
+_END = (".", "!", "…", ";", ":", "?", ")", "»")
+
+
+def is_title_line(text: str) -> bool:
+    """A short line that ends like no sentence (« Séminaire du 9 juillet 2019 », « Retrouver ici le rapport
+    d'étude »): a title, a date or a link's label, never a lever, whatever its first word looks like."""
+    stripped = text.rstrip(" *_\"'")
+    return len(stripped.split()) < 10 and not stripped.endswith(_END)
 
 
 def list_siblings(chosen: Sequence[Candidate], units: Sequence[Candidate], most: int = 6) -> list[Candidate]:

@@ -63,6 +63,8 @@ _PARTNERS = re.compile(
 _LIST = re.compile(r"^\s*(quels|quelles) sont (les|leurs)\b|\bliste (des|de)\b|\b[ée]num[ée]r", _I)
 _AMOUNT = re.compile(
     r"\bcombien (a |ont |avait )?(co[uû]t|rapport|financ|met|mis|mettent|verse|vers|touch|investi|d[ée]pens|pay)|"
+    # « combien Bpifrance met… », « combien le fonds a-t-il collecté » (not « combien de personnes… »)
+    r"\bcombien (?!de |d['’])[^?,;]{0,70}?\b(co[uû]t|financ|met\b|mettent|vers|investi|d[ée]pens|pay|collect|lev[ée])|"
     r"\bquel (est |était |a été )?(le |son |leur )?(co[uû]t|budget|montant|loyer|tarif|prix|salaire)\b|"
     r"\b(budget|montant|enveloppe|co[uû]t|loyer|tarif|prix)\b|\bcombien d['’]euros\b",
     _I,
@@ -91,7 +93,7 @@ _NOT_FOCUS = frozenset(
         "définition signifie veut dire appelle est-ce différence entre comparer "
         "quelqu'un y a-t-il avez-vous vous nous on notre nos chercher cherche je peux "
         "sont ont monté mis place testé territoires communes villes "
-        "sans après jusqu vers etc vs ça plein quasi jamais rien coin aussi puis tout tous"
+        "sans après jusqu vers etc vs ça plein quasi jamais rien coin aussi puis tout tous auprès"
     )
 )
 
@@ -105,6 +107,16 @@ _ALTERNATIVES: dict[str, str] = {
     "emploi": "emploi emplois embauche",
     "entrepris": "entreprises entreprise PME",
     "creation": "création créateurs créer",
+    # short forms practitioners type, and the words a document writes instead
+    "immo": "immobilier immobilière immobilières",
+    "eco": "économique économie",
+    "dev": "développement",
+    "comcom": "communauté de communes",
+    "agglo": "agglomération",
+    "asso": "association associations",
+    "boit": "entreprise entreprises",
+    "rdv": "rendez-vous",
+    "etp": "équivalent temps plein",
 }
 
 
@@ -114,6 +126,17 @@ class FocusTerm:
 
     word: str
     forms: frozenset[str]
+
+
+@dataclass(frozen=True)
+class QuestionPart:
+    """A further detail asked in a clause of its own: « … et combien de boîtes créées en 2021 ? »,
+    « …, budget total ? », « … et où ? ». ``focus`` holds the clause's own content words."""
+
+    text: str
+    detail: str | None  # amount, date, count, figure, name, or place (« où »)
+    focus: tuple[FocusTerm, ...]
+    head: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -127,6 +150,7 @@ class QuestionAnalysis:
     anchors: tuple[str, ...] = ()  # analysed proper names and years: « Cardabelles », « 2024 »
     head: frozenset[str] = frozenset()  # forms of what a count or an amount is of (« personnes », « loyer »)
     complement: frozenset[str] = frozenset()  # what a rate or share is of (« chômage » in « taux de chômage »)
+    parts: tuple[QuestionPart, ...] = ()  # further details asked in later clauses, for a fact question
 
     @property
     def topic(self) -> frozenset[str]:
@@ -150,6 +174,7 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         anchors=anchor_words(text),
         head=_head_forms(text),
         complement=_head_forms(text, complement) if (complement := head_complement(text)) else frozenset(),
+        parts=question_parts(text, entries) if kind == "fact" else (),
     )
 
 
@@ -215,6 +240,32 @@ def head_word(text: str) -> str | None:
     if match is None:
         return None
     return match.group(1) or match.group(2)
+
+
+# a clause break, and a clause that asks something of its own (« et combien de… », « , budget total ? »)
+_CLAUSE_BREAK = re.compile(r"\s*[,;?]\s*(?:et\s+|mais\s+)?|\s+et\s+", re.I)
+_LEADING = re.compile(r"^(?:avec|aupr[èe]s d[e'’]|pour|dans|de|d['’]|à|en|sur|par)\s*", re.I)
+_ASKS = re.compile(
+    r"^(?:combien|quel|quelle|quels|quelles|o[uù]|qui|quand|(?:le |la |l['’]|son |sa |leur )?"
+    r"(?:budget|part|montant|enveloppe|co[uû]t|nombre|date|taux))\b",
+    re.I,
+)
+_WHERE = re.compile(r"^(?:et\s+)?o[uù]\b", re.I)
+
+
+def question_parts(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[QuestionPart, ...]:
+    """The details asked in the question's later clauses, each with its own kind and words: « Combien
+    Bpifrance met dans « Ose ta boîte » et combien de boîtes créées en 2021 ? » also asks a count of
+    « boîtes ». The first clause is the question itself; a clause that asks nothing (« dans les
+    quartiers, » ) is no part."""
+    found = []
+    for piece in _CLAUSE_BREAK.split(text)[1:]:
+        piece = _LEADING.sub("", piece.strip())
+        if not _ASKS.match(piece):
+            continue
+        detail = "place" if _WHERE.match(piece) else question_detail(piece)
+        found.append(QuestionPart(piece, detail, focus_terms(piece, entries), _head_forms(piece)))
+    return tuple(found)
 
 
 _COMPLEMENT = re.compile(r"^\s+(?:de la |de l['’]|de |d['’]|du |des )\s*(\w+)", re.I)

@@ -35,6 +35,47 @@ def contains_kind(text: str, kind: str) -> bool:
     return bool(pattern.search(text))
 
 
+# a place named in a text: « à Sainte Colombe », « dans la Drôme », « au sein de la direction… »
+_PLACE = re.compile(
+    r"\b(?:à|au|aux|dans|en|sur|vers|depuis)\s+(?:la |le |l['’]|les )?[A-ZÉÈÀÂÎÔ]|\bau sein (?:de|du|des|d['’])\b|"
+    r"\blieu\b|\blocaux\b|\bsi[èe]ge\b",
+)
+
+
+_COUNTED = re.compile(
+    r"(?<![\d/])\d+(?:[  ]\d{3})*(?:,\d+)?(?![\d/])|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|"
+    r"quinze|vingt|trente|quarante|cinquante|cent)\b",
+    re.I,
+)
+
+
+def counts(text: str, head: frozenset[str]) -> bool:
+    """Whether a text gives a number of the thing counted: a number followed, within three words, by one of
+    ``head``'s analysed forms (« 34 entreprises mécènes », « 0,4 équivalent temps plein »)."""
+    for match in _COUNTED.finditer(text):
+        if head & set(analyze(" ".join(text[match.end() :].split()[:3]))):
+            return True
+    return False
+
+
+def gives_detail(text: str, detail: str | None, head: frozenset[str] = frozenset()) -> bool:
+    """Whether a text gives the kind of detail asked: an amount, a count (not a year, a rate, a day; of the
+    ``head`` when given), a figure, a date, a place; any text may give a name or an unspecified detail."""
+    match detail:
+        case "amount":
+            return contains_kind(text, "amount")
+        case "count":
+            return counts(text, head) if head else bool(count_values(text))
+        case "figure":
+            return contains_kind(text, "rate") or any(ch.isdigit() for ch in text)
+        case "date":
+            return contains_kind(text, "date")
+        case "place":
+            return bool(_PLACE.search(text))
+        case _:
+            return True
+
+
 # share of the question (idf-weighted) in words absent from the corpus: at most 0.48 on the
 # answerable domain and seed dev questions (abbreviations, colloquial words), 0.83 for an
 # off-topic question on the demo corpus
@@ -81,7 +122,8 @@ def assess(
     question: str = "",
 ) -> Answerability:
     """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context (title, heading), index of its document in
-    ``documents``, whether its context counts as its own words: a funding section's lines name no project);
+    ``documents``, whether its context counts as its own words: a funding section's lines and a list's items name
+    no project, their heading does);
     ``documents``: the analysed words of each retrieved document's units and title; ``anchors``: proper
     names and years of the question (analysed), which the document giving the asked detail must contain; ``known``: whether the corpus
     uses a focus word (``words_of_focus``, same order as ``focus``).
