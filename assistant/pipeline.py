@@ -100,7 +100,7 @@ class Assistant:
         keyword = self.searcher.keyword.current()
         idf = keyword.idf
         pool = candidates(passages, material.units)
-        if analysis.kind == "fact":
+        if analysis.kind in ("fact", "list"):
             # the asked figure may sit a few sentences past the retrieved passage, in the same document
             seen = {(c.doc_id, c.unit.span.start) for c in pool}
             for found in document_candidates(passages[:3], material.document_units).values():

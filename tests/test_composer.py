@@ -331,6 +331,7 @@ def test_a_number_counts_what_follows_it() -> None:
     )
     assert gives_detail("à Sainte Colombe (près de Vienne)", "place")
     assert not gives_detail("à chaque séance, toujours les mêmes", "place")
+    assert not gives_detail("entre développeurs économiques locaux", "place")
     assert gives_detail("Budget 2021 : 412 000 €", "amount") and not gives_detail("En 2021 seulement.", "amount")
 
 
@@ -368,3 +369,25 @@ def test_howto_takes_the_lessons_of_a_second_document_not_only_its_best_sentence
     claims = [x.text for x in parts if isinstance(x, Claim)]
     assert "Les professionnels de l'immobilier sont une cible prioritaire et souvent négligée." in claims
     assert "Mesurer l'image dès le départ permet de défendre la démarche." in claims
+
+
+OBJECTIVES = (
+    "Les objectifs de la formation action\n\n"
+    "- Rapprocher les développeurs économiques et les équipes de la politique de la ville ;\n"
+    "- Soutenir la préparation du volet économique des contrats de ville ;\n"
+    "- Préparer des éléments pour les prochaines équipes municipales.\n\n"
+    "La formation a réuni vingt personnes.\n"
+)
+
+
+def test_a_list_question_is_answered_with_the_whole_short_list() -> None:
+    p, pool = _pool(OBJECTIVES, title="Formation-action")
+    analysis = analyse_question("Quels objectifs poursuivait la formation action des développeurs économiques ?")
+    assert analysis.kind == "list"
+    text, claims = render_parts(compose(analysis, pool, idf, passages=[p]), [p])
+    assert [c.text for c in claims][:3] == [
+        "Rapprocher les développeurs économiques et les équipes de la politique de la ville ;",
+        "Soutenir la préparation du volet économique des contrats de ville ;",
+        "Préparer des éléments pour les prochaines équipes municipales.",
+    ]
+    assert text.splitlines()[0] == "Les documents indiquent :" and text.splitlines()[1].startswith("- Rapprocher")

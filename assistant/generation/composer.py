@@ -23,7 +23,7 @@ from dataclasses import replace
 from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard
 from assistant.generation.card_answers import compose_card_field, compose_precedents
-from assistant.generation.howto import STEP, compose_howto, document_candidates
+from assistant.generation.howto import STEP, compose_howto, document_candidates, list_siblings
 from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, line_tails, title_of
 from assistant.generation.question import FocusTerm, QuestionAnalysis, QuestionPart, analyse_question, covered
 from assistant.generation.refusal import contains_kind, gives_detail
@@ -69,6 +69,8 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
             value += 0.2
     if analysis.kind == "definition" and _DEFINING.search(unit.span.text):
         value += 0.2
+    if analysis.kind == "list" and unit.kind == "item":
+        value += 0.2  # a list is answered by a list's items
     return value
 
 
@@ -128,7 +130,13 @@ def compose(
         parts += [Label(f"Selon le glossaire de l'assistant : {definition}"), Label("Dans les documents :")]
     precise = analysis.kind == "fact" and analysis.detail not in (None, "name")
     limit = 3 if precise else {"definition": 2, "list": 6, "comparison": 5}.get(analysis.kind, 4)
-    return parts + [claim(c) for c in _complementary(analysis, ranked, idf, limit, pool)]
+    chosen = _complementary(analysis, ranked, idf, limit, pool)
+    if analysis.kind == "list":
+        # a chosen item brings the rest of its short list, in document order
+        siblings = list_siblings(chosen, pool)
+        chosen = sorted([*chosen, *siblings], key=lambda c: (c.passage, c.unit.span.start))
+        parts.append(Label("Les documents indiquent :"))
+    return parts + [claim(c) for c in chosen]
 
 
 def _complementary(

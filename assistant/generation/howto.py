@@ -211,7 +211,7 @@ def list_siblings(chosen: Sequence[Candidate], units: Sequence[Candidate], most:
     for item in items:
         if (
             runs
-            and item.unit.span.start - runs[-1][-1].unit.span.end <= 3
+            and item.unit.span.start - runs[-1][-1].unit.span.end <= 6  # a line break and a marker (« ;\n- », « \n2. »)
             and item.unit.heading == runs[-1][-1].unit.heading
         ):
             runs[-1].append(item)

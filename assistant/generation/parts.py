@@ -145,7 +145,7 @@ def line_tails(chosen: Sequence[Candidate], pool: Sequence[Candidate]) -> list[C
             (after.passage, after.unit.span.start) not in taken
             and after.unit.span.start - candidate.unit.span.end <= 2
             and after.unit.kind == "sentence"
-            and len(after.unit.span.text.split()) <= 14
+            and 2 <= len(after.unit.span.text.split()) <= 14  # a bare « 3. » numbers the next item
         ):
             tails.append(after)
             taken.add((after.passage, after.unit.span.start))

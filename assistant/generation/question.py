@@ -60,7 +60,12 @@ _FUNDING = re.compile(
 _PARTNERS = re.compile(
     r"\b(avec )?quels? partenaires\b|\bpartenaires\b|\bavec qui\b|\bquels acteurs\b|\bpartenariats?\b", _I
 )
-_LIST = re.compile(r"^\s*(quels|quelles) sont (les|leurs)\b|\bliste (des|de)\b|\b[ée]num[ée]r", _I)
+# « Quels sont les… », « Quels objectifs poursuivait… », « quelles actions ont été menées » (a plural noun)
+_LIST = re.compile(
+    r"^\s*(quels|quelles) sont (les|leurs)\b|^\s*(quels|quelles) [a-zéèêàâîôûç]{3,}[sx]\b(?! (de |d['’])?\w+ (de|du|des) )|"
+    r"\bliste (des|de)\b|\b[ée]num[ée]r",
+    _I,
+)
 _AMOUNT = re.compile(
     r"\bcombien (a |ont |avait )?(co[uû]t|rapport|financ|met|mis|mettent|verse|vers|touch|investi|d[ée]pens|pay)|"
     # « combien Bpifrance met… », « combien le fonds a-t-il collecté » (not « combien de personnes… »)
@@ -205,7 +210,7 @@ def question_kind(text: str) -> str:
         return "funding"
     if _PARTNERS.search(text) and not _AMOUNT.search(text):
         return "partners"
-    if _LIST.search(text) and not (_AMOUNT.search(text) or _COUNT.search(text)):
+    if _LIST.search(text) and not (_AMOUNT.search(text) or _COUNT.search(text) or _FIGURE.search(text)):
         return "list"
     return "fact"
 

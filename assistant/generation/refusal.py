@@ -38,7 +38,7 @@ def contains_kind(text: str, kind: str) -> bool:
 # a place named in a text: « à Sainte Colombe », « dans la Drôme », « au sein de la direction… »
 _PLACE = re.compile(
     r"\b(?:à|au|aux|dans|en|sur|vers|depuis)\s+(?:la |le |l['’]|les )?[A-ZÉÈÀÂÎÔ]|\bau sein (?:de|du|des|d['’])\b|"
-    r"\blieu\b|\blocaux\b|\bsi[èe]ge\b",
+    r"\blieu\b|\bsi[èe]ge\b",
 )
 
 
