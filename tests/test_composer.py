@@ -391,3 +391,16 @@ def test_a_list_question_is_answered_with_the_whole_short_list() -> None:
         "Préparer des éléments pour les prochaines équipes municipales.",
     ]
     assert text.splitlines()[0] == "Les documents indiquent :" and text.splitlines()[1].startswith("- Rapprocher")
+
+
+def test_a_howto_asking_for_examples_keeps_the_line_naming_one() -> None:
+    from assistant.generation.howto import example_lines
+
+    page = PAGE + "\nL'exemple de Mobil'Job, la plateforme mobilité d'Alès Agglomération\n\nVoir la vidéo.\n"
+    p, pool = _pool(page, title="Développement économique")
+    analysis = analyse_question("Comment monter une plateforme mobilité pour l'emploi ? Des exemples ?")
+    assert analysis.kind == "howto" and "precedent" in analysis.also
+    assert [c.unit.span.text for c in example_lines(analysis, pool)] == [
+        "L'exemple de Mobil'Job, la plateforme mobilité d'Alès Agglomération"
+    ]
+    assert example_lines(analyse_question("Comment monter une foncière commerciale ?"), pool) == []

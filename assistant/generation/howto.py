@@ -101,6 +101,13 @@ def compose_howto(
             if (found.doc_id, found.unit.span.start) not in spans:
                 chosen.append(found)
                 spans.add((found.doc_id, found.unit.span.start))
+    # « … ? Des exemples ? »: the lines of the documents used that name an example of the subject asked
+    if "precedent" in analysis.also:
+        for doc in dict.fromkeys(c.doc_id for c in chosen):
+            for line in example_lines(analysis, documents.get(doc, [])):
+                if (line.doc_id, line.unit.span.start) not in spans:
+                    chosen.append(line)
+                    spans.add((line.doc_id, line.unit.span.start))
     order = {best_doc: -1}
     for candidate in [*(c for _, c in ranked)]:
         if any(c.doc_id == candidate.doc_id for c in chosen):
@@ -116,6 +123,18 @@ def compose_howto(
             parts.append(Label(f"D'après {source} « {title_of(passages, candidate.passage)} » :", strong=True))
         parts.append(claim(candidate))
     return parts
+
+
+_EXAMPLE = re.compile(r"\bl['’]exemple\b|\bexemples?\b|\bexp[ée]riences?\b", re.IGNORECASE)
+
+
+def example_lines(analysis: QuestionAnalysis, units: Sequence[Candidate]) -> list[Candidate]:
+    """The headings or lines of a document that name an example of the subject asked: « L'exemple de
+    Mobil'Job, la plateforme mobilité d'Alès Agglomération » for « Comment monter une plateforme
+    mobilité ? Des exemples ? » (two words of the question's focus at least)."""
+    return [
+        c for c in units if _EXAMPLE.search(c.unit.span.text) and sum(covered(t, c.words) for t in analysis.focus) >= 2
+    ]
 
 
 def continuation(

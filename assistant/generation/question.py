@@ -150,7 +150,9 @@ class QuestionAnalysis:
     kind: str
     detail: str | None  # for facts (and funding): amount, date, count, figure, name
     focus: tuple[FocusTerm, ...]
-    also: frozenset[str] = frozenset()  # other kinds asked in passing: "… et avec quels partenaires ?"
+    also: frozenset[str] = (
+        frozenset()
+    )  # other kinds asked in passing: "… et avec quels partenaires ?", "Des exemples ?"
     glossary_terms: tuple[str, ...] = ()  # glossary entries the question names (their ``term``)
     anchors: tuple[str, ...] = ()  # analysed proper names and years: « Cardabelles », « 2024 »
     head: frozenset[str] = frozenset()  # forms of what a count or an amount is of (« personnes », « loyer »)
@@ -167,7 +169,11 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
     """Kind, detail and focus of a question (see the module docstring)."""
     kind = question_kind(text)
     detail = question_detail(text) if kind in ("fact", "list") else ("funding" if kind == "funding" else None)
-    also = frozenset(k for k, pattern in (("partners", _PARTNERS), ("funding", _FUNDING)) if pattern.search(text))
+    also = frozenset(
+        k
+        for k, pattern in (("partners", _PARTNERS), ("funding", _FUNDING), ("precedent", _PRECEDENT))
+        if pattern.search(text)
+    )
     entries = glossary.find_terms(text) if glossary is not None else []
     return QuestionAnalysis(
         text=text,
