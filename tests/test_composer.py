@@ -340,6 +340,7 @@ def test_a_short_line_that_ends_like_no_sentence_is_no_lever() -> None:
 
     assert is_title_line("Séminaire du 9 juillet 2019")
     assert is_title_line("Retrouver ici le rapport d'étude")
+    assert is_title_line("Voir le communiqué de l’IRDSU à l’issue des journées : il faut dépasser les injonctions !")
     assert not is_title_line("Désigner un interlocuteur unique.")
     assert not is_title_line(
         "Mesurer l'image dès le départ permet de défendre la démarche lorsque les résultats tardent"
@@ -404,3 +405,28 @@ def test_a_howto_asking_for_examples_keeps_the_line_naming_one() -> None:
         "L'exemple de Mobil'Job, la plateforme mobilité d'Alès Agglomération"
     ]
     assert example_lines(analyse_question("Comment monter une foncière commerciale ?"), pool) == []
+
+
+ACCOUNT = (
+    "Présentation de la formation action\n\n"
+    "Les objectifs\n\n"
+    "- Rapprocher les développeurs économiques et les équipes de la politique de la ville.\n\n"
+    "Le public cible\n\n"
+    "La formation action a réuni huit territoires, chacun en binôme : un chef de projet et un développeur.\n\n"
+    "Le calendrier\n\n"
+    "La formation action s'est déroulée en 5 séances de travail sur neuf mois.\n"
+)
+
+
+def test_a_document_presenting_what_the_question_sets_up_answers_with_how_it_was_set_up() -> None:
+    from assistant.generation.question import setting_up
+
+    assert setting_up("Comment organiser une formation-action qui rapproche les équipes ?") == {"format", "action"}
+    assert setting_up("Comment renforcer le pilier économique ?") == frozenset()
+    p, pool = _pool(ACCOUNT, title="Présentation de la formation action", type="dossier")
+    question = "Comment organiser une formation-action qui rapproche développeurs et équipes ?"
+    documents = document_candidates([p], {"d1": tuple(document_units(ACCOUNT))})
+    parts = compose(analyse_question(question), pool, idf, passages=[p], documents=documents)
+    claims = [x.text for x in parts if isinstance(x, Claim)]
+    assert "La formation action s'est déroulée en 5 séances de travail sur neuf mois." in claims
+    assert any("binôme" in c for c in claims)

@@ -10,6 +10,7 @@ from assistant.citations import Idf
 from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, title_of, type_of
 from assistant.generation.question import QuestionAnalysis, covered
 from assistant.generation.units import Unit
+from assistant.retrieval.french import analyze
 from assistant.retrieval.french import fold_accents as fold
 from assistant.types import Passage
 
@@ -73,8 +74,14 @@ def compose_howto(
     if not ranked:
         return []
     # the document of the best unit, with a prior for the retrieval rank of its passage
-    best_doc = max(ranked, key=lambda vc: vc[0] + 0.3 / (vc[1].rank + 1))[1].doc_id
-    chosen = _advice(analysis, documents.get(best_doc) or [c for _, c in ranked if c.doc_id == best_doc], idf)
+    best = max(ranked, key=lambda vc: vc[0] + 0.3 / (vc[1].rank + 1))[1]
+    best_doc = best.doc_id
+    # a document presenting the very thing the question asks to set up (« Présentation de la formation
+    # action… » for « Comment organiser une formation-action ? ») answers by how it was set up: its public,
+    # its calendar, its process count as much as its lessons
+    account = bool(analysis.subject) and analysis.subject <= frozenset(analyze(title_of(passages, best.passage)))
+    units = documents.get(best_doc) or [c for _, c in ranked if c.doc_id == best_doc]
+    chosen = _advice(analysis, units, idf, account=account)
     # and the three units that answer the question best, wherever they are: a page on many subjects has
     # no section about the question, only sentences
     spans = {(c.doc_id, c.unit.span.start) for c in chosen}
@@ -159,11 +166,18 @@ def continuation(
 
 
 def _advice(
-    analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 8, *, steps: bool = True
+    analysis: QuestionAnalysis,
+    units: Sequence[Candidate],
+    idf: Idf,
+    limit: int = 8,
+    *,
+    steps: bool = True,
+    account: bool = False,
 ) -> list[Candidate]:
     """The best acting units of each section of one document (two when the section is a list or long),
     the introduction aside, in document order; with ``steps``, the headings of a method's steps and the
-    rest of a short list too."""
+    rest of a short list too; with ``account`` (the document presents the thing asked), the best units of
+    its describing sections too."""
     sections: dict[str, list[Candidate]] = {}
     headed = [c for c in units if c.unit.heading]
     introduction = min(headed, key=lambda c: c.unit.span.start).unit.heading if headed else ""
@@ -181,11 +195,12 @@ def _advice(
 
     def value(candidate: Candidate) -> float:
         acting = 0.3 if _ACTING.search(candidate.unit.span.text) else 0.0
+        role = heading_role(candidate.unit.heading)
         return (
             coverage(analysis, candidate.words | candidate.context, idf)
             + acting
             + 0.1 * (candidate.unit.kind == "item")
-            + heading_role(candidate.unit.heading)
+            + (max(0.0, role) if account else role)
         )
 
     sections = {
@@ -196,7 +211,7 @@ def _advice(
         ordered = sorted(found, key=value, reverse=True)
         best += ordered[: 2 if len(found) >= 3 else 1]
     top = max((value(c) for c in best), default=0.0)
-    best = [c for c in best if value(c) >= 0.5 * top and value(c) > 0.1]
+    best = [c for c in best if (account or value(c) >= 0.5 * top) and value(c) > 0.1]
     best = sorted(best, key=value, reverse=True)[:limit]
     if not steps:
         return sorted(best, key=lambda c: c.unit.span.start)
@@ -213,13 +228,18 @@ def _advice(
 
 
 _END = (".", "!", "…", ";", ":", "?", ")", "»")
+# the label of a link on a web page (« Voir le communiqué… », « Télécharger le rapport… »)
+_LINK_LABEL = re.compile(
+    r"^(voir|t[ée]l[ée]charger|lire|consulter|en savoir plus|retrouver|cliquez|acc[ée]der)\b", re.IGNORECASE
+)
 
 
 def is_title_line(text: str) -> bool:
     """A short line that ends like no sentence (« Séminaire du 9 juillet 2019 », « Retrouver ici le rapport
-    d'étude »): a title, a date or a link's label, never a lever, whatever its first word looks like."""
+    d'étude », « Voir le communiqué de l'IRDSU… ») : a title, a date or a link's label, never a lever,
+    whatever its first word looks like."""
     stripped = text.rstrip(" *_\"'")
-    return len(stripped.split()) < 10 and not stripped.endswith(_END)
+    return (len(stripped.split()) < 10 and not stripped.endswith(_END)) or bool(_LINK_LABEL.match(stripped))
 
 
 def list_siblings(chosen: Sequence[Candidate], units: Sequence[Candidate], most: int = 6) -> list[Candidate]:

@@ -158,6 +158,9 @@ class QuestionAnalysis:
     head: frozenset[str] = frozenset()  # forms of what a count or an amount is of (« personnes », « loyer »)
     complement: frozenset[str] = frozenset()  # what a rate or share is of (« chômage » in « taux de chômage »)
     parts: tuple[QuestionPart, ...] = ()  # further details asked in later clauses, for a fact question
+    subject: frozenset[str] = (
+        frozenset()
+    )  # what a how-to asks to set up (« formation-action » in « Comment organiser une formation-action… »)
 
     @property
     def topic(self) -> frozenset[str]:
@@ -186,7 +189,22 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         head=_head_forms(text),
         complement=_head_forms(text, complement) if (complement := head_complement(text)) else frozenset(),
         parts=question_parts(text, entries) if kind == "fact" else (),
+        subject=setting_up(text) if kind == "howto" else frozenset(),
     )
+
+
+_SETTING_UP = re.compile(
+    r"\bcomment (?:organiser|monter|mettre en place|lancer|cr[ée]er|structurer|construire|conduire|animer)\s+"
+    r"(?:une?|des|le|la|les|l['’]|son|sa|ses|notre|nos)\s*([\w’'-]+)",
+    _I,
+)
+
+
+def setting_up(text: str) -> frozenset[str]:
+    """The analysed words of what a how-to question asks to set up: « Comment organiser une formation-action
+    qui… » -> {format, action}; empty when the question asks no such thing."""
+    match = _SETTING_UP.search(text)
+    return frozenset(analyze(match.group(1))) if match else frozenset()
 
 
 def _head_forms(text: str, word: str | None = None) -> frozenset[str]:
