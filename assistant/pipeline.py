@@ -106,6 +106,10 @@ class Assistant:
             for found in document_candidates(passages[:3], material.document_units).values():
                 pool += [c for c in found if (c.doc_id, c.unit.span.start) not in seen]
         verdict = self._answerability(analysis, pool, keyword)
+        for part in analysis.parts:
+            # an amount asked beside another detail must be there too (« le budget annuel… et qui finance ? »)
+            if verdict.answerable and part.detail == "amount":
+                verdict = self._answerability(replace(analysis, detail="amount", head=part.head), pool, keyword)
         log.debug("question %r: %s, %s", question, analysis.kind, verdict)
         if not passages or not verdict.answerable:
             yield from self._refuse(question, passages, model)

@@ -122,6 +122,7 @@ _ALTERNATIVES: dict[str, str] = {
     "boit": "entreprise entreprises",
     "rdv": "rendez-vous",
     "etp": "équivalent temps plein",
+    "an": "an annuel annuelle année",
 }
 
 
@@ -188,7 +189,11 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         anchors=anchor_words(text),
         head=_head_forms(text),
         complement=_head_forms(text, complement) if (complement := head_complement(text)) else frozenset(),
-        parts=question_parts(text, entries) if kind == "fact" else (),
+        parts=question_parts(text, entries)
+        if kind == "fact"
+        else funding_amount(text, entries)
+        if kind == "funding"
+        else (),
         subject=setting_up(text) if kind == "howto" else frozenset(),
     )
 
@@ -208,7 +213,7 @@ def setting_up(text: str) -> frozenset[str]:
 
 
 def _head_forms(text: str, word: str | None = None) -> frozenset[str]:
-    word = word or head_word(text)
+    word = word or head_word(text) or (per_unit(text) if _AMOUNT.search(text) else None)
     if word is None:
         return frozenset()
     stems = analyze(word)
@@ -295,6 +300,29 @@ def question_parts(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[Qu
         detail = "place" if _WHERE.match(piece) else question_detail(piece)
         found.append(QuestionPart(piece, detail, focus_terms(piece, entries), _head_forms(piece)))
     return tuple(found)
+
+
+def funding_amount(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[QuestionPart, ...]:
+    """A funding question that also asks an amount before who funds (« le budget annuel de la crèche… et
+    qui la finance ? »): that amount, as a part of its own; empty otherwise."""
+    first = _CLAUSE_BREAK.split(text, maxsplit=1)[0]
+    if not _AMOUNT.search(first) or _FUNDING.search(first):
+        return ()
+    return (QuestionPart(first, "amount", focus_terms(first, entries), _head_forms(first)),)
+
+
+_PER_UNIT = re.compile(
+    r"\bpar (?!(?:la|le|les|l|un|une|des|du|qui|quel|quelle|quels|quelles|quoi|rapport|exemple|ailleurs)\b)"
+    r"([a-zéèêàâîôûç]{2,})\b",
+    re.I,
+)
+
+
+def per_unit(text: str) -> str | None:
+    """What an amount or a count is asked per (« par stagiaire », « par an »): the document must say it per
+    the same thing; « par la Région » names an agent, not a unit."""
+    match = _PER_UNIT.search(text)
+    return match.group(1) if match else None
 
 
 _COMPLEMENT = re.compile(r"^\s+(?:de la |de l['’]|de |d['’]|du |des )\s*(\w+)", re.I)
