@@ -430,3 +430,19 @@ def test_a_document_presenting_what_the_question_sets_up_answers_with_how_it_was
     claims = [x.text for x in parts if isinstance(x, Claim)]
     assert "La formation action s'est déroulée en 5 séances de travail sur neuf mois." in claims
     assert any("binôme" in c for c in claims)
+
+
+def test_a_fact_answer_leads_with_the_units_answering_its_clauses_in_order() -> None:
+    fiche = (
+        "Le pôle mobilité\n\n"
+        "Diagnostic mobilité individuel d'une heure trente : budget, permis.\n\n"
+        "En 2021, 463 personnes ont bénéficié d'un diagnostic mobilité.\n\n"
+        "Budget 2021 : 412 000 euros.\n"
+    )
+    p, pool = _pool(fiche, title="Pôle mobilité")
+    question = "combien de personnes ont eu un diagnostic mobilité en 2021 et avec quel budget ?"
+    claims = [x.text for x in compose(analyse_question(question), pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert claims[:2] == [
+        "En 2021, 463 personnes ont bénéficié d'un diagnostic mobilité.",
+        "Budget 2021 : 412 000 euros.",
+    ]

@@ -177,7 +177,11 @@ def _complementary(
     by_passage: dict[int, int] = {}
     for position, candidate in enumerate(chosen):
         by_passage.setdefault(candidate.passage, position)
-    return sorted(chosen, key=lambda c: (by_passage[c.passage], c.unit.span.start))
+    reading = sorted(chosen, key=lambda c: (by_passage[c.passage], c.unit.span.start))
+    # a fact answer leads with the units that answer its clauses, in the question's order, then the rest
+    leading = [next((c for c in reading if _answers_part(part, c)), None) for part in asked]
+    first = list(dict.fromkeys(c for c in leading if c is not None))
+    return [*first, *(c for c in reading if c not in first)]
 
 
 # words that say which detail a clause asks (« budget total », « la part »), not what it is about
