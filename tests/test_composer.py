@@ -298,6 +298,10 @@ def test_a_precedent_from_a_page_keeps_the_line_naming_it_and_its_line_tail() ->
     assert head is not None and head.unit.span.text.startswith("POP-UP dev éco le 16 octobre à Tourcoing")
     assert [c.unit.span.text for c in line_tails([best], pool)] == ["Six parcours proposés."]
     assert title_line(head, pool) is None
+    report = "Introduction : des chiffres et une question\nLa chargée d'études a présenté un état des lieux de l'ESS.\n"
+    p, pool = _pool(report, title="Compte rendu")
+    best = next(c for c in pool if c.unit.span.text.startswith("La chargée"))
+    assert title_line(best, pool) is None
 
 
 FONDS = (
