@@ -52,6 +52,7 @@ def test_an_amount_asked_per_unit_needs_a_unit_stating_it_per_that_unit() -> Non
 
     assert per_unit("combien a coûté le chantier-école par stagiaire ?") == "stagiaire"
     assert per_unit("Quel budget, financé par la Région ?") is None
+    assert per_unit("Combien coûte la plateforme par an ?") is None  # a budget is yearly unless said otherwise
     asked = "combien a coûté le chantier-école isolation par stagiaire ?"
     total = [["Le chantier-école isolation a coûté 120 000 euros pour douze mois."]]
     assert not _assess(asked, total).answerable

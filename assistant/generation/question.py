@@ -312,7 +312,8 @@ def funding_amount(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[Qu
 
 
 _PER_UNIT = re.compile(
-    r"\bpar (?!(?:la|le|les|l|un|une|des|du|qui|quel|quelle|quels|quelles|quoi|rapport|exemple|ailleurs)\b)"
+    # « par an »: a budget is yearly unless said otherwise, so « Budget 2022 : … » answers it
+    r"\bpar (?!(?:la|le|les|l|un|une|des|du|qui|quel|quelle|quels|quelles|quoi|rapport|exemple|ailleurs|an|ann[ée]e)\b)"
     r"([a-zéèêàâîôûç]{2,})\b",
     re.I,
 )
