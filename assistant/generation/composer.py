@@ -5,7 +5,9 @@ exactly; the composer adds only short template phrases (« D'après le guide « 
 labels, never claims, and the glossary's definition, labelled as the glossary's.
 
 - fact: the unit that carries the asked detail (amount, date, count…) and covers the focus, then at
-  most two units that add what the first leaves out;
+  most two units that add what the first leaves out, and the unit each later clause asks for (« … et
+  combien d'entreprises ? », « , budget total ? », « et où ? »), the answering units first;
+- list (« Quels objectifs… »): the best units, a chosen item bringing the rest of its short list;
 - funding / partners: the items of the sections that state them (« Budget et financements »,
   « Partenaires »), whole;
 - precedent: one block per experience card (territory, what was done, lead, partners, results);
