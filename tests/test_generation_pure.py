@@ -10,7 +10,7 @@ from assistant.citations import Claim, best_support, check_generated, render, su
 from assistant.generation.followup import contextualize, needs_context
 from assistant.generation.prompts import CLOSE, OPEN, SYSTEM_PROMPT, build_messages
 from assistant.generation.refusal import unknown_share
-from assistant.generation.sentences import split_sentences
+from assistant.sentences import split_sentences
 from assistant.types import Chunk, Hit, Passage, Turn
 
 
