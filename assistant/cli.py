@@ -123,8 +123,9 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
     bar = tqdm(total=0, unit="passage", desc="Calcul des vecteurs", file=sys.stderr, dynamic_ncols=True)
 
     def on_progress(progress: Progress) -> None:
-        if progress.stage == "reading":
-            bar.set_description_str("Lecture", refresh=False)
+        if progress.stage in ("reading", "ocr"):
+            what = "Lecture" if progress.stage == "reading" else "Reconnaissance de caractères (OCR)"
+            bar.set_description_str(what, refresh=False)
             bar.set_postfix_str(f"{progress.current[:40]} · page {progress.done}/{progress.total}")
             return
         bar.set_description_str("Calcul des vecteurs", refresh=False)

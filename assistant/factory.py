@@ -16,6 +16,7 @@ from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
 from assistant.settings import EmbedderSettings, GenerationSettings, IngestSettings, Settings
 from ingest.chunking import ChunkSizes
 from ingest.loaders.limits import ReadLimits
+from ingest.loaders.ocr import find_ocr_engine
 from ingest.sync import Synchronizer
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ class Components:
             max_file_bytes=int(self.settings.ingest.max_file_mb * MB),
             read_limits=read_limits(self.settings.ingest),
             max_passages=self.settings.ingest.max_passages,
+            ocr=find_ocr_engine(enabled=self.settings.ingest.ocr, language=self.settings.ingest.ocr_language),
         )
 
 

@@ -71,6 +71,12 @@ class IngestSettings(BaseModel):
     max_seconds_per_file: float = Field(
         180.0, gt=0, description="Time budget to read and cut one file (embedding excluded, bounded by max_passages)"
     )
+    ocr: bool = Field(
+        True,
+        description="Read the pages of scanned PDFs (no text layer) by OCR when Tesseract is installed "
+        '(pip install -e ".[ocr]" and tesseract-ocr-fra); false leaves them unread, as the ingest summary says',
+    )
+    ocr_language: str = Field("fra", description="Tesseract language model(s) for OCR, e.g. fra or fra+eng")
     allowed_folders: list[Path] = Field(
         default_factory=list,
         description="Server folders the web interface may index (with their subfolders); the uploads folder always "

@@ -23,11 +23,11 @@ from ingest.chunking import ChunkSizes, TokenCounter, chunk_document, embedding_
 from ingest.documents import build_document, content_hash, document_id
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
 from ingest.loaders.limits import ReadBudget, ReadLimits
+from ingest.loaders.ocr import OcrChoice
 
 log = logging.getLogger(__name__)
 
 SIDECAR_SUFFIX = ".meta.yaml"
-OCR_NOTE = "Les PDF numérisés (images sans texte) sont signalés en échec : l'OCR n'est pas encore disponible."
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, French reason)
+    notices: list[tuple[str, str]] = field(default_factory=list)  # (path, French remark): indexed in part
     chunks_embedded: int = 0
     tokens_embedded: int = 0
     seconds: float = 0.0
@@ -77,20 +78,20 @@ class SyncReport:
             f"Passages calculés : {self.chunks_embedded} · {self.seconds:.1f} s · {rate:.0f} jetons/s",
         ]
         lines += [f"  ✗ {path} : {reason}" for path, reason in self.failed]
-        if any("OCR" in reason for _, reason in self.failed):
-            lines.append(OCR_NOTE)
+        lines += [f"  ⚠ {path} : {remark}" for path, remark in self.notices]
         return "\n".join(lines)
 
 
 @dataclass(frozen=True)
 class Progress:
     """Embedding progress (``done`` of ``total`` passages), or, while ``stage`` is "reading",
-    the page ``done`` of ``total`` reached in the file ``current``."""
+    the page ``done`` of ``total`` reached in the file ``current`` ("ocr": the ``done``-th of
+    the ``total`` pages of ``current`` read by OCR)."""
 
     done: int
     total: int
     current: str
-    stage: Literal["reading", "embedding"] = "embedding"
+    stage: Literal["reading", "ocr", "embedding"] = "embedding"
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -143,6 +144,7 @@ class _Pending:
     content_hash: str
     chunks: list[Chunk]
     is_update: bool
+    notices: list[str] = field(default_factory=list)
 
 
 class Synchronizer:
@@ -158,7 +160,9 @@ class Synchronizer:
         max_file_bytes: int,
         read_limits: ReadLimits | None = None,
         max_passages: int = 3000,
+        ocr: OcrChoice | None = None,
     ) -> None:
+        """``ocr``: the engine for scanned PDF pages and why there is none (None: looked for with defaults)."""
         self.store = store
         self.embedder = embedder
         self.count_tokens = count_tokens
@@ -166,6 +170,7 @@ class Synchronizer:
         self.max_file_bytes = max_file_bytes
         self.read_limits = read_limits or ReadLimits()
         self.max_passages = max_passages
+        self.ocr = ocr
 
     def sync(
         self,
@@ -238,7 +243,11 @@ class Synchronizer:
             if on_progress is not None:
                 on_progress(Progress(number, total, source.filename, stage="reading"))
 
-        budget = ReadBudget(self.read_limits, on_page=page_read)
+        def page_recognised(done: int, total: int) -> None:
+            if on_progress is not None:
+                on_progress(Progress(done, total, source.filename, stage="ocr"))
+
+        budget = ReadBudget(self.read_limits, on_page=page_read, on_ocr_page=page_recognised, ocr=self.ocr)
         loaded = load_file(data, path, budget)
         file_meta = {"format": path.suffix.lower().lstrip("."), "filename": source.filename}
         # curated metadata (manifest, sidecar) beats what the file itself declares
@@ -259,7 +268,7 @@ class Synchronizer:
                 f"document trop long ({len(chunks)} passages, limite {self.max_passages}) : "
                 "découpez-le, ou relevez la limite (ingest.max_passages)"
             )
-        return _Pending(source, document, digest, chunks, is_update=previous is not None)
+        return _Pending(source, document, digest, chunks, is_update=previous is not None, notices=loaded.notices)
 
     def _embed_and_store(
         self, pending: list[_Pending], report: SyncReport, on_progress: ProgressCallback | None
@@ -281,6 +290,7 @@ class Synchronizer:
             report.chunks_embedded += len(item.chunks)
             report.tokens_embedded += sum(self.count_tokens(t) for t in texts)
             (report.updated if item.is_update else report.added).append(item.source.label)
+            report.notices.extend((item.source.label, notice) for notice in item.notices)
             log.info("indexed %s (%d chunks)", item.source.path, len(item.chunks))
 
     def _prune(self, root: Path, seen: set[str], registry: dict, report: SyncReport) -> None:

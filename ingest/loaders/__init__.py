@@ -21,6 +21,8 @@ class LoadError(Exception):
 class LoadedFile:
     blocks: list[Block]
     metadata: dict[str, Any] = field(default_factory=dict)
+    # French remarks for the ingest summary about a file indexed only in part (pages left unread…)
+    notices: list[str] = field(default_factory=list)
 
 
 Loader = Callable[[bytes, Path, "ReadBudget"], LoadedFile]

@@ -1,4 +1,4 @@
-"""PDF: text per page with page numbers kept (pypdf). No OCR: scanned PDFs are reported."""
+"""PDF: text per page with page numbers kept (pypdf); pages without a text layer read by OCR when available."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pypdf.errors import PdfReadError
 from assistant.types import Block
 from ingest.loaders import LoadedFile, LoadError
 from ingest.loaders.limits import ReadBudget
+from ingest.loaders.ocr import find_ocr_engine, page_ranges, render_pages
 
 log = logging.getLogger(__name__)
 # pypdf gives one line per visual line; a line ending a sentence ends a paragraph.
@@ -118,13 +119,15 @@ def load_pdf(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
     if not pages:
         raise LoadError("PDF sans aucune page")
     body_size = _body_size([lines for _, lines in pages])
-    blocks = [block for number, (_, lines) in enumerate(pages, 1) for block in _page_blocks(lines, body_size, number)]
-    if not blocks:
-        raise LoadError(
-            "PDF sans texte extractible (document scanné ou composé d'images) : "
-            "la reconnaissance de caractères (OCR) n'est pas encore prise en charge"
-        )
+    by_page = {number: _page_blocks(lines, body_size, number) for number, (_, lines) in enumerate(pages, 1)}
     meta: dict[str, object] = {"pages": len(pages)}
+    notices: list[str] = []
+    scanned = [number for number, (text, _) in enumerate(pages, 1) if _is_scanned(text)]
+    if scanned:
+        by_page.update(_recognise(data, scanned, budget, meta, notices))
+    blocks = [block for number in sorted(by_page) for block in by_page[number]]
+    if not blocks:
+        raise LoadError(f"PDF sans texte extractible (document numérisé ou composé d'images) : {notices[-1] if notices else 'aucun texte'}")
     info = reader.metadata
     if info is not None:
         if info.title:
@@ -136,4 +139,41 @@ def load_pdf(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
                 meta["date"] = info.creation_date.date().isoformat()
         except (ValueError, TypeError):
             pass
-    return LoadedFile(blocks=blocks, metadata=meta)
+    return LoadedFile(blocks=blocks, metadata=meta, notices=notices)
+
+
+def _is_scanned(page_text: str) -> bool:
+    """A page whose text layer is empty or a stray stamp (a page number, a scanner's header)."""
+    return len("".join(page_text.split())) < 12
+
+
+def _recognise(
+    data: bytes, numbers: list[int], budget: ReadBudget, meta: dict[str, object], notices: list[str]
+) -> dict[int, list[Block]]:
+    """Blocks of the pages ``numbers`` read by OCR; what could not be read goes to ``notices`` (French)."""
+    choice = budget.ocr if budget.ocr is not None else find_ocr_engine()
+    if choice.reader is None:
+        notices.append(f"page(s) {page_ranges(numbers)} sans texte (numérisées) non lues : {choice.unavailable}")
+        meta["pages_sans_texte"] = page_ranges(numbers)
+        return {}
+    budget.ocr_started(len(numbers))
+    recognised: dict[int, list[Block]] = {}
+    failed: list[int] = []
+    for done, (number, image) in enumerate(render_pages(data, numbers), 1):
+        try:
+            text = choice.reader.read_page(image)
+        except Exception as exc:  # one unreadable page (engine crash, odd image) never fails the file
+            log.warning("OCR failed on page %d: %r", number, exc)
+            failed.append(number)
+            text = ""
+        budget.add_text(text)
+        recognised[number] = [Block(text=p, page=number) for p in _page_paragraphs(text)]
+        budget.page_recognised(done, len(numbers))
+    read = [n for n in numbers if recognised.get(n)]
+    if read:
+        meta["pages_ocr"] = page_ranges(read)
+    unread = [n for n in numbers if n not in read]
+    if unread:
+        reason = "la reconnaissance (OCR) a échoué" if failed else "la reconnaissance (OCR) n'a reconnu aucun texte"
+        notices.append(f"page(s) {page_ranges(unread)} numérisées sans texte lisible : {reason}")
+    return recognised
