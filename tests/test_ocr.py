@@ -29,6 +29,7 @@ def needs_tesseract(test):
     skip = pytest.mark.skipif(_NO_TESSERACT, reason="tesseract-ocr absent de cette machine")
     return pytest.mark.ocr(skip(test))
 
+
 SCAN_PAGE_1 = (
     "Rapport d'activité 2008 de la zone urbaine sensible des Tilleuls.\n\n"
     "Le taux de chômage atteignait 23,5 % en 2007, contre 9,8 % dans l'agglomération. "

@@ -68,8 +68,8 @@ def find_ocr_engine(*, enabled: bool = True, language: str = "fra") -> OcrChoice
     if not enabled:
         return OcrChoice(None, OCR_DISABLED)
     try:
-        import pytesseract  # noqa: F401
         import pypdfium2  # noqa: F401
+        import pytesseract  # noqa: F401
     except ImportError:
         return OcrChoice(None, f"la reconnaissance de caractères (OCR) n'est pas installée ; {OCR_HOW_TO}")
     if shutil.which("tesseract") is None:

@@ -127,7 +127,9 @@ def load_pdf(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
         by_page.update(_recognise(data, scanned, budget, meta, notices))
     blocks = [block for number in sorted(by_page) for block in by_page[number]]
     if not blocks:
-        raise LoadError(f"PDF sans texte extractible (document numérisé ou composé d'images) : {notices[-1] if notices else 'aucun texte'}")
+        raise LoadError(
+            f"PDF sans texte extractible (document numérisé ou composé d'images) : {notices[-1] if notices else 'aucun texte'}"
+        )
     info = reader.metadata
     if info is not None:
         if info.title:
