@@ -16,6 +16,7 @@ from assistant.types import Block
 from ingest.loaders import LoadedFile, LoadError
 from ingest.loaders.limits import ReadBudget
 from ingest.loaders.ocr import find_ocr_engine, page_ranges, render_pages
+from ingest.tables import table_block
 
 log = logging.getLogger(__name__)
 # pypdf gives one line per visual line; a line ending a sentence ends a paragraph.
@@ -123,6 +124,7 @@ def load_pdf(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
     meta: dict[str, object] = {"pages": len(pages)}
     notices: list[str] = []
     scanned = [number for number, (text, _) in enumerate(pages, 1) if _is_scanned(text)]
+    by_page.update(_pages_with_tables(data, [n for n in by_page if n not in scanned], body_size, budget))
     if scanned:
         by_page.update(_recognise(data, scanned, budget, meta, notices))
     blocks = [block for number in sorted(by_page) for block in by_page[number]]
@@ -179,3 +181,56 @@ def _recognise(
         reason = "la reconnaissance (OCR) a échoué" if failed else "la reconnaissance (OCR) n'a reconnu aucun texte"
         notices.append(f"page(s) {page_ranges(unread)} numérisées sans texte lisible : {reason}")
     return recognised
+
+
+def _pages_with_tables(data: bytes, numbers: list[int], body_size: float, budget: ReadBudget) -> dict[int, list[Block]]:
+    """The blocks of the pages that hold ruled tables, read by pdfplumber: text above, between and
+    below each table as usual, each table as one block of rows. Pages without a table keep pypdf's blocks."""
+    import pdfplumber
+
+    found: dict[int, list[Block]] = {}
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for number in numbers:
+                page = pdf.pages[number - 1]
+                tables = [t for t in page.find_tables() if _is_real_table(t.extract())]
+                if tables:
+                    found[number] = _blocks_around_tables(page, tables, body_size, number)
+                page.close()
+                budget.check_time()
+    except LoadError:
+        raise
+    except Exception as exc:  # a table reader's failure costs the tables' structure, never the file
+        log.warning("pdfplumber could not read the tables (%r): pypdf's text is kept", exc)
+    return found
+
+
+def _is_real_table(rows: list[list[str | None]]) -> bool:
+    """Two rows of two cells with text at least: a lone framed box is a frame, not a table."""
+    filled = [row for row in rows if sum(1 for cell in row if cell and cell.strip()) >= 2]
+    return len(filled) >= 2
+
+
+def _blocks_around_tables(page, tables: list, body_size: float, number: int) -> list[Block]:
+    blocks: list[Block] = []
+    top = 0.0
+    for table in sorted(tables, key=lambda t: t.bbox[1]):
+        blocks += _band_blocks(page, top, table.bbox[1], body_size, number)
+        if (block := table_block(table.extract(), page=number)) is not None:
+            blocks.append(block)
+        top = max(top, table.bbox[3])
+    blocks += _band_blocks(page, top, page.height, body_size, number)
+    return blocks
+
+
+def _band_blocks(page, top: float, bottom: float, body_size: float, number: int) -> list[Block]:
+    """Headings and paragraphs of the horizontal band [top, bottom] of a pdfplumber page."""
+    if bottom - top < 1:
+        return []
+    band = page.crop((0, top, page.width, bottom), strict=False)
+    lines = []
+    for line in band.extract_text_lines():
+        first = line["chars"][0] if line.get("chars") else {}
+        bold = "bold" in str(first.get("fontname", "")).lower()
+        lines.append(_Line(line["text"].strip(), float(first.get("size", 0.0)), bold))
+    return _page_blocks([line for line in lines if line.text], body_size, number)
