@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--filter", action="append", default=[], metavar="CLÉ=VALEUR", help="ex. type=fiche expérience")
     ask.add_argument("--json", action="store_true", help="sortie JSON (l'enregistrement Answer)")
     ask.add_argument(
+        "--recents",
+        action="store_true",
+        help="sources récentes d'abord (réglage retrieval.recent_first) ; une question sur le présent "
+        "(« aujourd'hui », « en 2025 ») préfère toujours les sources de la période actuelle",
+    )
+    ask.add_argument(
         "--batch",
         type=Path,
         metavar="FICHIER",
@@ -204,6 +210,10 @@ def _print_answer(answer: Answer) -> None:
         origin = ", ".join(x for x in (citation.organisation, citation.date) if x)
         print(f"[{citation.number}] {citation.title}{' (' + origin + ')' if origin else ''}{where}")
         print(f"    {citation.url or citation.source}")
+        if citation.notice:
+            print(f"    ⚠ {citation.notice}")
+        if citation.copies:
+            print(f"    Même document aussi dans : {', '.join(citation.copies)}")
         quote = " ".join(citation.quote.split())
         print(f"    « {quote[:400]}{'…' if len(quote) > 400 else ''} »")
 
@@ -315,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     settings = load_settings(data_dir=args.data_dir)
+    if getattr(args, "recents", False):
+        settings.retrieval.recent_first = True
     components = build_components(settings)
     if args.command in READS_INDEX and not indexed_documents(components):
         print(empty_index_help(settings), file=sys.stderr)

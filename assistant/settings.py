@@ -110,6 +110,11 @@ class RetrievalSettings(BaseModel):
     max_per_document: int = Field(
         2, ge=1, description="Chunks of one document among the top results while others are relevant"
     )
+    recent_first: bool = Field(
+        False,
+        description="Rank recent sources first (each year of age lowers a source); questions about the present "
+        "(« aujourd'hui », « en 2025 ») always prefer sources of the current period",
+    )
     glossary: Path | None = Field(
         Path(__file__).resolve().parent.parent / "corpus" / "glossary.yaml",
         description="Domain glossary used to expand acronyms in queries (empty to disable)",

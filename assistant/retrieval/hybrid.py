@@ -8,6 +8,8 @@ from pathlib import Path
 
 from assistant.backends.embedder import Embedder
 from assistant.backends.store import ChunkStore, registry_fingerprint
+from assistant.copies import superseded_documents
+from assistant.currency import asks_about_the_present, rank_by_currency
 from assistant.glossary import Glossary
 from assistant.retrieval.filters import Filters, matches, to_where
 from assistant.retrieval.fusion import diversify, fuse_ranked_lists, fuse_scored_lists
@@ -113,6 +115,12 @@ class HybridSearcher:
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Best ``k`` chunks, at most ``max_per_document`` per document while others are relevant."""
         hits = self.rank(question, filters)
+        present, recent_first = asks_about_the_present(question), self.settings.recent_first
+        if present or recent_first:  # current sources first; a claim is never dropped, only ranked lower
+            older = superseded_documents(self.store.documents())
+            hits = rank_by_currency(
+                hits, glossary=self.glossary, present=present, recent_first=recent_first, superseded=older
+            )
         by_id = {h.chunk.chunk_id: h for h in hits}
         chosen = diversify(
             [(h.chunk.chunk_id, h.chunk.doc_id) for h in hits], k, max_per_group=self.settings.max_per_document
