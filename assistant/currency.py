@@ -80,6 +80,8 @@ def asks_about_the_present(question: str) -> bool:
 def without_present_markers(question: str) -> str:
     """The question without « aujourd'hui », « actuellement »…: they say when it is asked, and no
     document writes them, so answerability must not look for them (the ranking reads them instead)."""
+    if not _PRESENT_WORDS.search(question):
+        return question
     stripped = re.sub(r"\s{2,}", " ", _PRESENT_WORDS.sub(" ", question)).strip(" ,")
     return stripped[:1].upper() + stripped[1:] if stripped else question
 
