@@ -62,13 +62,16 @@ PRESENT_FROM = 2024  # the first year of the current frame (Engagements Quartier
 
 def document_periods(text: str, year: int | None) -> list[str]:
     """Programme periods a document speaks of, in a fixed order: those it names, and for a bare
-    « contrat de ville », the generation of its date (2015-2023, or Quartiers 2030 from 2024)."""
+    « contrat de ville », the generation of its date (2015-2023, or Quartiers 2030 from 2024).
+    A Quartiers 2030 document of 2024 or later that names the 2015-2023 contracts only recalls them."""
     found = {label for label, pattern in _PERIOD_PATTERNS if pattern.search(text)}
     if _CONTRAT_DE_VILLE.search(text) and year is not None and CURRENT_PERIOD not in found:
         if 2015 <= year < PRESENT_FROM:
             found.add(CONTRATS_2015)
         elif year >= PRESENT_FROM:
             found.add(CURRENT_PERIOD)
+    if CURRENT_PERIOD in found and year is not None and year >= PRESENT_FROM:
+        found.discard(CONTRATS_2015)  # a current contract recalls the one it replaces: that is history
     return [label for label, _ in _PERIOD_PATTERNS if label in found]
 
 

@@ -38,6 +38,8 @@ def test_periods_come_from_the_text_and_for_a_bare_contrat_de_ville_from_the_dat
         "PNRU",
     ]
     assert document_periods("Une fiche sur la mobilité.", 2019) == []
+    recall = "Le contrat de ville « Engagements Quartiers 2030 » succède au contrat de ville 2015-2023."
+    assert document_periods(recall, 2024) == ["Engagements Quartiers 2030"]
 
 
 def test_questions_about_the_present():

@@ -12,6 +12,7 @@ import pytest
 from files import write_docx, write_pdf
 
 from assistant.copies import DUPLICATE_OF, SUPERSEDES, copy_locations, superseded_documents
+from assistant.ui.documents import document_rows
 from ingest.duplicates import CopyFinder, Known, signature
 from ingest.sync import discover
 
@@ -101,6 +102,9 @@ def test_copies_in_several_formats_are_indexed_once_with_every_location(componen
     answer = components.assistant.ask("Quel est le taux de vacance des locaux d'activité à la Calade-Nord ?")
     assert not answer.refused and len({c.doc_id for c in answer.citations}) == 1
 
+    titles = [row[0] for row in document_rows(list(components.store.documents().values()))]
+    assert sum(title.endswith("(copie de copie de etude.md, indexée une fois)") for title in titles) == 2
+
     again = sync(components, folder)
     assert (again.added, again.updated, again.copies, len(again.unchanged)) == ([], [], [], 4)
     assert the_reference(components) == (reference, locations)
@@ -163,3 +167,5 @@ def test_an_updated_version_is_indexed_and_linked_to_the_older(components, tmp_p
     assert by_name["etude-2023.md"].metadata[SUPERSEDES] == by_name["etude-2019.md"].doc_id
     assert superseded_documents(records) == {by_name["etude-2019.md"].doc_id: by_name["etude-2023.md"].doc_id}
     assert set(indexed(components)) == {"etude-2019.md", "etude-2023.md"}
+    titles = [row[0] for row in document_rows(list(records.values()))]
+    assert f"{TITLE} (version remplacée par etude-2023.md)" in titles
