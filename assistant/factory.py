@@ -150,6 +150,7 @@ class Components:
             read_limits=read_limits(self.settings.ingest),
             max_passages=self.settings.ingest.max_passages,
             ocr=find_ocr_engine(enabled=self.settings.ingest.ocr, language=self.settings.ingest.ocr_language),
+            deduplicate=self.settings.ingest.deduplicate,
         )
 
 

@@ -77,6 +77,11 @@ class IngestSettings(BaseModel):
         '(pip install -e ".[ocr]" and tesseract-ocr-fra); false leaves them unread, as the ingest summary says',
     )
     ocr_language: str = Field("fra", description="Tesseract language model(s) for OCR, e.g. fra or fra+eng")
+    deduplicate: bool = Field(
+        True,
+        description="Index a document found in several files (PDF and DOCX, two names) once, the other files "
+        "listed as its copies; false indexes every file in full (the latency measure grows an index from copies)",
+    )
     allowed_folders: list[Path] = Field(
         default_factory=list,
         description="Server folders the web interface may index (with their subfolders); the uploads folder always "

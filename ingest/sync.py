@@ -170,6 +170,7 @@ class Synchronizer:
         read_limits: ReadLimits | None = None,
         max_passages: int = 3000,
         ocr: OcrChoice | None = None,
+        deduplicate: bool = True,
     ) -> None:
         """``ocr``: the engine for scanned PDF pages and why there is none (None: looked for with defaults)."""
         self.store = store
@@ -180,6 +181,7 @@ class Synchronizer:
         self.read_limits = read_limits or ReadLimits()
         self.max_passages = max_passages
         self.ocr = ocr
+        self.deduplicate = deduplicate
         self._signatures: dict[tuple[str, str], MinHash] = {}  # (doc_id, content hash) -> MinHash of its text
 
     def sync(
@@ -318,7 +320,7 @@ class Synchronizer:
         minhash = signature(document.text)
         self._signatures[(doc_id, digest)] = minhash
         title, date = document.title, str(document.metadata.get("date", ""))
-        match = finder.match(minhash, title=title, date=date, exclude=doc_id)
+        match = finder.match(minhash, title=title, date=date, exclude=doc_id) if self.deduplicate else None
         is_update = previous is not None
         if match is not None and match.kind == "copy":
             finder.remove(doc_id)  # it may have been a reference until now
