@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from assistant.argparse_fr import french
+from assistant.corpus import DocumentRecord, Progress, Source
 from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
 from assistant.experiences_cli import add_subcommands as add_experience_subcommands
-from assistant.factory import MB, Components, build_components
+from assistant.factory import Services, build_services
 from assistant.pipeline import Status
 from assistant.retrieval.filters import Filters
-from assistant.settings import Settings, load_settings
+from assistant.settings import MB, Settings, load_settings
 from assistant.types import Answer, Hit, Turn
-from ingest.sync import Progress, Source, discover
+from ingest.sync import discover
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,14 +89,13 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
     }
 
 
-def _manifest_sources(components: Components, manifest: Path) -> tuple[list[Source], list[tuple[str, str]]]:
+def _manifest_sources(settings: Settings, manifest: Path) -> tuple[list[Source], list[tuple[str, str]]]:
     from ingest.manifest import Fetcher, load_manifest, manifest_sources
 
-    settings = components.settings
     entries = load_manifest(manifest)
     print(f"Téléchargement de {len(entries)} adresses…", file=sys.stderr)
     with Fetcher(
-        settings.data_dir / "downloads",
+        settings.paths.downloads,
         timeout_s=settings.ingest.download_timeout_s,
         max_bytes=int(settings.ingest.max_file_mb * MB),
         retries=settings.ingest.download_retries,
@@ -105,7 +105,7 @@ def _manifest_sources(components: Components, manifest: Path) -> tuple[list[Sour
         return manifest_sources(entries, fetcher)
 
 
-def _ingest(components: Components, args: argparse.Namespace) -> int:
+def _ingest(services: Services, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ingest.manifest import ManifestError
@@ -121,7 +121,7 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
     download_failures: list[tuple[str, str]] = []
     if args.manifest is not None:
         try:
-            fetched, download_failures = _manifest_sources(components, args.manifest)
+            fetched, download_failures = _manifest_sources(services.settings, args.manifest)
         except ManifestError as exc:
             print(f"✗ {exc}", file=sys.stderr)
             return 2
@@ -140,11 +140,9 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
         bar.set_postfix_str(progress.current[:40], refresh=False)
         bar.refresh()
 
-    report = components.synchronizer.sync(sources, prune_roots=paths if args.prune else (), on_progress=on_progress)
+    report = services.indexer.sync(sources, prune_roots=paths if args.prune else (), on_progress=on_progress)
     bar.close()
     report.failed[:0] = download_failures
-    if report.changed or not components.keyword.directory.exists():
-        components.keyword.rebuild()
     print(report.summary())
     # a file that failed is reported above and makes the exit code 1; the others are indexed all the same
     return 1 if missing or report.failed else 0
@@ -157,8 +155,8 @@ def _filters(pairs: list[str]) -> Filters:
         raise SystemExit(f"✗ {exc}") from exc
 
 
-def _search(components: Components, args: argparse.Namespace) -> int:
-    hits = components.searcher.search(args.question, k=args.k, filters=_filters(args.filter))
+def _search(services: Services, args: argparse.Namespace) -> int:
+    hits = services.searcher.search(args.question, k=args.k, filters=_filters(args.filter))
     if args.json:
         print(json.dumps([hit_to_dict(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -218,49 +216,45 @@ def _print_answer(answer: Answer) -> None:
         print(f"    « {quote[:400]}{'…' if len(quote) > 400 else ''} »")
 
 
-def _ask(components: Components, args: argparse.Namespace) -> int:
-    assistant = components.assistant
-    try:
-        if args.batch is not None:
-            for number, line in enumerate(args.batch.read_text(encoding="utf-8").splitlines(), 1):
-                if not line.strip():
-                    continue
-                item = json.loads(line)
-                filters = Filters.parse([f"{k}={v}" for k, v in item.get("filters", {}).items()])
-                history = [Turn(str(q)) for q in item.get("history", [])]
-                answer = assistant.ask(item["question"], history, filters=filters)
-                print(
-                    json.dumps({"id": item.get("id", number), **answer_to_dict(answer)}, ensure_ascii=False), flush=True
-                )
-            return 0
-        if not args.question:
-            print('Posez une question : python -m assistant ask "…" (ou --batch FICHIER.jsonl)', file=sys.stderr)
-            return 2
-        filters = _filters(args.filter)
-        if args.json:
-            print(
-                json.dumps(answer_to_dict(assistant.ask(args.question, filters=filters)), ensure_ascii=False, indent=2)
-            )
-            return 0
-        interactive = sys.stderr.isatty()
-        for event in assistant.stream(args.question, filters=filters):
-            if isinstance(event, Answer):
-                if interactive:
-                    print("\r\033[K", end="", file=sys.stderr)
-                _print_answer(event)
-            elif isinstance(event, Status) and interactive:
-                print(f"\r\033[K{event.text}", end="", file=sys.stderr, flush=True)
+def _ask(services: Services, args: argparse.Namespace) -> int:
+    assistant = services.assistant
+    if args.batch is not None:
+        for number, line in enumerate(args.batch.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            filters = Filters.parse([f"{k}={v}" for k, v in item.get("filters", {}).items()])
+            history = [Turn(str(q)) for q in item.get("history", [])]
+            answer = assistant.ask(item["question"], history, filters=filters)
+            print(json.dumps({"id": item.get("id", number), **answer_to_dict(answer)}, ensure_ascii=False), flush=True)
         return 0
-    finally:
-        components.close()
+    if not args.question:
+        print('Posez une question : python -m assistant ask "…" (ou --batch FICHIER.jsonl)', file=sys.stderr)
+        return 2
+    filters = _filters(args.filter)
+    if args.json:
+        print(json.dumps(answer_to_dict(assistant.ask(args.question, filters=filters)), ensure_ascii=False, indent=2))
+        return 0
+    interactive = sys.stderr.isatty()
+    for event in assistant.stream(args.question, filters=filters):
+        if isinstance(event, Answer):
+            if interactive:
+                print("\r\033[K", end="", file=sys.stderr)
+            _print_answer(event)
+        elif isinstance(event, Status) and interactive:
+            print(f"\r\033[K{event.text}", end="", file=sys.stderr, flush=True)
+    return 0
 
 
-def _stats(components: Components, args: argparse.Namespace) -> int:
-    records = components.store.documents() if indexed_documents(components) else {}
+def _stats(services: Services, args: argparse.Namespace) -> int:
+    return _print_stats(services.settings, services.store.documents(), args)
+
+
+def _print_stats(settings: Settings, records: dict[str, DocumentRecord], args: argparse.Namespace) -> int:
     stats = {
         "documents": len(records),
         "chunks": sum(r.chunk_count for r in records.values()),
-        "data_dir": str(components.settings.data_dir.resolve()),
+        "data_dir": str(settings.data_dir.resolve()),
         "formats": _count(r.metadata.get("format", "?") for r in records.values()),
     }
     if args.json:
@@ -269,7 +263,7 @@ def _stats(components: Components, args: argparse.Namespace) -> int:
         print(f"Documents : {stats['documents']}\nPassages : {stats['chunks']}\nDossier : {stats['data_dir']}")
         print("Formats : " + (", ".join(f"{k} {v}" for k, v in stats["formats"].items()) or "—"))
         if not records:
-            print(empty_index_help(components.settings), file=sys.stderr)
+            print(empty_index_help(settings), file=sys.stderr)
     return 0
 
 
@@ -292,12 +286,9 @@ def index_location(settings: Settings) -> str:
     return f"le dossier {settings.data_dir.resolve()}"
 
 
-def indexed_documents(components: Components) -> int:
-    """How many documents the index holds; 0 without opening (nor creating) a data folder that is not there."""
-    settings = components.settings
-    if not settings.chroma.host and not (settings.data_dir / "chroma").is_dir():
-        return 0
-    return len(components.store.documents())
+def index_exists(settings: Settings) -> bool:
+    """Whether there is an index to open: a Chroma server, or a data folder that holds one (never created here)."""
+    return bool(settings.chroma.host) or settings.paths.chroma.is_dir()
 
 
 def empty_index_help(settings: Settings) -> str:
@@ -327,10 +318,18 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(data_dir=args.data_dir)
     if getattr(args, "recents", False):
         settings.retrieval.recent_first = True
-    components = build_components(settings)
-    if args.command in READS_INDEX and not indexed_documents(components):
-        print(empty_index_help(settings), file=sys.stderr)
-        components.close()
-        return 1
-    handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats, **EXPERIENCE_HANDLERS}
-    return handlers[args.command](components, args)
+    if not index_exists(settings):
+        if args.command == "stats":
+            return _print_stats(settings, {}, args)
+        if args.command in READS_INDEX:
+            print(empty_index_help(settings), file=sys.stderr)
+            return 1
+    services = build_services(settings)
+    try:
+        if args.command in READS_INDEX and not services.store.documents():
+            print(empty_index_help(settings), file=sys.stderr)
+            return 1
+        handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats, **EXPERIENCE_HANDLERS}
+        return handlers[args.command](services, args)
+    finally:
+        services.close()  # stops what was started (the local model server)

@@ -4,8 +4,8 @@ Policy frames follow one another: contrats de ville 2015-2023 then « Engagement
 (2024), CGET then ANCT (2020), ZUS then QPV (2015), PNRU then NPNRU. A practitioner reading a 2016
 source must know that it describes a frame since replaced. Nothing here rewrites a claim:
 
-- :func:`document_periods` names, at ingest, the programme periods a document speaks of
-  (from its text and its date), stored as the ``periods`` metadata;
+- ``assistant.periods.document_periods`` names, at ingest, the programme periods a document speaks
+  of (from its text and its date), stored as the ``periods`` metadata;
 - :func:`currency_notice` writes the French notice shown beside a citation whose source describes
   a superseded frame (what replaced what, and when, comes from the glossary's ``replaced_by``);
 - :func:`rank_by_currency` lowers superseded sources when the user asks about the present
@@ -19,35 +19,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from assistant.periods import CURRENT_PERIOD, PRESENT_FROM
 from assistant.types import Hit
 
 if TYPE_CHECKING:
     from assistant.glossary import Glossary, GlossaryEntry
 
-CURRENT_PERIOD = "Engagements Quartiers 2030"
-CONTRATS_2015 = "contrat de ville 2015-2023"
-
-# A period named by a text; each label is a glossary term (the glossary says what replaced it).
-_PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        CURRENT_PERIOD,
-        re.compile(r"quartiers\s+2030|contrats?\s+de\s+ville\s+(?:2024|de\s+nouvelle\s+g[ée]n[ée]ration)", re.I),
-    ),
-    (
-        CONTRATS_2015,
-        re.compile(
-            r"contrats?\s+de\s+ville\s+(?:\(?\s*)?2015\s*[-–à/]\s*(?:20)?(?:20|22|23)|contrats?\s+de\s+ville\s+de\s+2015",
-            re.I,
-        ),
-    ),
-    (
-        "NPNRU",
-        re.compile(r"\bNPNRU\b|nouveau\s+programme\s+national\s+de\s+re(?:nouvellement|novation)\s+urbaine", re.I),
-    ),
-    ("PNRU", re.compile(r"(?<![\w-])PNRU\b|(?<!nouveau )programme\s+national\s+de\s+rénovation\s+urbaine", re.I)),
-    ("CUCS", re.compile(r"\bCUCS\b|contrats?\s+urbains?\s+de\s+coh[ée]sion\s+sociale", re.I)),
-)
-_CONTRAT_DE_VILLE = re.compile(r"contrats?\s+de\s+ville", re.I)
 _PRESENT = re.compile(
     r"\b(aujourd['’]hui|actuellement|à\s+l['’]heure\s+actuelle|à\s+présent|désormais|en\s+ce\s+moment|"
     r"actuel(?:le)?s?|en\s+vigueur|cette\s+année|en\s+202[4-9]|depuis\s+202[4-9])\b",
@@ -57,22 +34,6 @@ _PRESENT_WORDS = re.compile(
     r"\b(aujourd['’]hui|actuellement|à\s+l['’]heure\s+actuelle|à\s+présent|désormais|en\s+ce\s+moment)\b\s*,?",
     re.I,
 )
-PRESENT_FROM = 2024  # the first year of the current frame (Engagements Quartiers 2030)
-
-
-def document_periods(text: str, year: int | None) -> list[str]:
-    """Programme periods a document speaks of, in a fixed order: those it names, and for a bare
-    « contrat de ville », the generation of its date (2015-2023, or Quartiers 2030 from 2024).
-    A Quartiers 2030 document of 2024 or later that names the 2015-2023 contracts only recalls them."""
-    found = {label for label, pattern in _PERIOD_PATTERNS if pattern.search(text)}
-    if _CONTRAT_DE_VILLE.search(text) and year is not None and CURRENT_PERIOD not in found:
-        if 2015 <= year < PRESENT_FROM:
-            found.add(CONTRATS_2015)
-        elif year >= PRESENT_FROM:
-            found.add(CURRENT_PERIOD)
-    if CURRENT_PERIOD in found and year is not None and year >= PRESENT_FROM:
-        found.discard(CONTRATS_2015)  # a current contract recalls the one it replaces: that is history
-    return [label for label, _ in _PERIOD_PATTERNS if label in found]
 
 
 def asks_about_the_present(question: str) -> bool:

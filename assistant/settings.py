@@ -7,6 +7,7 @@ Nested fields use a double underscore in the environment, e.g.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +21,7 @@ from pydantic_settings import (
 )
 
 APP_NAME = "assistant-politique-ville"
+MB = 1_000_000  # the « Mo » of the size settings (ingest.max_file_mb, ui.max_upload_mb), as the messages print sizes
 
 
 class EmbedderSettings(BaseModel):
@@ -121,7 +123,7 @@ class RetrievalSettings(BaseModel):
         "(« aujourd'hui », « en 2025 ») always prefer sources of the current period",
     )
     glossary: Path | None = Field(
-        Path(__file__).resolve().parent.parent / "corpus" / "glossary.yaml",
+        Path(__file__).resolve().parent / "glossary.yaml",  # shipped inside the package
         description="Domain glossary used to expand acronyms in queries (empty to disable)",
     )
 
@@ -178,6 +180,53 @@ class UISettings(BaseModel):
     login_max_delay_s: float = Field(300.0, gt=0, description="Longest delay between two login attempts")
 
 
+@dataclass(frozen=True)
+class DataPaths:
+    """Every file and folder the product writes, all under the data folder (the embedding cache aside)."""
+
+    root: Path
+    keyword_suffix: str = ""  # one keyword index per Chroma server, so two servers never share one
+
+    @property
+    def chroma(self) -> Path:
+        """The embedded Chroma database (unused with a Chroma server)."""
+        return self.root / "chroma"
+
+    @property
+    def keyword_index(self) -> Path:
+        return self.root / f"keyword{self.keyword_suffix}"
+
+    @property
+    def uploads(self) -> Path:
+        """Copies of the files sent through the interface (removed with their document)."""
+        return self.root / "uploads"
+
+    @property
+    def downloads(self) -> Path:
+        """Files fetched from the addresses of a manifest."""
+        return self.root / "downloads"
+
+    @property
+    def exports(self) -> Path:
+        """Comparison tables, notes and feedback exported from the interface."""
+        return self.root / "exports"
+
+    @property
+    def cards(self) -> Path:
+        """Experience cards extracted from the indexed documents."""
+        return self.root / "cards"
+
+    @property
+    def models(self) -> Path:
+        """The local LLM assembled from its packages."""
+        return self.root / "models"
+
+    @property
+    def feedback(self) -> Path:
+        """Ratings and comments on answers (SQLite)."""
+        return self.root / "feedback.sqlite3"
+
+
 def _default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME)) / "embeddings"
 
@@ -186,7 +235,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_",
         env_nested_delimiter="__",
-        toml_file=os.environ.get("ASSISTANT_CONFIG", "assistant.toml"),
         extra="ignore",
     )
 
@@ -200,6 +248,12 @@ class Settings(BaseSettings):
     generation: GenerationSettings = GenerationSettings()
     ui: UISettings = UISettings()
 
+    @property
+    def paths(self) -> DataPaths:
+        """Where each file the product writes goes (derived from ``data_dir``, so always in step with it)."""
+        suffix = f"-{self.chroma.host}-{self.chroma.port}" if self.chroma.host else ""
+        return DataPaths(self.data_dir, keyword_suffix=suffix)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -209,7 +263,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        # the file is named when settings are read, not when this module is imported (tests change it)
+        toml_file = os.environ.get("ASSISTANT_CONFIG", "assistant.toml")
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.currency import document_periods
+from assistant.periods import document_periods
 from assistant.types import Block, Document, Section
 from ingest.cleaning import clean_blocks
-from ingest.loaders import LoadedFile
+from ingest.loaders.base import LoadedFile
 
 BLOCK_SEPARATOR = "\n\n"
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")

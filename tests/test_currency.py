@@ -11,19 +11,19 @@ from conftest import REPO
 from assistant.currency import (
     asks_about_the_present,
     currency_notice,
-    document_periods,
     rank_by_currency,
     without_present_markers,
 )
-from assistant.factory import build_components
+from assistant.factory import build_services
 from assistant.glossary import load_glossary
+from assistant.periods import document_periods
 from assistant.types import Chunk, Hit
 from ingest.sync import discover
 
 
 @pytest.fixture(scope="module")
 def glossary():
-    return load_glossary(REPO / "corpus" / "glossary.yaml")
+    return load_glossary(REPO / "assistant" / "glossary.yaml")
 
 
 def test_periods_come_from_the_text_and_for_a_bare_contrat_de_ville_from_the_date():
@@ -109,28 +109,25 @@ NEW = (
 )
 
 
-def _index(components, tmp_path: Path):
+def _index(services, tmp_path: Path):
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "valmont-2016.md").write_text(OLD, "utf-8")
     (folder / "valmont-2024.md").write_text(NEW, "utf-8")
-    components.synchronizer.sync(discover([folder]))
-    components.keyword.rebuild()
+    services.indexer.sync(discover([folder]))
 
 
 def test_a_cited_superseded_source_carries_the_notice_and_the_present_prefers_current_sources(
-    settings, components, tmp_path
+    settings, services, tmp_path
 ):
     settings.generation.answerer = "offline"  # the extractive answerer: the same answer on every machine
-    components = build_components(settings, embedder=components.embedder)
-    _index(components, tmp_path)
-    records = {Path(r.source).name: r for r in components.store.documents().values()}
+    services = build_services(settings, embedder=services.embedder)
+    _index(services, tmp_path)
+    records = {Path(r.source).name: r for r in services.store.documents().values()}
     assert records["valmont-2016.md"].metadata["periods"] == ["contrat de ville 2015-2023"]
     assert records["valmont-2024.md"].metadata["periods"] == ["Engagements Quartiers 2030"]
 
-    answer = components.assistant.ask(
-        "À Valmont, à quelle fréquence se réunissait le comité de pilotage avec le CGET ?"
-    )
+    answer = services.assistant.ask("À Valmont, à quelle fréquence se réunissait le comité de pilotage avec le CGET ?")
     assert not answer.refused
     cited = answer.citations[0]
     assert cited.source.endswith("valmont-2016.md") and "deux fois par an" in answer.text
@@ -138,20 +135,20 @@ def test_a_cited_superseded_source_carries_the_notice_and_the_present_prefers_cu
     assert "Engagements Quartiers 2030" in cited.notice and "l'ANCT en 2020" in cited.notice
 
     question = "Qui réunit aujourd'hui le comité de pilotage du pilier emploi à Valmont ?"
-    hits = components.searcher.search(question, k=2)
+    hits = services.searcher.search(question, k=2)
     assert Path(hits[0].chunk.metadata["source"]).name == "valmont-2024.md"
-    answer = components.assistant.ask(
+    answer = services.assistant.ask(
         "Aujourd'hui, à Valmont, à quelle fréquence se réunit le comité de pilotage avec l'ANCT ?"
     )
     assert not answer.refused and "trois fois par an" in answer.text
     assert answer.citations[0].source.endswith("valmont-2024.md") and answer.citations[0].notice is None
 
 
-def test_the_recent_first_option_ranks_the_newer_source_first(settings, components, tmp_path):
-    _index(components, tmp_path)
+def test_the_recent_first_option_ranks_the_newer_source_first(settings, services, tmp_path):
+    _index(services, tmp_path)
     question = "Valmont comité de pilotage pilier emploi contrat de ville CGET Pôle emploi"
-    default = components.searcher.search(question, k=2)
+    default = services.searcher.search(question, k=2)
     assert Path(default[0].chunk.metadata["source"]).name == "valmont-2016.md"
     settings.retrieval.recent_first = True
-    recent = build_components(settings, embedder=components.embedder).searcher.search(question, k=2)
+    recent = build_services(settings, embedder=services.embedder).searcher.search(question, k=2)
     assert [Path(h.chunk.metadata["source"]).name for h in recent] == ["valmont-2024.md", "valmont-2016.md"]

@@ -43,23 +43,22 @@ def write_copies(folder: Path) -> dict[str, Path]:
     return {"pdf": pdf, "docx": docx, "md": renamed, "other": other}
 
 
-def sync(components, folder: Path, *, prune: bool = True):
-    report = components.synchronizer.sync(discover([folder]), prune_roots=[folder] if prune else ())
-    components.keyword.rebuild()
+def sync(services, folder: Path, *, prune: bool = True):
+    report = services.indexer.sync(discover([folder]), prune_roots=[folder] if prune else ())
     return report
 
 
-def indexed(components) -> dict[str, int]:
+def indexed(services) -> dict[str, int]:
     """Passages per file name, counted in the chunk collection itself."""
     counts: dict[str, int] = {}
-    for chunk in components.store.iter_chunks():
+    for chunk in services.store.iter_chunks():
         counts[chunk.metadata["filename"]] = counts.get(chunk.metadata["filename"], 0) + 1
     return counts
 
 
-def the_reference(components) -> tuple[str, list[str]]:
+def the_reference(services) -> tuple[str, list[str]]:
     """(file name of the document with passages among the copies, file names of all its locations)."""
-    records = components.store.documents()
+    records = services.store.documents()
     [reference] = [r for r in records.values() if "etude" in r.source and not r.metadata.get(DUPLICATE_OF)]
     return Path(reference.source).name, [Path(s).name for s in copy_locations(records, reference.doc_id)]
 
@@ -82,10 +81,10 @@ def test_an_updated_version_is_linked_not_merged():
     assert match is not None and (match.kind, match.doc_id, match.newer) == ("version", "v2019", True)
 
 
-def test_copies_in_several_formats_are_indexed_once_with_every_location(components, tmp_path):
+def test_copies_in_several_formats_are_indexed_once_with_every_location(services, tmp_path):
     folder = tmp_path / "docs"
     write_copies(folder)
-    report = sync(components, folder)
+    report = sync(services, folder)
     assert sorted(Path(p).name for p in report.added) == [
         "copie de etude.md",
         "etude-fonciere.docx",
@@ -93,48 +92,48 @@ def test_copies_in_several_formats_are_indexed_once_with_every_location(componen
         "garage.md",
     ]
     assert len(report.copies) == 2 and "indexé une fois" in report.summary()
-    reference, locations = the_reference(components)
+    reference, locations = the_reference(services)
     assert reference == "copie de etude.md"  # the first in the folder's order is the reference
     assert sorted(locations) == ["copie de etude.md", "etude-fonciere.docx", "etude-fonciere.pdf"]
-    assert set(indexed(components)) == {"copie de etude.md", "garage.md"}
-    hits = components.searcher.search("taux de vacance des locaux d'activité à la Calade-Nord", k=5)
+    assert set(indexed(services)) == {"copie de etude.md", "garage.md"}
+    hits = services.searcher.search("taux de vacance des locaux d'activité à la Calade-Nord", k=5)
     assert {h.chunk.metadata["filename"] for h in hits} <= {"copie de etude.md", "garage.md"}
-    answer = components.assistant.ask("Quel est le taux de vacance des locaux d'activité à la Calade-Nord ?")
+    answer = services.assistant.ask("Quel est le taux de vacance des locaux d'activité à la Calade-Nord ?")
     assert not answer.refused and len({c.doc_id for c in answer.citations}) == 1
 
-    titles = [row[0] for row in document_rows(list(components.store.documents().values()))]
+    titles = [row[0] for row in document_rows(list(services.store.documents().values()))]
     assert sum(title.endswith("(copie de copie de etude.md, indexée une fois)") for title in titles) == 2
 
-    again = sync(components, folder)
+    again = sync(services, folder)
     assert (again.added, again.updated, again.copies, len(again.unchanged)) == ([], [], [], 4)
-    assert the_reference(components) == (reference, locations)
+    assert the_reference(services) == (reference, locations)
 
 
-def test_deleting_the_reference_copy_promotes_another(components, tmp_path):
+def test_deleting_the_reference_copy_promotes_another(services, tmp_path):
     folder = tmp_path / "docs"
     files = write_copies(folder)
-    sync(components, folder)
-    passages = indexed(components)["copie de etude.md"]
+    sync(services, folder)
+    passages = indexed(services)["copie de etude.md"]
     files["md"].unlink()
-    report = sync(components, folder)
+    report = sync(services, folder)
     assert [Path(p).name for p in report.removed] == ["copie de etude.md"]
-    reference, locations = the_reference(components)
+    reference, locations = the_reference(services)
     assert reference == "etude-fonciere.docx" and sorted(locations) == ["etude-fonciere.docx", "etude-fonciere.pdf"]
-    assert set(indexed(components)) == {"etude-fonciere.docx", "garage.md"}
-    assert indexed(components)["etude-fonciere.docx"] == passages
+    assert set(indexed(services)) == {"etude-fonciere.docx", "garage.md"}
+    assert indexed(services)["etude-fonciere.docx"] == passages
 
     # deleted from the index (not from the folder), the reference is replaced at the next sync too
-    records = components.store.documents()
-    components.store.delete_document(next(r.doc_id for r in records.values() if r.source.endswith(".docx")))
-    sync(components, folder, prune=False)
-    assert the_reference(components)[0] in ("etude-fonciere.docx", "etude-fonciere.pdf")
-    assert len([n for n in indexed(components) if n.startswith("etude")]) == 1
+    records = services.store.documents()
+    services.store.delete_document(next(r.doc_id for r in records.values() if r.source.endswith(".docx")))
+    sync(services, folder, prune=False)
+    assert the_reference(services)[0] in ("etude-fonciere.docx", "etude-fonciere.pdf")
+    assert len([n for n in indexed(services) if n.startswith("etude")]) == 1
 
 
-def test_a_crash_in_the_middle_leaves_one_set_of_passages_after_the_next_run(components, tmp_path, monkeypatch):
+def test_a_crash_in_the_middle_leaves_one_set_of_passages_after_the_next_run(services, tmp_path, monkeypatch):
     folder = tmp_path / "docs"
     write_copies(folder)
-    store = components.store
+    store = services.store
     original = store.put_document
     calls = []
 
@@ -146,26 +145,26 @@ def test_a_crash_in_the_middle_leaves_one_set_of_passages_after_the_next_run(com
 
     monkeypatch.setattr(store, "put_document", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
-        sync(components, folder)
+        sync(services, folder)
     monkeypatch.setattr(store, "put_document", original)
-    sync(components, folder)
-    reference, locations = the_reference(components)
-    assert len(locations) == 3 and set(indexed(components)) == {reference, "garage.md"}
+    sync(services, folder)
+    reference, locations = the_reference(services)
+    assert len(locations) == 3 and set(indexed(services)) == {reference, "garage.md"}
 
 
-def test_an_updated_version_is_indexed_and_linked_to_the_older(components, tmp_path):
+def test_an_updated_version_is_indexed_and_linked_to_the_older(services, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
     body = "\n\n".join(PARAGRAPHS)
     (folder / "etude-2019.md").write_text(f'---\ntitle: "{TITLE}"\ndate: 2019-06-01\n---\n{body}\n', "utf-8")
     updated = "\n\n".join(PARAGRAPHS[:4] + ["En 2023, la foncière a acheté 12 locaux et en a loué 9."])
     (folder / "etude-2023.md").write_text(f'---\ntitle: "{TITLE}"\ndate: 2023-06-01\n---\n{updated}\n', "utf-8")
-    report = sync(components, folder)
+    report = sync(services, folder)
     assert [(Path(a).name, Path(b).name) for a, b in report.versions] == [("etude-2023.md", "etude-2019.md")]
-    records = components.store.documents()
+    records = services.store.documents()
     by_name = {Path(r.source).name: r for r in records.values()}
     assert by_name["etude-2023.md"].metadata[SUPERSEDES] == by_name["etude-2019.md"].doc_id
     assert superseded_documents(records) == {by_name["etude-2019.md"].doc_id: by_name["etude-2023.md"].doc_id}
-    assert set(indexed(components)) == {"etude-2019.md", "etude-2023.md"}
+    assert set(indexed(services)) == {"etude-2019.md", "etude-2023.md"}
     titles = [row[0] for row in document_rows(list(records.values()))]
     assert f"{TITLE} (version remplacée par etude-2023.md)" in titles

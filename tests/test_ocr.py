@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from files import write_scanned_pdf
 
-from assistant.factory import build_components
+from assistant.factory import build_services
 from ingest.loaders import LoadError, load_file
 from ingest.loaders.limits import ReadBudget
 from ingest.loaders.ocr import OcrChoice, character_accuracy, find_ocr_engine, page_ranges
@@ -95,29 +95,28 @@ def test_scanned_pages_are_read_in_french_with_their_page_numbers(tmp_path):
 
 
 @needs_tesseract
-def test_an_ocr_page_is_searchable_and_cited_with_its_page(components, tmp_path):
+def test_an_ocr_page_is_searchable_and_cited_with_its_page(services, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
     write_scanned_pdf(folder / "rapport-2008.pdf", [SCAN_PAGE_1, SCAN_PAGE_3])
     events: list[Progress] = []
-    report = components.synchronizer.sync(discover([folder]), on_progress=events.append)
-    components.keyword.rebuild()
+    report = services.indexer.sync(discover([folder]), on_progress=events.append)
     assert [Path(p).name for p in report.added] == ["rapport-2008.pdf"] and report.failed == []
     assert [(e.done, e.total) for e in events if e.stage == "ocr"] == [(1, 2), (2, 2)]
-    answer = components.assistant.ask("Combien de jeunes a accueilli le dispositif Ville Vie Vacances en 2008 ?")
+    answer = services.assistant.ask("Combien de jeunes a accueilli le dispositif Ville Vie Vacances en 2008 ?")
     assert not answer.refused
     cited = answer.citations[0]
     assert cited.page == 2 and "312 jeunes" in cited.quote
 
 
 @needs_tesseract
-def test_ocr_off_leaves_scanned_pages_unread_and_the_summary_says_so(settings, components, tmp_path):
+def test_ocr_off_leaves_scanned_pages_unread_and_the_summary_says_so(settings, services, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
     write_scanned_pdf(folder / "mixte.pdf", [None, SCAN_PAGE_3])
     settings.ingest.ocr = False
-    off = build_components(settings, embedder=components.embedder)
-    report = off.synchronizer.sync(discover([folder]))
+    off = build_services(settings, embedder=services.embedder)
+    report = off.indexer.sync(discover([folder]))
     assert [Path(p).name for p in report.added] == ["mixte.pdf"]
     summary = report.summary()
     assert "mixte.pdf : page(s) 2 sans texte (numérisées) non lues" in summary and "ingest.ocr" in summary

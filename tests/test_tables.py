@@ -8,8 +8,9 @@ from pathlib import Path
 import docx
 from fpdf import FPDF
 
+from assistant.corpus import embedding_text
 from assistant.types import Block
-from ingest.chunking import ChunkSizes, chunk_document, embedding_text
+from ingest.chunking import ChunkSizes, chunk_document
 from ingest.documents import build_document
 from ingest.loaders import LoadedFile, load_file
 from ingest.sync import discover
@@ -107,18 +108,17 @@ def test_a_table_stays_whole_in_a_passage_or_is_cut_between_rows_with_its_header
     assert "\n".join(c.text for c in table_pieces) == table_text(rows)  # every row once, none cut
 
 
-def test_a_question_whose_answer_is_a_table_cell_is_answered_by_its_row(components, tmp_path):
+def test_a_question_whose_answer_is_a_table_cell_is_answered_by_its_row(services, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
     write_table_pdf(folder / "budget-mobilite.pdf")
     (folder / "autre.md").write_text(
         "# Garage solidaire\n\nLe garage solidaire de la Plaine répare les voitures des ménages modestes.\n", "utf-8"
     )
-    components.synchronizer.sync(discover([folder]))
-    components.keyword.rebuild()
-    hits = components.searcher.search("Combien la Région Centre-Val de Loire finance-t-elle la plateforme ?", k=1)
+    services.indexer.sync(discover([folder]))
+    hits = services.searcher.search("Combien la Région Centre-Val de Loire finance-t-elle la plateforme ?", k=1)
     assert "| Région Centre-Val de Loire | 55 000 EUR | 18 % |" in hits[0].chunk.text
-    answer = components.assistant.ask("Combien la Région Centre-Val de Loire finance-t-elle la plateforme mobilité ?")
+    answer = services.assistant.ask("Combien la Région Centre-Val de Loire finance-t-elle la plateforme mobilité ?")
     assert not answer.refused
     quotes = [c.quote for c in answer.citations]
     assert "| Région Centre-Val de Loire | 55 000 EUR | 18 % |" in quotes, quotes

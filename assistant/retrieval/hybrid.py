@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 from assistant.backends.embedder import Embedder
 from assistant.backends.store import ChunkStore, registry_fingerprint
 from assistant.copies import superseded_documents
+from assistant.corpus import embedding_text
 from assistant.currency import asks_about_the_present, rank_by_currency
 from assistant.glossary import Glossary
 from assistant.retrieval.filters import Filters, matches, to_where
@@ -16,7 +21,6 @@ from assistant.retrieval.fusion import diversify, fuse_ranked_lists, fuse_scored
 from assistant.retrieval.lexical import KeywordIndex
 from assistant.settings import RetrievalSettings
 from assistant.types import Chunk, Hit
-from ingest.chunking import embedding_text
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,24 @@ class KeywordIndexKeeper:
         return index
 
 
+class Retriever(Protocol):
+    """What answering and the experiences need from retrieval (``HybridSearcher`` provides it)."""
+
+    glossary: Glossary | None
+
+    def rank(self, question: str, filters: Filters | None = None) -> list[Hit]: ...
+
+    def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]: ...
+
+    def keyword_index(self) -> KeywordIndex:
+        """The keyword index as the store is now: its ``idf`` and document frequencies weigh words."""
+        ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage vectors (L2-normalised), to compare a sentence with its evidence."""
+        ...
+
+
 class HybridSearcher:
     """Ranks chunks for a question by fusing keyword and dense rankings."""
 
@@ -83,6 +105,12 @@ class HybridSearcher:
         self.keyword = keyword
         self.settings = settings
         self.glossary = glossary
+
+    def keyword_index(self) -> KeywordIndex:
+        return self.keyword.current()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed_passages(texts)
 
     def rank(self, question: str, filters: Filters | None = None) -> list[Hit]:
         """All fused candidates, best first (no diversity): what evaluations score."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from assistant.backends.store import DocumentRecord
+from assistant.corpus import DocumentRecord
 from assistant.settings import Settings
 
 ANSWERERS = {

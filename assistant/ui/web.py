@@ -16,9 +16,10 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from assistant.factory import Components
+from assistant.backends.store import DocumentRegistry
+from assistant.settings import UISettings
 from assistant.ui.assets import CLICK_JS, CSS
-from assistant.ui.document_view import DOCUMENT_ROUTE, serve_document
+from assistant.ui.document_view import DOCUMENT_ROUTE, TextReader, serve_document
 from assistant.ui.layout import FRENCH
 from assistant.ui.login import LoginThrottle, Sessions, add_login_routes
 from assistant.ui.request_guard import RequestGuard
@@ -43,9 +44,9 @@ class LoginRedirect:
         await self.app(scope, receive, send)
 
 
-def build_web_app(blocks: gr.Blocks, components: Components) -> FastAPI:
-    """The FastAPI app serving ``blocks`` with the UI settings of ``components``."""
-    ui = components.settings.ui
+def build_web_app(blocks: gr.Blocks, ui: UISettings, store: DocumentRegistry, read_text: TextReader) -> FastAPI:
+    """The FastAPI app serving ``blocks`` with the settings ``ui``; the document route checks ``store``'s registry
+    and shows text documents as ``read_text`` reads them."""
     protected = bool(ui.auth_user and ui.auth_password)
     sessions = Sessions()
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -64,12 +65,12 @@ def build_web_app(blocks: gr.Blocks, components: Components) -> FastAPI:
         """An indexed local file, checked against the index as it is now (a removed document is gone)."""
         if protected and sessions.user_of(request) is None:
             return PlainTextResponse("Identifiez-vous d'abord.", 401)
-        record = components.store.documents().get(doc_id)
+        record = store.documents().get(doc_id)
         if record is None or record.source.startswith(("http://", "https://")):
             return PlainTextResponse(NOT_FOUND, 404)
         path = Path(record.source)
         try:
-            served = serve_document(path, record.metadata)
+            served = serve_document(path, record.metadata, read_text)
         except OSError:
             return PlainTextResponse(NOT_FOUND, 404)
         return Response(served.body, media_type=served.media_type, headers=served.headers)

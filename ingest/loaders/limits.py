@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ingest.loaders import LoadError
+from assistant.corpus import LoadError
 
 if TYPE_CHECKING:
     from ingest.loaders.ocr import OcrChoice
