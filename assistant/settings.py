@@ -89,6 +89,17 @@ class IngestSettings(BaseModel):
         description="Server folders the web interface may index (with their subfolders); the uploads folder always "
         "is. The command line indexes whatever its operator names.",
     )
+    mode: Literal["inline", "queue"] = Field(
+        "inline",
+        description="inline: the web app indexes uploads and folders itself (one process); queue: it enqueues them "
+        "in the durable queue of the data folder and `python -m assistant worker` indexes them",
+    )
+    job_lease_s: float = Field(
+        120.0,
+        gt=0,
+        description="A running ingest job whose worker reported nothing for this long is run again by another "
+        "worker (a dead worker on this machine is recognised at once by its process id)",
+    )
     download_timeout_s: float = Field(20.0, gt=0, description="Timeout of one HTTP read when fetching a manifest URL")
     download_retries: int = Field(2, ge=0, description="Retries of a manifest URL after a timeout or a 5xx")
     download_deadline_s: float = Field(
@@ -220,6 +231,21 @@ class DataPaths:
     def models(self) -> Path:
         """The local LLM assembled from its packages."""
         return self.root / "models"
+
+    @property
+    def writer_lock(self) -> Path:
+        """Locked by every process writing to the index, so a repair never removes another's new passages."""
+        return self.root / "index-writer.lock"
+
+    @property
+    def ingest_queue(self) -> Path:
+        """The durable queue of ingest jobs (huey's SQLite storage)."""
+        return self.root / "queue.sqlite3"
+
+    @property
+    def jobs(self) -> Path:
+        """The ingest jobs' states and progress (SQLite), read by every process."""
+        return self.root / "jobs.sqlite3"
 
     @property
     def feedback(self) -> Path:

@@ -24,9 +24,11 @@ GROUPS: list[tuple[str, str]] = [
     ("assistant.backends", "backends"),
     ("ingest", "ingest"),
     ("assistant.indexing", "indexing"),
+    ("assistant.jobs", "indexing"),  # the durable ingest queue runs jobs through the indexer
     ("assistant.factory", "assembly"),
     ("assistant.ui", "interface"),
     ("assistant.cli", "entry points"),
+    ("assistant.serving", "entry points"),
     ("assistant.experiences_cli", "entry points"),
     ("assistant.__main__", "entry points"),
     ("evals", "entry points"),

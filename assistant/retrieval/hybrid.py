@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,29 +27,78 @@ log = logging.getLogger(__name__)
 
 
 class KeywordIndexKeeper:
-    """Keeps the persisted keyword index equal to the store's visible chunks."""
+    """Keeps the persisted keyword index equal to the store's visible chunks.
 
-    def __init__(self, store: ChunkStore, directory: Path, *, k1: float = 1.2, b: float = 0.6) -> None:
+    With ``background`` (several processes sharing one index: web workers beside an ingest worker), a
+    query is never held by a refresh: while the store has changed, the index in memory keeps answering
+    and the one the writer saved is loaded aside, then swapped in. The writer (whoever changed the
+    store, through :class:`~assistant.indexing.Indexer`) saves it once and stamps ``<folder>.version``
+    with its fingerprint; readers poll that small file, never the index itself.
+    """
+
+    def __init__(
+        self, store: ChunkStore, directory: Path, *, k1: float = 1.2, b: float = 0.6, background: bool = False
+    ) -> None:
         self.store = store
         self.directory = directory
         self.k1, self.b = k1, b
+        self.background = background
         self._index: KeywordIndex | None = None
         # the app answers questions while an upload is being indexed: one writer at a time
         self._lock = threading.RLock()
+        self._loading = threading.Lock()  # one load aside at a time
+
+    @property
+    def version_file(self) -> Path:
+        return self.directory.with_name(self.directory.name + ".version")
+
+    def saved_fingerprint(self) -> str | None:
+        """The fingerprint of the index last saved (by any process); None when none is stamped."""
+        try:
+            return self.version_file.read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
 
     def current(self) -> KeywordIndex:
-        """The index matching the store now, loading or rebuilding it when the store has changed."""
+        """The index matching the store now, loading or rebuilding it when the store has changed.
+
+        In ``background`` mode, the index in memory while a newer one is loaded aside (or until the
+        writer has saved it): never a wait, except the first load of the process.
+        """
         fingerprint = registry_fingerprint(self.store.documents())
-        if self._index is not None and self._index.fingerprint == fingerprint:
-            return self._index
+        index = self._index
+        if index is not None and index.fingerprint == fingerprint:
+            return index
+        if index is not None and self.background:
+            saved = self.saved_fingerprint()
+            if saved is not None and saved != index.fingerprint:
+                self._load_aside(saved)
+            return index
         with self._lock:
             if self._index is not None and self._index.fingerprint == fingerprint:
                 return self._index
             loaded = KeywordIndex.load(self.directory) if self.directory.exists() else None
-            if loaded is None or loaded.fingerprint != fingerprint or loaded.params not in (None, (self.k1, self.b)):
+            usable = loaded is not None and loaded.params in (None, (self.k1, self.b))
+            # a reader beside a writer takes what the writer saved, even mid-job: its refresh comes
+            if not usable or (loaded.fingerprint != fingerprint and not self.background):
                 loaded = self.rebuild(fingerprint)
             self._index = loaded
             return loaded
+
+    def _load_aside(self, saved: str) -> None:
+        if not self._loading.acquire(blocking=False):
+            return  # already loading
+
+        def load() -> None:
+            try:
+                loaded = KeywordIndex.load(self.directory)
+                if loaded is not None and loaded.params in (None, (self.k1, self.b)):
+                    self._index = loaded  # the swap: one reference assignment
+                    log.info("keyword index reloaded: %d chunks", len(loaded))
+            finally:
+                self._loading.release()
+
+        threading.Thread(target=load, name="keyword-index-load", daemon=True).start()
 
     def rebuild(self, fingerprint: str | None = None) -> KeywordIndex:
         with self._lock:
@@ -66,6 +116,9 @@ class KeywordIndexKeeper:
             b=self.b,
         )
         index.save(self.directory)
+        stamp = self.version_file.with_name(f"{self.version_file.name}.{os.getpid()}")
+        stamp.write_text(fingerprint, encoding="utf-8")
+        os.replace(stamp, self.version_file)  # readers see the old stamp or the new one, whole
         log.info("keyword index rebuilt: %d chunks", len(index))
         self._index = index
         return index

@@ -19,6 +19,7 @@ from assistant.backends.store import DocumentRegistry
 from assistant.corpus import SIDECAR_SUFFIX, FolderRefused, Progress, Source, SyncReport
 from assistant.feedback import CitedSource, FeedbackStore
 from assistant.indexing import Indexer
+from assistant.jobs import IngestQueue, jobs_markdown
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, Turn
@@ -47,6 +48,14 @@ INGEST_FAILED = (
 ERROR_REPLY = "Une erreur est survenue pendant la réponse ; réessayez. Si elle persiste, prévenez l'administrateur."
 
 
+def queued_message(job_id: int) -> str:
+    """What the Documents page says once a job is in the queue (French)."""
+    return (
+        f"Tâche d'indexation n° {job_id} en file d'attente : les documents seront cherchables dès qu'elle sera "
+        "terminée (état : python -m assistant jobs)."
+    )
+
+
 def citation_link(citation: Citation) -> str | None:
     fmt = Path(citation.source).suffix.lower().lstrip(".")
     return document_link(
@@ -64,8 +73,10 @@ class Actions:
         settings: Settings,
         *,
         answerer_kind: str,
+        ingest_queue: IngestQueue | None = None,
     ) -> None:
         self.assistant = assistant
+        self.ingest_queue = ingest_queue  # set: indexing is left to `python -m assistant worker`
         self.indexer = indexer
         self.store = store  # read only: the registry shown on the Documents page
         self.feedback = feedback
@@ -158,9 +169,12 @@ class Actions:
         choices = facet_choices(metadatas)
         years = year_choices(metadatas)
         settings = settings_markdown(self.settings, self.answerer_kind, records)
+        stats = corpus_stats(records)
+        if self.ingest_queue is not None:  # the jobs of every web worker, from the shared board
+            stats += jobs_markdown(self.ingest_queue.board.recent(5))
         return (
             {"headers": COLUMNS, "data": document_rows(shown)},
-            corpus_stats(records),
+            stats,
             gr.update(choices=document_choices(sorted_records(records)), value=None),
             settings,
             *(gr.update(choices=choices[key], value=[]) for key in FACETS),
@@ -185,6 +199,9 @@ class Actions:
         notes = describe_saved(saved)
         if not documents:
             return (notes or "Aucun document à indexer.", *self.refresh())
+        if self.ingest_queue is not None:
+            job_id = self.ingest_queue.enqueue_files(documents)
+            return ("\n".join(x for x in (notes, queued_message(job_id)) if x), *self.refresh())
         report = self._sync([Source(path=p, key=str(p)) for p in documents], progress)
         return ("\n".join(x for x in (notes, report.summary()) if x), *self.refresh())
 
@@ -196,6 +213,9 @@ class Actions:
         except FolderRefused as exc:
             log.warning("folder indexing refused: %r", folder)
             return (str(exc), *self.refresh())
+        if self.ingest_queue is not None:
+            job_id = self.ingest_queue.enqueue_folder(folder)
+            return ("\n".join(x for x in (selection.notes(), queued_message(job_id)) if x), *self.refresh())
         report = self._sync(selection.sources, progress)
         return ("\n".join(x for x in (selection.notes(), report.summary()) if x), *self.refresh())
 
@@ -241,5 +261,7 @@ class Actions:
         if not path.is_file():
             return (f"✗ Fichier introuvable sur le serveur : {path}", *self.refresh())
         # read and embed again even if the bytes are unchanged (new loader or chunking settings)
+        if self.ingest_queue is not None:
+            return (queued_message(self.ingest_queue.enqueue_reindex([path])), *self.refresh())
         report = self._sync([Source(path=path, key=record.source)], progress, force=True)
         return (report.summary(), *self.refresh())

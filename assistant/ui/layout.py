@@ -212,6 +212,7 @@ def build_ui(services: AppServices) -> gr.Blocks:
         services.feedback,
         settings,
         answerer_kind=services.answerer_kind,
+        ingest_queue=services.ingest_queue,
     )
     desk = services.desk  # experience cards, shared by the Précédents and Note tabs
     exports = ExportFolder(settings.paths.exports)

@@ -11,6 +11,7 @@ from assistant.backends.store import DocumentRegistry
 from assistant.experiences.service import ExperienceDesk
 from assistant.feedback import FeedbackStore
 from assistant.indexing import Indexer
+from assistant.jobs import IngestQueue
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 
@@ -36,3 +37,6 @@ class AppServices(Protocol):
 
     @property
     def answerer_kind(self) -> str: ...
+
+    @property
+    def ingest_queue(self) -> IngestQueue | None: ...  # ingest.mode = "queue": uploads and folders go there
