@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--filter", action="append", default=[], metavar="CLÉ=VALEUR", help="ex. type=fiche expérience")
     ask.add_argument("--json", action="store_true", help="sortie JSON (l'enregistrement Answer)")
     ask.add_argument(
+        "--recents",
+        action="store_true",
+        help="sources récentes d'abord (réglage retrieval.recent_first) ; une question sur le présent "
+        "(« aujourd'hui », « en 2025 ») préfère toujours les sources de la période actuelle",
+    )
+    ask.add_argument(
         "--batch",
         type=Path,
         metavar="FICHIER",
@@ -142,8 +148,9 @@ def _ingest(services: Services, args: argparse.Namespace) -> int:
     bar = tqdm(total=0, unit="passage", desc="Calcul des vecteurs", file=sys.stderr, dynamic_ncols=True)
 
     def on_progress(progress: Progress) -> None:
-        if progress.stage == "reading":
-            bar.set_description_str("Lecture", refresh=False)
+        if progress.stage in ("reading", "ocr"):
+            what = "Lecture" if progress.stage == "reading" else "Reconnaissance de caractères (OCR)"
+            bar.set_description_str(what, refresh=False)
             bar.set_postfix_str(f"{progress.current[:40]} · page {progress.done}/{progress.total}")
             return
         bar.set_description_str("Calcul des vecteurs", refresh=False)
@@ -299,6 +306,10 @@ def _print_answer(answer: Answer) -> None:
         origin = ", ".join(x for x in (citation.organisation, citation.date) if x)
         print(f"[{citation.number}] {citation.title}{' (' + origin + ')' if origin else ''}{where}")
         print(f"    {citation.url or citation.source}")
+        if citation.notice:
+            print(f"    ⚠ {citation.notice}")
+        if citation.copies:
+            print(f"    Même document aussi dans : {', '.join(citation.copies)}")
         quote = " ".join(citation.quote.split())
         print(f"    « {quote[:400]}{'…' if len(quote) > 400 else ''} »")
 
@@ -405,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(data_dir=args.data_dir)
     if args.command == "stack":  # starts its own Chroma server: nothing to open here
         return _stack(settings, args)
+    if getattr(args, "recents", False):
+        settings.retrieval.recent_first = True
     if not index_exists(settings):
         if args.command == "stats":
             return _print_stats(settings, {}, args)

@@ -17,7 +17,6 @@ from assistant.types import Chunk
 
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt")
 SIDECAR_SUFFIX = ".meta.yaml"
-OCR_NOTE = "Les PDF numérisés (images sans texte) sont signalés en échec : l'OCR n'est pas encore disponible."
 
 
 class LoadError(Exception):
@@ -103,6 +102,9 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, French reason)
+    notices: list[tuple[str, str]] = field(default_factory=list)  # (path, French remark): indexed in part
+    copies: list[tuple[str, str]] = field(default_factory=list)  # (copy, reference document): indexed once
+    versions: list[tuple[str, str]] = field(default_factory=list)  # (newer, older) versions of one document
     chunks_embedded: int = 0
     tokens_embedded: int = 0
     seconds: float = 0.0
@@ -119,20 +121,22 @@ class SyncReport:
             f"Passages calculés : {self.chunks_embedded} · {self.seconds:.1f} s · {rate:.0f} jetons/s",
         ]
         lines += [f"  ✗ {path} : {reason}" for path, reason in self.failed]
-        if any("OCR" in reason for _, reason in self.failed):
-            lines.append(OCR_NOTE)
+        lines += [f"  ⚠ {path} : {remark}" for path, remark in self.notices]
+        lines += [f"  ≡ {copy} : même texte que {reference}, indexé une fois" for copy, reference in self.copies]
+        lines += [f"  ↻ {newer} : nouvelle version de {older}" for newer, older in self.versions]
         return "\n".join(lines)
 
 
 @dataclass(frozen=True)
 class Progress:
     """Embedding progress (``done`` of ``total`` passages), or, while ``stage`` is "reading",
-    the page ``done`` of ``total`` reached in the file ``current``."""
+    the page ``done`` of ``total`` reached in the file ``current`` ("ocr": the ``done``-th of
+    the ``total`` pages of ``current`` read by OCR)."""
 
     done: int
     total: int
     current: str
-    stage: Literal["reading", "embedding"] = "embedding"
+    stage: Literal["reading", "ocr", "embedding"] = "embedding"
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -29,6 +29,7 @@ from assistant.retrieval.ranker import load_ranker
 from assistant.settings import MB, ChromaSettings, EmbedderSettings, GenerationSettings, IngestSettings, Settings
 from ingest.chunking import ChunkSizes
 from ingest.loaders.limits import ReadLimits
+from ingest.loaders.ocr import find_ocr_engine
 from ingest.sync import Synchronizer
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,8 @@ def build_synchronizer(
         max_file_bytes=int(settings.ingest.max_file_mb * MB),
         read_limits=read_limits(settings.ingest),
         max_passages=settings.ingest.max_passages,
+        ocr=find_ocr_engine(enabled=settings.ingest.ocr, language=settings.ingest.ocr_language),
+        deduplicate=settings.ingest.deduplicate,
     )
 
 

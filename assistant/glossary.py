@@ -32,7 +32,7 @@ _SHORT_ACRONYM_MAX_LETTERS = 3
 _SEPARATORS = re.compile(r"[\s'’‘ʼ`´\-‐‑–—]+")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
-_ENTRY_KEYS = {"term", "expansion", "definition", "synonyms"}
+_ENTRY_KEYS = {"term", "expansion", "definition", "synonyms", "replaced_by", "replaced_in"}
 # libyaml's loader is several times faster than the pure-Python one; both give the same result.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -45,6 +45,9 @@ class GlossaryEntry:
     expansion: str
     definition: str
     synonyms: tuple[str, ...] = ()
+    # what replaced this frame (a programme, an agency, a zoning) and the year it did: "ANCT", 2020
+    replaced_by: str = ""
+    replaced_in: int | None = None
 
 
 @dataclass(frozen=True)
@@ -208,9 +211,14 @@ def _parse_entry(item: object, path: Path, position: int) -> GlossaryEntry:
     synonyms = item.get("synonyms") or []
     if not isinstance(synonyms, list) or not all(isinstance(synonym, str) and synonym.strip() for synonym in synonyms):
         raise ValueError(f"{where} : « synonyms » doit être une liste de textes non vides")
+    replaced_by, replaced_in = item.get("replaced_by", ""), item.get("replaced_in")
+    if not isinstance(replaced_by, str) or (replaced_by and not isinstance(replaced_in, int)):
+        raise ValueError(f"{where} : « replaced_by » (texte) va avec « replaced_in » (année)")
     return GlossaryEntry(
         term=item["term"].strip(),
         expansion=item["expansion"].strip(),
         definition=item["definition"].strip(),
         synonyms=tuple(synonym.strip() for synonym in synonyms),
+        replaced_by=replaced_by.strip(),
+        replaced_in=replaced_in if replaced_by else None,
     )

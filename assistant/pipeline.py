@@ -17,6 +17,8 @@ from assistant.backends.llm import ChatModel, LLMUnavailable, Message, StreamSta
 from assistant.backends.store import ChunkStore
 from assistant.citations import Claim, Idf, check_generated, render, sentence_statuses
 from assistant.claims import embedding_similarity
+from assistant.copies import copy_locations, superseded_documents
+from assistant.currency import currency_notice, without_present_markers
 from assistant.generation.composer import compose, document_candidates
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
 from assistant.generation.material import Material, read_material
@@ -83,6 +85,29 @@ class Assistant:
         return answer
 
     def stream(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Iterator[Event]:
+        """Status lines, text deltas, then the final Answer (its citations with currency notices and copies)."""
+        for event in self._stream(question, history, filters):
+            yield self._annotate_citations(event) if isinstance(event, Answer) else event
+
+    def _annotate_citations(self, answer: Answer) -> Answer:
+        """Each citation with the notice of an ended frame or a newer version, and its document's other copies."""
+        if not answer.citations:
+            return answer
+        records = self.store.documents()
+        newer = superseded_documents(records)
+        by_chunk = {p.chunk.chunk_id: p for p in answer.passages}
+        citations = []
+        for citation in answer.citations:
+            passage = by_chunk.get(citation.chunk_id)
+            meta = passage.chunk.metadata if passage is not None else {}
+            newer_record = records.get(newer.get(citation.doc_id, ""))
+            newer_title = str(newer_record.metadata.get("title", "")) if newer_record is not None else ""
+            notice = currency_notice(meta, citation.quote, self.glossary, newer_version=newer_title)
+            copies = tuple(copy_locations(records, citation.doc_id)[1:])
+            citations.append(replace(citation, notice=notice, copies=copies))
+        return replace(answer, citations=tuple(citations))
+
+    def _stream(self, question: str, history: Sequence[Turn], filters: Filters | None) -> Iterator[Event]:
         """Status lines, text deltas, then the final Answer."""
         model = self._chat_model()
         query = self._standalone(question, history, model)
@@ -157,6 +182,7 @@ class Assistant:
 
     def understand(self, question: str, query: str) -> QuestionAnalysis:
         """The question's kind and detail, with the focus of the whole query (a follow-up borrows its topic)."""
+        question, query = without_present_markers(question), without_present_markers(query)
         analysis = analyse_question(question, self.glossary)
         if query != question:
             context = analyse_question(query, self.glossary)

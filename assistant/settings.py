@@ -73,6 +73,17 @@ class IngestSettings(BaseModel):
     max_seconds_per_file: float = Field(
         180.0, gt=0, description="Time budget to read and cut one file (embedding excluded, bounded by max_passages)"
     )
+    ocr: bool = Field(
+        True,
+        description="Read the pages of scanned PDFs (no text layer) by OCR when Tesseract is installed "
+        '(pip install -e ".[ocr]" and tesseract-ocr-fra); false leaves them unread, as the ingest summary says',
+    )
+    ocr_language: str = Field("fra", description="Tesseract language model(s) for OCR, e.g. fra or fra+eng")
+    deduplicate: bool = Field(
+        True,
+        description="Index a document found in several files (PDF and DOCX, two names) once, the other files "
+        "listed as its copies; false indexes every file in full (the latency measure grows an index from copies)",
+    )
     allowed_folders: list[Path] = Field(
         default_factory=list,
         description="Server folders the web interface may index (with their subfolders); the uploads folder always "
@@ -124,6 +135,11 @@ class RetrievalSettings(BaseModel):
     )
     max_per_document: int = Field(
         2, ge=1, description="Chunks of one document among the top results while others are relevant"
+    )
+    recent_first: bool = Field(
+        False,
+        description="Rank recent sources first (each year of age lowers a source); questions about the present "
+        "(« aujourd'hui », « en 2025 ») always prefer sources of the current period",
     )
     glossary: Path | None = Field(
         Path(__file__).resolve().parent / "glossary.yaml",  # shipped inside the package

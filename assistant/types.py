@@ -94,6 +94,9 @@ class Citation:
     end: int
     organisation: str | None = None
     date: str | None = None
+    # French, beside the quote when the source describes a frame since replaced (never rewrites it)
+    notice: str | None = None
+    copies: tuple[str, ...] = ()  # the other files or URLs holding the same document (indexed once)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,11 @@ Why this exists: the demo corpus must exercise the DOCX and PDF loaders of the
 RAG pipeline, but binary files are awkward to review and edit. Their text lives
 in ``corpus/demo-src/*.md`` (YAML front matter with a ``format`` key, then a
 Markdown subset: ``#``/``##`` headings, ``- `` bullets, ``*italic paragraph*``,
-``<!-- pagebreak -->`` for the PDF) and this script renders each one into
-``corpus/demo/<stem>.docx|.pdf`` plus a ``<stem>.<ext>.meta.yaml`` sidecar.
+``| a | b |`` table rows (the first is the header), ``<!-- pagebreak -->`` for the PDF) and this
+script renders each one into ``corpus/demo/<stem>.docx|.pdf`` plus a ``<stem>.<ext>.meta.yaml`` sidecar.
+``format`` may list several formats (the same document in two files, a copy the ingest indexes once);
+``scan`` makes a PDF of page images only, like a scanner: the typeset pages are rasterised (150 dpi,
+grey, a slight tilt and speckles drawn from a generator seeded by the file name) and only the pictures kept.
 
 Output is byte-reproducible: DOCX core-property dates, ZIP entry timestamps and
 PDF dates all derive from the document's ``date``. The PDF uses fpdf2's core
@@ -15,6 +18,7 @@ alone, see ``PDF_REPLACEMENTS``. Usage: ``python corpus/build_demo.py``.
 
 import io
 import logging
+import random
 import re
 import zipfile
 from datetime import UTC, datetime
@@ -45,7 +49,8 @@ PDF_REPLACEMENTS = {
 }
 
 log = logging.getLogger("build_demo")
-Block = tuple[str, str]  # (kind, text) with kind in h1, h2, p, em, li, break
+Block = tuple[str, str]  # (kind, text) with kind in h1, h2, p, em, li, table (rows joined by "\n"), break
+SCAN_DPI = 150
 
 
 def parse_source(path: Path) -> tuple[dict[str, Any], list[Block]]:
@@ -72,6 +77,13 @@ def parse_source(path: Path) -> tuple[dict[str, Any], list[Block]]:
 
     for raw in match.group(2).splitlines():
         line = raw.strip()
+        if line.startswith("|"):
+            flush()
+            if blocks and blocks[-1][0] == "table":
+                blocks[-1] = ("table", f"{blocks[-1][1]}\n{line}")
+            else:
+                blocks.append(("table", line))
+            continue
         kind = next((k for p, k in (("## ", "h2"), ("# ", "h1"), ("- ", "li")) if line.startswith(p)), "")
         if not line or kind or line == PAGEBREAK:
             flush()
@@ -83,6 +95,11 @@ def parse_source(path: Path) -> tuple[dict[str, Any], list[Block]]:
             para.append(line)
     flush()
     return meta, blocks
+
+
+def table_cells(text: str) -> list[list[str]]:
+    """Rows of a ``| a | b |`` table block, cells stripped."""
+    return [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in text.split("\n")]
 
 
 def fixed_datetime(meta: dict[str, Any]) -> datetime:
@@ -107,6 +124,13 @@ def build_docx(meta: dict[str, Any], blocks: list[Block], out: Path) -> None:
             doc.add_paragraph(text, style="List Bullet")
         elif kind == "em":
             doc.add_paragraph().add_run(text).italic = True
+        elif kind == "table":
+            rows = table_cells(text)
+            table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+            table.style = "Table Grid"
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    table.cell(r, c).text = value
         elif kind == "p":
             doc.add_paragraph(text)
     buffer = io.BytesIO()
@@ -139,8 +163,8 @@ class DemoPDF(FPDF):
         self.cell(0, 10, f"Page {self.page_no()} / {{nb}}", align="C")
 
 
-def build_pdf(meta: dict[str, Any], blocks: list[Block], out: Path) -> int:
-    """Render blocks to a PDF; returns the number of pages."""
+def build_pdf(meta: dict[str, Any], blocks: list[Block], out: Path | None) -> int | bytes:
+    """Render blocks to a PDF; returns the number of pages (or, without ``out``, the PDF's bytes)."""
     pdf = DemoPDF(format="A4")
     pdf.set_margins(22, 20, 22)
     pdf.set_auto_page_break(True, margin=22)
@@ -166,6 +190,14 @@ def build_pdf(meta: dict[str, Any], blocks: list[Block], out: Path) -> int:
             pdf.set_font("Helvetica", "B", 13)
             pdf.multi_cell(width, 7, text, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
+        elif kind == "table":
+            pdf.set_font("Helvetica", "", 10)
+            with pdf.table(line_height=6) as table:
+                for values in table_cells(text):
+                    row = table.row()
+                    for value in values:
+                        row.cell(value)
+            pdf.ln(3)
         elif kind == "li":
             pdf.set_font("Helvetica", "", 11)
             pdf.cell(6, 6, "-")
@@ -174,8 +206,32 @@ def build_pdf(meta: dict[str, Any], blocks: list[Block], out: Path) -> int:
             pdf.set_font("Helvetica", "I" if kind == "em" else "", 11)
             pdf.multi_cell(width, 6, text, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
+    if out is None:
+        return bytes(pdf.output())
     pdf.output(str(out))
     return pdf.page_no()
+
+
+def build_scan(meta: dict[str, Any], blocks: list[Block], out: Path) -> int:
+    """A PDF of page pictures only (no text layer), made reproducibly from the typeset document."""
+    import pypdfium2
+    from PIL import Image
+
+    typeset = pypdfium2.PdfDocument(build_pdf(meta, blocks, None))
+    rng = random.Random(out.name)
+    scan = FPDF(format="A4")
+    scan.set_creator("corpus/build_demo.py (numérisation simulée)")
+    scan.set_creation_date(fixed_datetime(meta))
+    for page in typeset:
+        image = page.render(scale=SCAN_DPI / 72, grayscale=True).to_pil().convert("L")
+        image = image.rotate(rng.uniform(-0.5, 0.5), resample=Image.Resampling.BICUBIC, fillcolor=255)
+        pixels = image.load()
+        for _ in range(image.width * image.height // 400):  # photocopier speckles
+            pixels[rng.randrange(image.width), rng.randrange(image.height)] = rng.randrange(90, 200)
+        scan.add_page()
+        scan.image(image, x=0, y=0, w=scan.w, h=scan.h)
+    scan.output(str(out))
+    return len(typeset)
 
 
 def write_sidecar(meta: dict[str, Any], out: Path) -> None:
@@ -192,19 +248,20 @@ def main() -> None:
     sources = sorted(SRC_DIR.glob("*.md"))
     for source in sources:
         meta, blocks = parse_source(source)
-        fmt = meta["format"]
-        out = OUT_DIR / f"{source.stem}.{fmt}"
-        if fmt == "docx":
-            build_docx(meta, blocks, out)
-            log.info("built %s", out.relative_to(HERE))
-        elif fmt == "pdf":
-            pages = build_pdf(meta, blocks, out)
-            log.info("built %s (%d pages)", out.relative_to(HERE), pages)
-            if pages < 2:
-                log.warning("%s has a single page", out.name)
-        else:
-            raise ValueError(f"{source.name}: unknown format {fmt!r}")
-        write_sidecar(meta, out)
+        formats = meta["format"] if isinstance(meta["format"], list) else [meta["format"]]
+        for fmt in formats:
+            out = OUT_DIR / f"{source.stem}.{'pdf' if fmt == 'scan' else fmt}"
+            if fmt == "docx":
+                build_docx(meta, blocks, out)
+                log.info("built %s", out.relative_to(HERE))
+            elif fmt in ("pdf", "scan"):
+                pages = (build_scan if fmt == "scan" else build_pdf)(meta, blocks, out)
+                log.info("built %s (%d pages%s)", out.relative_to(HERE), pages, ", scanned" if fmt == "scan" else "")
+                if pages < 2:
+                    log.warning("%s has a single page", out.name)
+            else:
+                raise ValueError(f"{source.name}: unknown format {fmt!r}")
+            write_sidecar(meta, out)
     log.info("%d documents built into %s", len(sources), OUT_DIR)
 
 

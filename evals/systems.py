@@ -84,7 +84,7 @@ def ingest_folder(services: Services, folder: Path, label: str) -> tuple[SyncRep
     bar = progress_bar(None, label, "passages")
 
     def advance(progress: Progress) -> None:
-        if progress.stage == "reading":  # pages of one file, not passages
+        if progress.stage in ("reading", "ocr"):  # pages of one file, not passages
             return
         bar.total = progress.total
         bar.update(progress.done - bar.n)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant.types import Chunk, Document, Section
+from ingest.tables import TABLE, row_spans
 
 TokenCounter = Callable[[str], int]
 _SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
@@ -56,6 +57,28 @@ def _split_long(text: str, count: TokenCounter, sizes: ChunkSizes) -> list[tuple
     return spans
 
 
+def split_table(text: str, count: TokenCounter, sizes: ChunkSizes) -> list[tuple[int, int, tuple[str, ...]]]:
+    """A table too long for one passage, cut between rows: ``(start, end, extra heading)`` per piece.
+
+    Each piece but the first gets the header row as an extra heading, so that the embedder, the
+    keyword index and the reader of a later piece still know what each column holds.
+    """
+    rows = row_spans(text)
+    header = text[rows[0][0] : rows[0][1]]
+    budget = max(sizes.target - count(header), 1)
+    pieces: list[tuple[int, int, tuple[str, ...]]] = []
+    start, tokens, previous_end = rows[0][0], 0, rows[0][1]
+    for row_start, row_end in rows:
+        row_tokens = count(text[row_start:row_end])
+        if tokens and tokens + row_tokens > budget:
+            pieces.append((start, previous_end, (header,) if pieces else ()))
+            start, tokens = row_start, 0
+        tokens += row_tokens
+        previous_end = row_end
+    pieces.append((start, previous_end, (header,) if pieces else ()))
+    return pieces
+
+
 def chunk_document(
     document: Document, *, count_tokens: TokenCounter, sizes: ChunkSizes, chunk_prefix: str
 ) -> list[Chunk]:
@@ -89,6 +112,10 @@ def chunk_document(
         path = tuple(h for _, h in headings)
         if tokens > sizes.maximum:
             close()
+            if section.kind == TABLE:
+                for start, end, header in split_table(piece, count_tokens, sizes):
+                    spans.append((section.start + start, section.start + end, section.page, path + header))
+                continue
             for start, end in _split_long(piece, count_tokens, sizes):
                 spans.append((section.start + start, section.start + end, section.page, path))
             continue

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.periods import document_periods
 from assistant.types import Block, Document, Section
 from ingest.cleaning import clean_blocks
 from ingest.loaders.base import LoadedFile
@@ -85,6 +86,8 @@ def build_document(
     if "title" not in metadata:
         metadata["title"] = _guess_title(blocks) or Path(source).stem.replace("_", " ")
     metadata["source"] = source
+    if "periods" not in metadata and (periods := document_periods(text, metadata.get("year"))):
+        metadata["periods"] = periods  # programme periods it speaks of (contrats de ville 2015-2023…)
     return Document(doc_id=doc_id, text=text, sections=tuple(sections), metadata=metadata)
 
 

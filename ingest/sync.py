@@ -10,10 +10,11 @@ import errno
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from assistant.backends.embedder import CachedEmbedder
@@ -32,8 +33,10 @@ from assistant.corpus import (
 from assistant.types import Chunk, Document
 from ingest.chunking import ChunkSizes, TokenCounter, chunk_document
 from ingest.documents import build_document, content_hash, document_id
+from ingest.duplicates import DUPLICATE_OF, SUPERSEDED_BY, SUPERSEDES, CopyFinder, Known, MinHash, signature
 from ingest.loaders import load_file
 from ingest.loaders.limits import ReadBudget, ReadLimits
+from ingest.loaders.ocr import OcrChoice
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,10 @@ class _Pending:
     content_hash: str
     chunks: list[Chunk]
     is_update: bool
+    notices: list[str] = field(default_factory=list)
+    copy_of: str = ""  # the reference document's source, for a copy (indexed without passages)
+    version_of: str = ""  # the other version's source, for an updated version
+    newer: bool = False
 
 
 class Synchronizer:
@@ -100,7 +107,10 @@ class Synchronizer:
         max_file_bytes: int,
         read_limits: ReadLimits | None = None,
         max_passages: int = 3000,
+        ocr: OcrChoice | None = None,
+        deduplicate: bool = True,
     ) -> None:
+        """``ocr``: the engine for scanned PDF pages and why there is none (None: looked for with defaults)."""
         self.store = store
         self.embedder = embedder
         self.count_tokens = count_tokens
@@ -108,6 +118,9 @@ class Synchronizer:
         self.max_file_bytes = max_file_bytes
         self.read_limits = read_limits or ReadLimits()
         self.max_passages = max_passages
+        self.ocr = ocr
+        self.deduplicate = deduplicate
+        self._signatures: dict[tuple[str, str], MinHash] = {}  # (doc_id, content hash) -> MinHash of its text
 
     def sync(
         self,
@@ -125,13 +138,47 @@ class Synchronizer:
         started = time.perf_counter()
         report = SyncReport()
         self.store.repair()
+        sources = list(sources)
+        seen = {source.key for source in sources}
         registry = self.store.documents()
+        # files gone are removed first, so that a copy of a removed document is indexed in its place
+        for root in prune_roots:
+            self._prune(root.resolve(), seen, registry, report)
+        if report.removed:
+            registry = self.store.documents()
+        orphans = _orphan_copies(registry)
+        sources += [
+            Source(path=Path(registry[doc_id].source), key=registry[doc_id].source)
+            for doc_id in sorted(orphans)
+            if registry[doc_id].source not in seen and Path(registry[doc_id].source).is_file()
+        ]
+        finder = self._copy_finder(registry)
+        pending = self._prepare_all(sources, registry, finder, report, force, orphans, on_progress)
+        self._embed_and_store(pending, report, on_progress)
+        # copies of a document changed in this run are compared with its new text
+        changed = {item.document.doc_id for item in pending if item.is_update}
+        again = [s for s in sources if registry.get(document_id(s.key), None) and _copied(registry, s, changed)]
+        if again:
+            retried = self._prepare_all(again, self.store.documents(), finder, report, True, set(), on_progress)
+            self._embed_and_store(retried, report, on_progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare_all(
+        self,
+        sources: list[Source],
+        registry: dict,
+        finder: CopyFinder,
+        report: SyncReport,
+        force: bool,
+        orphans: set[str],
+        on_progress: ProgressCallback | None,
+    ) -> list[_Pending]:
         pending: list[_Pending] = []
-        seen: set[str] = set()
         for source in sources:
-            seen.add(source.key)
+            again = force or document_id(source.key) in orphans
             try:
-                item = self._prepare(source, registry, force=force, on_progress=on_progress)
+                item = self._prepare(source, registry, finder, force=again, on_progress=on_progress)
             except LoadError as exc:
                 report.failed.append((source.label, str(exc)))
                 continue
@@ -147,14 +194,30 @@ class Synchronizer:
                 report.unchanged.append(source.label)
             else:
                 pending.append(item)
-        self._embed_and_store(pending, report, on_progress)
-        for root in prune_roots:
-            self._prune(root.resolve(), seen, registry, report)
-        report.seconds = time.perf_counter() - started
-        return report
+        return pending
+
+    def _copy_finder(self, registry: dict) -> CopyFinder:
+        """The indexed reference documents (copies left out), by MinHash of their stored text."""
+        finder = CopyFinder()
+        for record in registry.values():
+            if record.metadata.get(DUPLICATE_OF):
+                continue
+            key = (record.doc_id, record.content_hash)
+            if key not in self._signatures:
+                self._signatures[key] = signature(self.store.document_text(record.doc_id) or "")
+            meta = record.metadata
+            title, date = str(meta.get("title", "")), str(meta.get("date", ""))
+            finder.add(Known(record.doc_id, self._signatures[key], title, date, record.source))
+        return finder
 
     def _prepare(
-        self, source: Source, registry: dict, *, force: bool = False, on_progress: ProgressCallback | None = None
+        self,
+        source: Source,
+        registry: dict,
+        finder: CopyFinder,
+        *,
+        force: bool = False,
+        on_progress: ProgressCallback | None = None,
     ) -> _Pending | None:
         path = source.path
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -177,7 +240,11 @@ class Synchronizer:
             if on_progress is not None:
                 on_progress(Progress(number, total, source.filename, stage="reading"))
 
-        budget = ReadBudget(self.read_limits, on_page=page_read)
+        def page_recognised(done: int, total: int) -> None:
+            if on_progress is not None:
+                on_progress(Progress(done, total, source.filename, stage="ocr"))
+
+        budget = ReadBudget(self.read_limits, on_page=page_read, on_ocr_page=page_recognised, ocr=self.ocr)
         loaded = load_file(data, path, budget)
         file_meta = {"format": path.suffix.lower().lstrip("."), "filename": source.filename}
         # curated metadata (manifest, sidecar) beats what the file itself declares
@@ -185,6 +252,20 @@ class Synchronizer:
         document = build_document(doc_id, loaded, source=source.key, file_meta=file_meta, sidecar=declared)
         if not document.text.strip():
             raise LoadError("aucun texte exploitable après nettoyage")
+        minhash = signature(document.text)
+        self._signatures[(doc_id, digest)] = minhash
+        title, date = document.title, str(document.metadata.get("date", ""))
+        match = finder.match(minhash, title=title, date=date, exclude=doc_id) if self.deduplicate else None
+        is_update = previous is not None
+        if match is not None and match.kind == "copy":
+            finder.remove(doc_id)  # it may have been a reference until now
+            document = replace(document, metadata={**document.metadata, DUPLICATE_OF: match.doc_id})
+            return _Pending(source, document, digest, [], is_update, loaded.notices, copy_of=match.source)
+        link: dict[str, str] = {}
+        if match is not None:  # another version of a known document
+            link = {SUPERSEDES if match.newer else SUPERSEDED_BY: match.doc_id}
+            document = replace(document, metadata={**document.metadata, **link})
+        finder.add(Known(doc_id, minhash, title, date, source.key))
 
         def count_tokens(text: str) -> int:  # cutting a document counts against its time budget too
             budget.check_time()
@@ -198,7 +279,9 @@ class Synchronizer:
                 f"document trop long ({len(chunks)} passages, limite {self.max_passages}) : "
                 "découpez-le, ou relevez la limite (ingest.max_passages)"
             )
-        return _Pending(source, document, digest, chunks, is_update=previous is not None)
+        version_of = match.source if match is not None else ""
+        newer = bool(match and match.newer)
+        return _Pending(source, document, digest, chunks, is_update, loaded.notices, "", version_of, newer)
 
     def _embed_and_store(
         self, pending: list[_Pending], report: SyncReport, on_progress: ProgressCallback | None
@@ -215,11 +298,18 @@ class Synchronizer:
                 if on_progress is not None:
                     on_progress(Progress(done, total, name))
 
-            vectors = self.embedder.embed_passages(texts, on_batch=advance)
+            # a copy has no passage of its own: its record only names the reference document
+            vectors = self.embedder.embed_passages(texts, on_batch=advance) if texts else np.zeros((0, 1))
             self.store.put_document(item.document, item.content_hash, item.chunks, vectors)
             report.chunks_embedded += len(item.chunks)
             report.tokens_embedded += sum(self.count_tokens(t) for t in texts)
             (report.updated if item.is_update else report.added).append(item.source.label)
+            report.notices.extend((item.source.label, notice) for notice in item.notices)
+            if item.copy_of:
+                report.copies.append((item.source.label, item.copy_of))
+            if item.version_of:
+                pair = (item.source.label, item.version_of) if item.newer else (item.version_of, item.source.label)
+                report.versions.append(pair)
             log.info("indexed %s (%d chunks)", item.source.path, len(item.chunks))
 
     def _prune(self, root: Path, seen: set[str], registry: dict, report: SyncReport) -> None:
@@ -229,3 +319,17 @@ class Synchronizer:
             if under_root and record.source not in seen and not source.exists():
                 self.store.delete_document(record.doc_id)
                 report.removed.append(record.source)
+
+
+def _orphan_copies(registry: dict) -> set[str]:
+    """Copies whose reference document is no longer indexed: each is read again and may become one."""
+    return {
+        doc_id
+        for doc_id, record in registry.items()
+        if record.metadata.get(DUPLICATE_OF) and record.metadata[DUPLICATE_OF] not in registry
+    }
+
+
+def _copied(registry: dict, source: Source, changed: set[str]) -> bool:
+    """The source is indexed as a copy of one of the ``changed`` documents."""
+    return registry[document_id(source.key)].metadata.get(DUPLICATE_OF) in changed

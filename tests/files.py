@@ -25,6 +25,39 @@ def write_pdf(path: Path, pages: list[str], *, title: str | None = None, passwor
     return path
 
 
+def write_scanned_pdf(path: Path, pages: list[str | None], *, dpi: int = 200, noise: float = 0.0) -> Path:
+    """A PDF of page images, like a scanner makes: each text is typeset, rasterised, and only the picture kept.
+
+    A ``None`` page keeps its text layer (a mixed document: some pages typed, some scanned);
+    ``noise`` (0-1) speckles the scans with that share of grey dots, as a photocopy does.
+    """
+    import pypdfium2
+    from PIL import Image
+
+    typed = FPDF()
+    typed.set_font("helvetica", size=12)
+    for text in pages:
+        typed.add_page()
+        typed.multi_cell(0, 7, text or "")
+    rendered = pypdfium2.PdfDocument(bytes(typed.output()))
+    out = FPDF()
+    rng = random.Random(7)
+    for index, text in enumerate(pages):
+        out.add_page()
+        if text is None:
+            out.set_font("helvetica", size=12)
+            out.multi_cell(0, 7, "Page dactylographiée avec une couche de texte.")
+            continue
+        image: Image.Image = rendered[index].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        if noise:
+            pixels = image.load()
+            for _ in range(int(image.width * image.height * noise / 100)):
+                pixels[rng.randrange(image.width), rng.randrange(image.height)] = rng.randrange(60, 200)
+        out.image(image, x=0, y=0, w=out.w, h=out.h)
+    out.output(str(path))
+    return path
+
+
 def write_image_only_pdf(path: Path) -> Path:
     """A PDF whose only page holds a drawing and no text, like a scan."""
     pdf = FPDF()

@@ -19,6 +19,8 @@ GROUPS: list[tuple[str, str]] = [
     ("assistant.settings", "records"),
     ("assistant.sentences", "records"),
     ("assistant.argparse_fr", "records"),
+    ("assistant.copies", "records"),
+    ("assistant.periods", "records"),
     ("assistant.backends", "backends"),
     ("ingest", "ingest"),
     ("assistant.indexing", "indexing"),

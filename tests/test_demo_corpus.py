@@ -45,16 +45,39 @@ def test_every_demo_document_is_indexed_with_its_metadata(demo_index):
         for key in REQUIRED:
             assert meta.get(key), f"{name}: {key} missing"
         assert meta["fictional"] is True and "(fictif)" in meta["territory"] and "(fictif)" in meta["organisation"]
-        assert record.chunk_count > 0
+        # the guide present as PDF and DOCX is indexed once: the second file is a copy without passages
+        assert (record.chunk_count > 0) != bool(meta.get("duplicate_of")), name
         genres.add(meta["type"])
     assert genres == GENRES
     chunk = next(demo_index.store.iter_chunks())
-    assert chunk.metadata["fictional"] is True and chunk.metadata["year"] >= 2016
+    assert chunk.metadata["fictional"] is True and chunk.metadata["year"] >= 2009
+
+
+def test_the_demo_corpus_holds_scans_tables_copies_versions_and_superseded_periods(demo_index):
+    records = {r.metadata["filename"]: r for r in demo_index.store.documents().values()}
+    for scan in ("c-rapport-mous-zus-tilleuls-2008.pdf", "c-bilan-cucs-emploi-marvejan-2012.pdf"):
+        assert records[scan].metadata["pages_ocr"] == "1 à 2" and records[scan].chunk_count > 0
+    texts = {name: demo_index.store.document_text(r.doc_id) for name, r in records.items()}
+    assert "| Aide au poste de l'État (IAE) | 214 000 euros | 24 % |" in texts["c-fiche-regie-quartier-fontvieille.pdf"]
+    assert "| La Garenne | 1 420 | 26 % | 21 % |" in texts["c-tableau-bord-emploi-qpv-marvejan.docx"]
+    guide = [records[f"c-guide-facilitateur-clauses-marvejan.{ext}"] for ext in ("docx", "pdf")]
+    assert guide[1].metadata["duplicate_of"] == guide[0].doc_id and guide[1].chunk_count == 0
+    older, newer = (records[f"c-etude-vacance-commerciale-tilleuls-{year}.md"] for year in (2019, 2023))
+    assert newer.metadata["supersedes"] == older.doc_id
+    for name in (
+        "c-contrat-ville-fontvieille-pilier-emploi-2015.md",
+        "c-protocole-engagements-renforces-fontvieille-2019.md",
+        "c-compte-rendu-seminaire-cget-cite-emploi-2019.md",
+    ):
+        assert "contrat de ville 2015-2023" in records[name].metadata["periods"], name
+    assert records["c-contrat-ville-quartiers-2030-fontvieille-2024.md"].metadata["periods"] == [
+        "Engagements Quartiers 2030"
+    ]
 
 
 def test_domain_questions_point_to_existing_documents():
     questions = load_questions(DOMAIN_QUESTIONS)
-    assert len(questions) >= 60
+    assert len(questions) >= 80
     assert {q.type for q in questions} == {"howto", "precedent", "fact", "unanswerable"}
     stems = {document_key(p.name) for p in demo_files()}
     for q in questions:

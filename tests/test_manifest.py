@@ -16,6 +16,7 @@ import httpx
 import pytest
 from files import write_html, write_pdf
 
+from assistant.copies import copy_locations
 from ingest.manifest import Fetcher, FetchError, ManifestEntry, ManifestError, load_manifest, manifest_sources
 
 PAGE_ETAG = '"fiche-v1"'
@@ -360,7 +361,11 @@ def test_manifest_sources_are_downloaded_and_indexed_with_their_metadata(site, s
         url(site, "/image.png"): f"type de contenu non pris en charge (image/png) : {url(site, '/image.png')}",
     }
     assert not report.failed and len(report.added) == 3, report.summary()
-    assert set(chunks) == {url(site, "/page.html"), url(site, "/doc.pdf"), url(site, "/redirect")}
+    # the old address serves the same page: one document, indexed once, the old address listed as its copy
+    assert set(chunks) == {url(site, "/page.html"), url(site, "/doc.pdf")}
+    records = services.store.documents()
+    page = next(r for r in records.values() if r.source == url(site, "/page.html"))
+    assert copy_locations(records, page.doc_id) == [url(site, "/page.html"), url(site, "/redirect")]
     # curated manifest metadata wins over what the file declares (the page's <title>, the PDF's creation date)
     for chunk in chunks[url(site, "/page.html")]:
         assert chunk.metadata["title"] == "Jardins partagés des Glycines"

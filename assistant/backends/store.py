@@ -184,6 +184,9 @@ class ChromaChunkStore:
             chunk_count=len(chunks),
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
+        previous = self.documents().get(document.doc_id)
+        if previous is not None:  # Chroma's upsert merges metadata: a key the new version lacks is deleted
+            meta.update({key: None for key in previous.metadata if key not in meta})
         self._registry.upsert(ids=[document.doc_id], embeddings=[[1.0]], documents=[document.text], metadatas=[meta])
         self._registry_changed()
         stale = self._chunks.get(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.backends.store import ChunkStore
+from assistant.copies import DUPLICATE_OF
 from assistant.experiences.cards import CardExtractor
 from assistant.experiences.records import ExperienceCard, IndexedDocument, card_from_dict, card_to_dict
 
@@ -82,7 +83,8 @@ class CardStore:
         entries = dict(self._load())
         if self._extractor != extractor.name:
             entries = {}
-        registry = store.documents()
+        # a copy of a document (same text in another file) would give a second card of one experience
+        registry = {d: r for d, r in store.documents().items() if not r.metadata.get(DUPLICATE_OF)}
         report = CardSyncReport()
         for doc_id in [d for d in entries if d not in registry]:
             del entries[doc_id]

@@ -15,7 +15,9 @@ import numpy as np
 
 from assistant.backends.embedder import Embedder
 from assistant.backends.store import ChunkStore, registry_fingerprint
+from assistant.copies import superseded_documents
 from assistant.corpus import embedding_text
+from assistant.currency import asks_about_the_present, rank_by_currency
 from assistant.glossary import Glossary
 from assistant.retrieval.features import Candidate, QueryProfile, candidate_rows
 from assistant.retrieval.filters import Filters, matches, to_where
@@ -270,6 +272,12 @@ class HybridSearcher:
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Best ``k`` chunks, at most ``max_per_document`` per document while others are relevant."""
         hits = self.rank(question, filters)
+        present, recent_first = asks_about_the_present(question), self.settings.recent_first
+        if present or recent_first:  # current sources first; a claim is never dropped, only ranked lower
+            older = superseded_documents(self.store.documents())
+            hits = rank_by_currency(
+                hits, glossary=self.glossary, present=present, recent_first=recent_first, superseded=older
+            )
         by_id = {h.chunk.chunk_id: h for h in hits}
         chosen = diversify(
             [(h.chunk.chunk_id, h.chunk.doc_id) for h in hits], k, max_per_group=self.settings.max_per_document

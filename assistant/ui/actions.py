@@ -227,6 +227,10 @@ class Actions:
             if p.stage == "reading":
                 progress((p.done, p.total), desc=f"Lecture de {p.current} : page {p.done}/{p.total}", unit="pages")
                 return
+            if p.stage == "ocr":
+                desc = f"Reconnaissance de caractères (OCR) de {p.current} : page {p.done}/{p.total}"
+                progress((p.done, p.total), desc=desc, unit="pages")
+                return
             desc = progress_text(p.done, p.total, p.current, time.perf_counter() - started)
             progress((p.done, p.total), desc=desc, unit="passages")
 

@@ -165,8 +165,20 @@ def source_card(citation: Citation, passage: Passage | None, turn: int, link: st
         f'<header><span class="source-number">[{citation.number}]</span> '
         f'<span class="source-title">{html.escape(citation.title or "Sans titre")}</span></header>'
         f'<div class="source-facts">{html.escape(" · ".join(facts))}</div>'
+        f"{_currency_and_copies(citation)}"
         f'<blockquote class="source-quote">{body}</blockquote>{opener}</article>'
     )
+
+
+def _currency_and_copies(citation: Citation) -> str:
+    """The notice of an ended frame or a newer version, and the other files of the same document."""
+    parts = []
+    if citation.notice:
+        parts.append(f'<div class="source-notice" role="note">⚠ {html.escape(citation.notice)}</div>')
+    if citation.copies:
+        names = ", ".join(html.escape(copy.rstrip("/").rsplit("/", 1)[-1]) for copy in citation.copies)
+        parts.append(f'<div class="source-copies">Même document aussi dans : {names}</div>')
+    return "".join(parts)
 
 
 def source_cards(answer: Answer, turn: int, link_for: LinkFor) -> str:

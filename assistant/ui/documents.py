@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.copies import DUPLICATE_OF, superseded_documents
 from assistant.corpus import DocumentRecord
 from assistant.french_dates import french_timestamp
 
@@ -47,11 +48,13 @@ def french_date(value: str) -> str:
 def document_rows(records: Sequence[DocumentRecord]) -> list[list[Any]]:
     """One table row per document, in ``COLUMNS`` order; unknown values are "—"."""
     rows = []
+    by_id = {r.doc_id: r for r in records}
+    newer = superseded_documents(by_id)
     for r in records:
         meta = r.metadata
         rows.append(
             [
-                str(meta.get("title", "")) or "Sans titre",
+                (str(meta.get("title", "")) or "Sans titre") + _copy_or_version(r, by_id, newer),
                 str(meta.get("organisation", "—")),
                 french_date(str(meta.get("date", "—"))),
                 str(meta.get("format", "—")),
@@ -63,6 +66,17 @@ def document_rows(records: Sequence[DocumentRecord]) -> list[list[Any]]:
             ]
         )
     return rows
+
+
+def _copy_or_version(record: DocumentRecord, by_id: Mapping[str, DocumentRecord], newer: Mapping[str, str]) -> str:
+    """« (copie de …) » for a copy indexed once, « (remplacé par …) » for an older version."""
+    reference = by_id.get(str(record.metadata.get(DUPLICATE_OF, "")))
+    if reference is not None:
+        return f" (copie de {Path(reference.source).name}, indexée une fois)"
+    replacement = by_id.get(newer.get(record.doc_id, ""))
+    if replacement is not None:
+        return f" (version remplacée par {Path(replacement.source).name})"
+    return ""
 
 
 def document_choices(records: Sequence[DocumentRecord]) -> list[tuple[str, str]]:

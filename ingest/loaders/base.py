@@ -12,3 +12,5 @@ from assistant.types import Block
 class LoadedFile:
     blocks: list[Block]
     metadata: dict[str, Any] = field(default_factory=dict)
+    # French remarks for the ingest summary about a file indexed only in part (pages left unread…)
+    notices: list[str] = field(default_factory=list)

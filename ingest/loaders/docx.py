@@ -19,6 +19,7 @@ from assistant.corpus import LoadError
 from assistant.types import Block
 from ingest.loaders.base import LoadedFile
 from ingest.loaders.limits import ReadBudget
+from ingest.tables import table_block
 
 UNREADABLE_ADVICE = "ouvrez-le et réenregistrez-le au format .docx"
 UNREADABLE = f"fichier Word illisible ou corrompu : {UNREADABLE_ADVICE}"
@@ -62,10 +63,10 @@ def load_docx(data: bytes, path: Path, budget: ReadBudget) -> LoadedFile:
         elif isinstance(item, Table):
             rows = []
             for row in item.rows:
-                rows.append(" | ".join(cell.text.strip() for cell in row.cells))
-                budget.add_text(rows[-1])
-            if any(r.strip(" |") for r in rows):
-                blocks.append(Block(text="\n".join(rows)))
+                rows.append([cell.text for cell in row.cells])
+                budget.add_text(" ".join(rows[-1]))
+            if (table := table_block(rows)) is not None:
+                blocks.append(table)
     if not blocks:
         raise LoadError("document Word sans texte")
     return LoadedFile(blocks=blocks, metadata=declared_metadata(document.core_properties))

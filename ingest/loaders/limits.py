@@ -12,8 +12,12 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant.corpus import LoadError
+
+if TYPE_CHECKING:
+    from ingest.loaders.ocr import OcrChoice
 
 MB = 1024 * 1024
 # entries this small may compress very well without being a threat (styles, settings)
@@ -29,6 +33,8 @@ class ReadLimits:
     max_unzipped_bytes: int = 200 * MB
     max_zip_ratio: float = 100.0
     seconds: float = 180.0
+    # OCR reads a page in seconds, not milliseconds: each page read by OCR adds this to the time budget
+    ocr_seconds_per_page: float = 60.0
 
 
 PageCallback = Callable[[int, int], None]
@@ -46,11 +52,16 @@ class ReadBudget:
         limits: ReadLimits | None = None,
         *,
         on_page: PageCallback | None = None,
+        on_ocr_page: PageCallback | None = None,
+        ocr: OcrChoice | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``ocr`` is the engine for pages without text (None: not looked for, as when OCR is off)."""
         self.limits = limits or ReadLimits()
         self.chars = 0
+        self.ocr = ocr
         self._on_page = on_page
+        self._on_ocr_page = on_ocr_page
         self._clock = clock
         self._deadline = clock() + self.limits.seconds
 
@@ -80,6 +91,16 @@ class ReadBudget:
         """Page ``number`` of ``total`` has been read: report it, then check the time."""
         if self._on_page is not None:
             self._on_page(number, total)
+        self.check_time()
+
+    def ocr_started(self, pages: int) -> None:
+        """``pages`` pages are about to be read by OCR: they get their own time on top of the file's."""
+        self._deadline += pages * self.limits.ocr_seconds_per_page
+
+    def page_recognised(self, done: int, total: int) -> None:
+        """The ``done``-th of ``total`` pages read by OCR is done: report it, then check the time."""
+        if self._on_ocr_page is not None:
+            self._on_ocr_page(done, total)
         self.check_time()
 
 

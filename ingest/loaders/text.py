@@ -14,6 +14,7 @@ from assistant.corpus import LoadError
 from assistant.types import Block
 from ingest.loaders.base import LoadedFile
 from ingest.loaders.limits import ReadBudget
+from ingest.tables import is_table_text, markdown_table_block
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -129,7 +130,9 @@ def markdown_blocks(text: str) -> list[Block]:
     buffer: list[str] = []
 
     def flush() -> None:
-        blocks.extend(Block(text=p) for p in _paragraphs("\n".join(buffer)))
+        for paragraph in _paragraphs("\n".join(buffer)):
+            table = markdown_table_block(paragraph) if is_table_text(paragraph) else None
+            blocks.append(table or Block(text=paragraph))
         buffer.clear()
 
     for line in text.split("\n"):

@@ -1,0 +1,154 @@
+"""Currency of sources: periods found at ingest, the notice beside a superseded source, current sources
+preferred for questions about the present and with the recent-first option. Claims are never rewritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from assistant.currency import (
+    asks_about_the_present,
+    currency_notice,
+    rank_by_currency,
+    without_present_markers,
+)
+from assistant.factory import build_services
+from assistant.glossary import load_glossary
+from assistant.periods import document_periods
+from assistant.types import Chunk, Hit
+from ingest.sync import discover
+
+
+@pytest.fixture(scope="module")
+def glossary():
+    return load_glossary(REPO / "assistant" / "glossary.yaml")
+
+
+def test_periods_come_from_the_text_and_for_a_bare_contrat_de_ville_from_the_date():
+    assert document_periods("Le contrat de ville 2015-2020 de l'agglomération et le NPNRU.", 2016) == [
+        "contrat de ville 2015-2023",
+        "NPNRU",
+    ]
+    assert document_periods("Le pilier emploi du contrat de ville.", 2017) == ["contrat de ville 2015-2023"]
+    assert document_periods("Le pilier emploi du contrat de ville.", 2025) == ["Engagements Quartiers 2030"]
+    assert document_periods("Les engagements Quartiers 2030 et le PNRU achevé.", 2024) == [
+        "Engagements Quartiers 2030",
+        "PNRU",
+    ]
+    assert document_periods("Une fiche sur la mobilité.", 2019) == []
+    recall = "Le contrat de ville « Engagements Quartiers 2030 » succède au contrat de ville 2015-2023."
+    assert document_periods(recall, 2024) == ["Engagements Quartiers 2030"]
+
+
+def test_questions_about_the_present():
+    for question in ("Aujourd'hui, qui pilote ?", "Quel cadre est actuellement en vigueur ?", "et en 2025 ?"):
+        assert asks_about_the_present(question), question
+    assert not asks_about_the_present("Combien d'heures d'insertion en 2019 ?")
+    assert without_present_markers("Aujourd'hui, qui pilote ?") == "Qui pilote ?"
+    assert without_present_markers("Qui pilote actuellement le pilier ?") == "Qui pilote le pilier ?"
+
+
+def test_the_notice_says_what_replaced_the_frame_and_when(glossary):
+    meta = {"year": 2016, "periods": ["contrat de ville 2015-2023"]}
+    assert currency_notice(meta, "Le CGET finance la démarche.", glossary) == (
+        "Source de 2016 : cadre « contrat de ville 2015-2023 », remplacé par les contrats de ville "
+        "« Engagements Quartiers 2030 » en 2024 ; « CGET », remplacé par l'ANCT en 2020."
+    )
+    assert currency_notice({"year": 2022}, "Les habitants des ZUS et des QPV.", glossary) is None  # after 2015
+    assert currency_notice({"year": 2024, "periods": ["Engagements Quartiers 2030"]}, "…", glossary) is None
+    assert currency_notice({"year": 2019}, "…", glossary, newer_version="Étude 2023") == (
+        "Source de 2019 : une version plus récente existe : Étude 2023."
+    )
+
+
+def _hit(doc_id: str, score: float, year: int | None, text: str = "…", periods=()) -> Hit:
+    meta = {"periods": list(periods)} | ({"year": year} if year else {})
+    return Hit(Chunk(f"{doc_id}-0", doc_id, 0, text, 0, len(text), None, (), meta), score)
+
+
+def test_ranking_prefers_current_sources_only_when_asked(glossary):
+    hits = [
+        _hit("old", 1.0, 2016, periods=["contrat de ville 2015-2023"]),
+        _hit("undated", 0.9, None),
+        _hit("new", 0.8, 2024, periods=["Engagements Quartiers 2030"]),
+    ]
+    kept = rank_by_currency(hits, glossary=glossary, present=False, recent_first=False)
+    assert [h.chunk.doc_id for h in kept] == ["old", "undated", "new"]
+    present = rank_by_currency(hits, glossary=glossary, present=True, recent_first=False)
+    assert [h.chunk.doc_id for h in present] == ["undated", "old", "new"]  # a weight moves a source one place
+    pair = rank_by_currency([hits[0], hits[2]], glossary=glossary, present=True, recent_first=False)
+    assert [h.chunk.doc_id for h in pair] == ["new", "old"]
+    recent = rank_by_currency(hits[:1] + hits[2:], glossary=glossary, present=False, recent_first=True)
+    assert [h.chunk.doc_id for h in recent] == ["new", "old"] and recent[1].provenance["currency"] < 1
+    versions = rank_by_currency(
+        [_hit("v1", 1.0, 2023), _hit("v2", 0.9, 2023)],
+        glossary=glossary,
+        present=True,
+        recent_first=False,
+        superseded={"v1"},
+    )
+    assert [h.chunk.doc_id for h in versions] == ["v2", "v1"]
+
+
+OLD = (
+    "---\ntitle: Pilier emploi du contrat de ville de Valmont\ndate: 2016-05-10\n---\n"
+    "# Pilier emploi du contrat de ville de Valmont\n\n"
+    "Le contrat de ville 2015-2020 de Valmont consacre son pilier développement économique et emploi à l'accès "
+    "des habitants des quartiers prioritaires aux offres d'emploi. Le comité de pilotage réunit l'État, le CGET, "
+    "la communauté d'agglomération et Pôle emploi deux fois par an. L'animation du pilier emploi est confiée "
+    "au chef de projet politique de la ville.\n"
+)
+NEW = (
+    "---\ntitle: Engagements Quartiers 2030 à Valmont\ndate: 2024-09-02\n---\n"
+    "# Engagements Quartiers 2030 à Valmont\n\n"
+    "Le contrat de ville « Engagements Quartiers 2030 » de Valmont a été signé en 2024. Le comité de pilotage "
+    "réunit l'État, l'ANCT, la communauté d'agglomération, France Travail et les conseils citoyens trois fois "
+    "par an. L'animation du pilier emploi est confiée à une cheffe de projet emploi.\n"
+)
+
+
+def _index(services, tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "valmont-2016.md").write_text(OLD, "utf-8")
+    (folder / "valmont-2024.md").write_text(NEW, "utf-8")
+    services.indexer.sync(discover([folder]))
+
+
+def test_a_cited_superseded_source_carries_the_notice_and_the_present_prefers_current_sources(
+    settings, services, tmp_path
+):
+    settings.generation.answerer = "offline"  # the extractive answerer: the same answer on every machine
+    services = build_services(settings, embedder=services.embedder)
+    _index(services, tmp_path)
+    records = {Path(r.source).name: r for r in services.store.documents().values()}
+    assert records["valmont-2016.md"].metadata["periods"] == ["contrat de ville 2015-2023"]
+    assert records["valmont-2024.md"].metadata["periods"] == ["Engagements Quartiers 2030"]
+
+    answer = services.assistant.ask("À Valmont, à quelle fréquence se réunissait le comité de pilotage avec le CGET ?")
+    assert not answer.refused
+    cited = answer.citations[0]
+    assert cited.source.endswith("valmont-2016.md") and "deux fois par an" in answer.text
+    assert cited.notice is not None and cited.notice.startswith("Source de 2016 : cadre « contrat de ville 2015-2023 »")
+    assert "Engagements Quartiers 2030" in cited.notice and "l'ANCT en 2020" in cited.notice
+
+    question = "Qui réunit aujourd'hui le comité de pilotage du pilier emploi à Valmont ?"
+    hits = services.searcher.search(question, k=2)
+    assert Path(hits[0].chunk.metadata["source"]).name == "valmont-2024.md"
+    answer = services.assistant.ask(
+        "Aujourd'hui, à Valmont, à quelle fréquence se réunit le comité de pilotage avec l'ANCT ?"
+    )
+    assert not answer.refused and "trois fois par an" in answer.text
+    assert answer.citations[0].source.endswith("valmont-2024.md") and answer.citations[0].notice is None
+
+
+def test_the_recent_first_option_ranks_the_newer_source_first(settings, services, tmp_path):
+    _index(services, tmp_path)
+    question = "Valmont comité de pilotage pilier emploi contrat de ville CGET Pôle emploi"
+    default = services.searcher.search(question, k=2)
+    assert Path(default[0].chunk.metadata["source"]).name == "valmont-2016.md"
+    settings.retrieval.recent_first = True
+    recent = build_services(settings, embedder=services.embedder).searcher.search(question, k=2)
+    assert [Path(h.chunk.metadata["source"]).name for h in recent] == ["valmont-2024.md", "valmont-2016.md"]
