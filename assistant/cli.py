@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant ingest|search|stats``. Output is for people, or JSON with --json."""
+"""Command line: ``python -m assistant ingest|search|stats|users|keys…``. Output is for people, or JSON with --json."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from assistant.accounts.cli import add_subcommands as add_account_subcommands
+from assistant.accounts.cli import keys_command, users_command
 from assistant.argparse_fr import french
 from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
 from assistant.experiences_cli import add_subcommands as add_experience_subcommands
@@ -63,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", parents=[common], help="taille de l'index")
     stats.add_argument("--json", action="store_true", help="sortie JSON")
     add_experience_subcommands(sub, common)
+    add_account_subcommands(sub, common)
     return parser
 
 
@@ -319,5 +322,13 @@ def main(argv: list[str] | None = None) -> int:
         print(empty_index_help(settings), file=sys.stderr)
         components.close()
         return 1
-    handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats, **EXPERIENCE_HANDLERS}
+    handlers = {
+        "ingest": _ingest,
+        "search": _search,
+        "ask": _ask,
+        "stats": _stats,
+        **EXPERIENCE_HANDLERS,
+        "users": lambda c, a: users_command(c.settings.data_dir, a),
+        "keys": lambda c, a: keys_command(c.settings.data_dir, a, shortcut_user=c.settings.ui.auth_user),
+    }
     return handlers[args.command](components, args)

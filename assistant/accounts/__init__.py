@@ -1,0 +1,21 @@
+"""Accounts with roles, API keys and usage counts (SQLite in the data directory)."""
+
+from assistant.accounts.access import LOCAL_USER, Access, Caller
+from assistant.accounts.roles import Permission, Role, allows, parse_role, refusal
+from assistant.accounts.store import Account, AccountError, AccountStore, ApiKey, Usage
+
+__all__ = [
+    "LOCAL_USER",
+    "Access",
+    "Account",
+    "AccountError",
+    "AccountStore",
+    "ApiKey",
+    "Caller",
+    "Permission",
+    "Role",
+    "Usage",
+    "allows",
+    "parse_role",
+    "refusal",
+]
