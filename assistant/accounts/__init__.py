@@ -1,6 +1,6 @@
 """Accounts with roles, API keys and usage counts (SQLite in the data directory)."""
 
-from assistant.accounts.access import LOCAL_USER, Access, Caller
+from assistant.accounts.access import LOCAL_USER, Access, Caller, open_access
 from assistant.accounts.roles import Permission, Role, allows, parse_role, refusal
 from assistant.accounts.store import Account, AccountError, AccountStore, ApiKey, Usage
 
@@ -16,6 +16,7 @@ __all__ = [
     "Role",
     "Usage",
     "allows",
+    "open_access",
     "parse_role",
     "refusal",
 ]

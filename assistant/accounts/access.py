@@ -11,7 +11,8 @@ import secrets
 from dataclasses import dataclass
 
 from assistant.accounts.roles import Permission, Role, allows
-from assistant.accounts.store import AccountStore
+from assistant.accounts.store import AccountStore, account_store
+from assistant.settings import Settings
 
 LOCAL_USER = "local"
 
@@ -75,3 +76,9 @@ class Access:
             return None
         role = self.role_of(key.user)
         return None if role is None else Caller(key.user, role, key.key_id)
+
+
+def open_access(settings: Settings) -> Access:
+    """The accounts of the settings' data directory, with the settings' one-administrator shortcut."""
+    ui = settings.ui
+    return Access(account_store(settings.data_dir), shortcut_user=ui.auth_user, shortcut_password=ui.auth_password)

@@ -14,14 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from assistant.accounts.roles import Role, parse_role
-from assistant.accounts.store import AccountError, AccountStore
-
-ACCOUNTS_FILE = "accounts.sqlite3"
-
-
-def account_store(data_dir: Path) -> AccountStore:
-    """The accounts of the data directory ``data_dir``."""
-    return AccountStore(data_dir / ACCOUNTS_FILE)
+from assistant.accounts.store import AccountError, account_store
 
 
 def add_subcommands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

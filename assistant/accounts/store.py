@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS usage (
     PRIMARY KEY (user_name, key_id)
 );
 """
+ACCOUNTS_FILE = "accounts.sqlite3"
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 KEY_PREFIX = "apv"
 MIN_PASSWORD = 8
@@ -254,3 +255,8 @@ class AccountStore:
                 "SELECT user_name, key_id, questions, refusals, feedback FROM usage ORDER BY user_name, key_id"
             ).fetchall()
         return [Usage(*row) for row in rows]
+
+
+def account_store(data_dir: Path) -> AccountStore:
+    """The accounts of the data directory ``data_dir``."""
+    return AccountStore(data_dir / ACCOUNTS_FILE)
