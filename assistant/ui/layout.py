@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from assistant.accounts import Permission, open_access
+from assistant.conversations import CONVERSATIONS_FILE, ConversationStore
 from assistant.experiences.service import ExperienceDesk
 from assistant.factory import Components
 from assistant.retrieval.filters import Filters
@@ -17,6 +19,7 @@ from assistant.ui.facets import FACETS, describe_filters
 from assistant.ui.feedback import FeedbackStore
 from assistant.ui.note_tab import build_note_tab
 from assistant.ui.precedents_tab import build_precedents_tab
+from assistant.ui.team import TeamPanel, guarded
 
 TITLE = "Assistant documentaire — politique de la ville"
 UPLOAD_TYPES = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".yaml"]
@@ -57,6 +60,15 @@ def build_ui(components: Components) -> gr.Blocks:
     actions = Actions(components, FeedbackStore(components.settings.data_dir / "feedback.sqlite3"))
     desk = ExperienceDesk(components)  # experience cards, shared by the Précédents and Note tabs
     max_mb = components.settings.ui.max_upload_mb
+    data_dir = components.settings.data_dir
+    access = open_access(components.settings)
+    team = TeamPanel(
+        access,
+        ConversationStore(data_dir / CONVERSATIONS_FILE),
+        versions=lambda: {doc_id: r.content_hash for doc_id, r in components.store.documents().items()},
+        link_for=citation_link,
+        exports_dir=data_dir / "exports",
+    )
     # uploaded and exported files in Gradio's cache are deleted after a day (checked every hour)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
         answers = gr.State([])  # this session's answers, in order: the conversation's memory
@@ -74,6 +86,7 @@ def build_ui(components: Components) -> gr.Blocks:
                         year_from = gr.Dropdown(label="Depuis l'année", choices=[], elem_id="year-from")
                         year_to = gr.Dropdown(label="Jusqu'à l'année", choices=[], elem_id="year-to")
                         clear_filters = gr.Button("Retirer les filtres", size="sm")
+                        team.build_conversations()
                     with gr.Column(scale=3):
                         active = gr.Markdown(describe_filters(Filters()), elem_id="active-filters")
                         # Gradio's own "copy_all" button is labelled in English whatever the language: ours
@@ -154,6 +167,7 @@ def build_ui(components: Components) -> gr.Blocks:
                 )
             with gr.Tab("Réglages", id="settings"):
                 settings_view = gr.Markdown(elem_id="settings-view")
+                team.build_usage()
 
         filter_inputs = [year_from, year_to, *facets]
         refreshed = [table, stats, picker, settings_view, *facets, year_from, year_to]
@@ -164,25 +178,50 @@ def build_ui(components: Components) -> gr.Blocks:
 
         chat_in = [question, chatbot, answers, *filter_inputs]
         chat_out = [chatbot, sources, answers, question]
-        for trigger in (question.submit, send.click):
+        answered = [
             trigger(actions.respond, chat_in, chat_out, concurrency_limit=2, show_progress="minimal")
+            for trigger in (question.submit, send.click)
+        ]
         conversation = [chatbot, sources, answers, feedback_entry, comment, question]
-        new_chat.click(actions.new_conversation, None, conversation, **quiet)
-        chatbot.clear(actions.new_conversation, None, conversation, **quiet)  # the chat's own bin button
+        cleared = [
+            new_chat.click(actions.new_conversation, None, conversation, **quiet),
+            chatbot.clear(actions.new_conversation, None, conversation, **quiet),  # the chat's own bin button
+        ]
         for control in filter_inputs:
             control.change(actions.show_filters, filter_inputs, active, show_progress="hidden")
         clear_filters.click(actions.refresh, outputs=refreshed, **quiet)
 
         copy_all.click(None, [chatbot], None, js=COPY_CONVERSATION_JS, **quiet)
-        chatbot.like(actions.rate, [answers], [feedback_status, feedback_entry], **quiet)
+        rated = chatbot.like(actions.rate, [answers], [feedback_status, feedback_entry], **quiet)
         send_comment.click(actions.comment, [comment, feedback_entry], [feedback_status, comment], **quiet)
-        export.click(actions.export_feedback, None, export_file, **quiet)
+        export.click(guarded(actions.export_feedback, Permission.SEE_FEEDBACK, access), None, export_file, **quiet)
 
         documents_out = [message, *refreshed]
         index_events = {"concurrency_id": "index", "concurrency_limit": 1, "show_progress_on": [message]}
-        ingest_uploads.click(actions.ingest_uploads, [upload], documents_out, **index_events)
-        ingest_folder.click(actions.ingest_folder, [folder], documents_out, **index_events)
-        delete.click(actions.delete, [picker], documents_out, **index_events)
-        reindex.click(actions.reindex, [picker], documents_out, **index_events)
+        # the server checks the role of each event; the controls are also hidden from roles without them
+        ingest_uploads.click(
+            guarded(actions.ingest_uploads, Permission.UPLOAD, access), [upload], documents_out, **index_events
+        )
+        ingest_folder.click(
+            guarded(actions.ingest_folder, Permission.INDEX_FOLDER, access), [folder], documents_out, **index_events
+        )
+        delete.click(guarded(actions.delete, Permission.DELETE, access), [picker], documents_out, **index_events)
+        reindex.click(guarded(actions.reindex, Permission.REINDEX, access), [picker], documents_out, **index_events)
         search.change(actions.search_documents, [search], table, show_progress="hidden")
+        team.wire(
+            blocks,
+            answered=answered,
+            cleared=cleared,
+            rated=rated,
+            chatbot=chatbot,
+            sources=sources,
+            answers=answers,
+            by_permission={
+                Permission.UPLOAD: [upload, ingest_uploads],
+                Permission.INDEX_FOLDER: [folder, ingest_folder],
+                Permission.REINDEX: [reindex],
+                Permission.DELETE: [delete],
+                Permission.SEE_FEEDBACK: [export],
+            },
+        )
     return blocks
