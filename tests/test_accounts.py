@@ -11,6 +11,8 @@ import pytest
 
 from assistant.accounts import LOCAL_USER, Access, AccountError, AccountStore, Permission, Role, allows
 from assistant.cli import main
+from assistant.settings import Settings, UISettings
+from assistant.ui.about import exposed_without_auth, settings_markdown
 
 
 @pytest.fixture
@@ -97,3 +99,12 @@ def test_cli_manages_accounts_keys_and_usage(tmp_path: Path, monkeypatch: pytest
     assert store.verify("camille", "nouveau-secret") is not None
     assert main(["users", "remove", "camille", *data]) == 0
     assert store.get("camille") is None and store.key_for(token) is None
+
+
+def test_accounts_protect_an_interface_listening_on_the_network(tmp_path: Path):
+    settings = Settings(data_dir=tmp_path, ui=UISettings(host="0.0.0.0"))
+    assert exposed_without_auth(settings) and "accès protégé : non" in settings_markdown(settings, "offline", {})
+    assert not (tmp_path / "accounts.sqlite3").exists()  # checking creates nothing
+    AccountStore(tmp_path / "accounts.sqlite3").add_user("alice", "alice-secret", Role.ADMINISTRATEUR)
+    assert not exposed_without_auth(settings)
+    assert "accès protégé : oui (comptes et rôles)" in settings_markdown(settings, "offline", {})

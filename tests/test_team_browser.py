@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from ui_support import DEMO, ask, browser_fixture, free_port, ui_settings  # noqa: F401
@@ -69,6 +70,27 @@ def test_a_reader_sees_no_upload_controls_and_the_server_refuses_the_upload(brow
         page.get_by_role("tab", name="Réglages").click()
         expect(page.locator("#settings-view")).to_be_visible()
         expect(page.locator("#usage-view")).to_be_hidden()
+
+        # an API key made in the interface: shown once, works with the reader's rights, then revoked
+        page.locator("#api-keys").get_by_text("Mes clés d'API").click()
+        page.locator("#key-label textarea, #key-label input").first.fill("Open WebUI")
+        page.locator("#key-create").click()
+        shown = page.locator("#key-shown textarea, #key-shown input").first
+        expect(shown).to_have_value(re.compile(r"^apv_[0-9a-f]{12}_\S{40,}$"))
+        token = shown.input_value()
+        expect(page.locator("#key-list")).to_contain_text("Open WebUI")
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(url + "/v1/models", headers=bearer).status_code == 200
+        assert httpx.delete(url + "/v1/documents/x", headers=bearer).status_code == 403
+        page.reload()
+        page.get_by_role("tab", name="Réglages").click()
+        page.locator("#api-keys").get_by_text("Mes clés d'API").click()
+        expect(page.locator("#key-shown")).to_be_hidden()  # never shown again
+        page.locator("#key-picker input").click()
+        page.get_by_role("option", name=re.compile("Open WebUI")).click()
+        page.locator("#key-revoke").click()
+        expect(page.locator("#key-list")).to_contain_text("Aucune clé.")
+        assert httpx.get(url + "/v1/models", headers=bearer).status_code == 401
     finally:
         page.context.close()
 

@@ -260,3 +260,17 @@ class AccountStore:
 def account_store(data_dir: Path) -> AccountStore:
     """The accounts of the data directory ``data_dir``."""
     return AccountStore(data_dir / ACCOUNTS_FILE)
+
+
+def accounts_exist(data_dir: Path) -> bool:
+    """True when the data directory holds at least one account (read only: no file is created)."""
+    path = data_dir / ACCOUNTS_FILE
+    if not path.is_file():
+        return False
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return False
+    finally:
+        db.close()

@@ -147,7 +147,26 @@ class TeamPanel:
         self.current = gr.State(None)  # {"id": …, "saved": number of answers already kept}
 
     def build_usage(self) -> None:
-        """The administrators' view of accounts and usage (hidden from other roles)."""
+        """The user's API keys, and the administrators' view of accounts and usage (hidden from other roles)."""
+        with gr.Accordion("Mes clés d'API", open=False, elem_id="api-keys"):
+            gr.Markdown(
+                "Une clé par outil (Open WebUI, script…) : `Authorization: Bearer <clé>` sur `/v1/…`, "
+                "avec les droits de votre rôle. Elle n'est affichée qu'une fois, à sa création."
+            )
+            with gr.Row():
+                self.key_label = gr.Textbox(label="Usage de la clé (facultatif)", scale=3, elem_id="key-label")
+                self.key_create = gr.Button("Créer une clé", scale=1, elem_id="key-create")
+            self.key_shown = gr.Textbox(
+                label="Nouvelle clé : copiez-la maintenant, elle ne sera plus affichée",
+                visible=False,
+                interactive=False,
+                buttons=["copy"],
+                elem_id="key-shown",
+            )
+            self.key_list = gr.Markdown(elem_id="key-list")
+            with gr.Row():
+                self.key_picker = gr.Dropdown(label="Clé à révoquer", choices=[], scale=3, elem_id="key-picker")
+                self.key_revoke = gr.Button("Révoquer", variant="stop", scale=1, elem_id="key-revoke")
         self.usage = gr.Markdown(visible=False, elem_id="usage-view")
 
     # events
@@ -176,6 +195,9 @@ class TeamPanel:
         self.delete.click(self.remove, [self.picker, self.current], [self.picker, self.current, self.status], **quiet)
         self.rename.click(self.retitle, [self.picker, self.title], [self.picker, self.title, self.status], **quiet)
         self.export.click(self.export_markdown, [self.picker], [self.export_file, self.status], **quiet)
+        keys_out = [self.key_shown, self.key_list, self.key_picker]
+        self.key_create.click(self.create_key, [self.key_label], [*keys_out, self.key_label], **quiet)
+        self.key_revoke.click(self.revoke_key, [self.key_picker], keys_out, **quiet)
         controls = [c for group in by_permission.values() for c in group]
         permissions = [p for p, group in by_permission.items() for _ in group]
 
@@ -183,13 +205,10 @@ class TeamPanel:
             role = self.access.role_of(_user(request))
             shown = [gr.update(visible=allows(role, p)) for p in permissions]
             usage = allows(role, Permission.SEE_USAGE)
-            return (
-                *shown,
-                gr.update(visible=usage, value=usage_markdown(self.access) if usage else ""),
-                self.choices(request),
-            )
+            usage_view = gr.update(visible=usage, value=usage_markdown(self.access) if usage else "")
+            return (*shown, usage_view, self.choices(request), *self.keys_view(request)[1:])
 
-        blocks.load(on_load, None, [*controls, self.usage, self.picker], **quiet)
+        blocks.load(on_load, None, [*controls, self.usage, self.picker, self.key_list, self.key_picker], **quiet)
 
     def choices(self, request: gr.Request, value: str | None = None) -> dict[str, Any]:
         user = _user(request)
@@ -259,3 +278,31 @@ class TeamPanel:
         path = folder / export_name(conversation.title)
         path.write_text(conversation_markdown(conversation), encoding="utf-8")
         return gr.update(value=str(path), visible=True), "Conversation exportée avec ses sources."
+
+    # API keys
+    def keys_view(self, request: gr.Request, shown: str | None = None) -> tuple[Any, ...]:
+        """The new key (once), the list of the user's keys and the revocation choices."""
+        user = _user(request)
+        keys = self.access.store.keys(user) if user else []
+        lines = [
+            f"- clé `{k.key_id}` — {html.escape(k.label) or 'sans libellé'} — créée le {k.created_at[:10]}"
+            f" — {('utilisée le ' + k.last_used_at[:10]) if k.last_used_at else 'jamais utilisée'}"
+            for k in keys
+        ]
+        listing = "\n".join(lines) if lines else "_Aucune clé._"
+        choices = [(f"{k.key_id} — {k.label or 'sans libellé'}", k.key_id) for k in keys]
+        key_box = gr.update(value=shown or "", visible=shown is not None)
+        return key_box, listing, gr.update(choices=choices, value=None)
+
+    def create_key(self, label: str, request: gr.Request) -> tuple[Any, ...]:
+        user = _user(request)
+        if user is None or self.access.role_of(user) is None:
+            raise gr.Error("Identifiez-vous d'abord.")
+        _, token = self.access.store.create_key(user, (label or "").strip()[:80])
+        return (*self.keys_view(request, shown=token), "")
+
+    def revoke_key(self, key_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        user = _user(request)
+        if user and key_id and self.access.store.revoke_key(key_id, user=user):
+            gr.Info("Clé révoquée.")
+        return self.keys_view(request)
