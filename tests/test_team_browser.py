@@ -165,3 +165,17 @@ def test_a_guarded_event_refuses_a_role_without_the_permission(tmp_path: Path):
         event(gr.Request(username=None), ["a.md"])
     assert calls == []
     assert event(gr.Request(username="camille"), ["a.md"]) == "indexé" and calls == [["a.md"]]
+
+
+def test_the_interface_events_refuse_a_reader_called_directly(url: str, tmp_path: Path):
+    from gradio_client import Client, handle_file
+
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nUn texte.\n", encoding="utf-8")
+    reader = Client(url, auth=("lea", "lea-secret"), verbose=False)
+    with pytest.raises(Exception, match=r"Votre rôle \(lecteur\) ne permet pas de indexer un dossier du serveur"):
+        reader.predict("/tmp", api_name="/ingest_folder")
+    with pytest.raises(Exception, match=r"403|ne permet pas"):  # the upload route itself refuses the file
+        reader.predict([handle_file(str(note))], api_name="/ingest_uploads")
+    with pytest.raises(Exception, match=r"Votre rôle \(lecteur\) ne permet pas de consulter les avis"):
+        reader.predict(api_name="/export_feedback")
