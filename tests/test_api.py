@@ -86,6 +86,9 @@ def test_openai_client_gets_a_cited_answer_plain_and_streamed(served: Served):
     for citation in citations:
         assert citation["title"] and citation["quote"] and citation["document_version"]
         assert citation["link"].startswith(served.url + "/documents/")
+    opened = httpx.get(citations[0]["link"], headers={"Authorization": f"Bearer {served.keys['lea']}"})
+    assert opened.status_code == 200 and "Atelier des Forges" in opened.text
+    assert httpx.get(citations[0]["link"]).status_code == 401  # neither a key nor a session
     assert any("Forges" in c["quote"] for c in citations)
 
     chunks = list(
@@ -128,6 +131,8 @@ def test_errors_are_json_in_french(served: Served):
         assert invalid.status_code == 400
         assert invalid.json()["error"]["message"] == "Requête invalide : champ « messages » manquant."
         assert lea.get("/v1/nulle-part").json()["error"]["message"] == "Adresse inconnue de l'API."
+    schema = httpx.get(served.url + "/v1/openapi.json").json()
+    assert {"/v1/chat/completions", "/v1/models", "/v1/search", "/v1/documents", "/v1/notes"} <= set(schema["paths"])
     client = openai.OpenAI(base_url=served.url + "/v1", api_key="apv_000000000000_faux", max_retries=0)
     with pytest.raises(openai.AuthenticationError, match="Clé d'API invalide"):
         client.models.list()

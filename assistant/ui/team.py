@@ -9,7 +9,6 @@ user, or ``LOCAL_USER`` when nobody logs in).
 from __future__ import annotations
 
 import functools
-import html
 import inspect
 import logging
 import re
@@ -29,6 +28,7 @@ from assistant.conversations import (
 )
 from assistant.types import Answer, Citation
 from assistant.ui.chat import answer_markdown, sources_panel
+from assistant.ui.safe_text import escape_markdown
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +98,13 @@ def usage_markdown(access: Access) -> str:
     accounts = access.store.users()
     lines = ["#### Comptes", ""]
     if accounts:
-        lines += [f"- {html.escape(a.name)} — {a.role.value}" for a in accounts]
+        lines += [f"- {escape_markdown(a.name)} — {a.role.value}" for a in accounts]
     else:
         lines.append("_Aucun compte : `python -m assistant users add IDENTIFIANT --role administrateur`._")
     lines += ["", "#### Utilisation", "", "| compte | canal | questions | refus | avis |", "|---|---|---|---|---|"]
     for u in rows:
         channel = f"clé {u.key_id}" if u.key_id else "interface"
-        lines.append(f"| {html.escape(u.user)} | {channel} | {u.questions} | {u.refusals} | {u.feedback} |")
+        lines.append(f"| {escape_markdown(u.user)} | {channel} | {u.questions} | {u.refusals} | {u.feedback} |")
     if not rows:
         lines.append("| — | — | 0 | 0 | 0 |")
     return "\n".join(lines)
@@ -247,7 +247,7 @@ class TeamPanel:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Choisissez une de vos conversations."
         answers = [t.as_answer() for t in conversation.turns]
         current = {"id": conversation.id, "saved": len(answers)}
-        message = f"Conversation « {html.escape(conversation.title)} » rouverte : vos questions la poursuivent."
+        message = f"Conversation « {escape_markdown(conversation.title)} » rouverte : vos questions la poursuivent."
         return chat_messages(answers), sources_panel(answers, self.link_for), answers, current, message
 
     def remove(
@@ -285,7 +285,7 @@ class TeamPanel:
         user = _user(request)
         keys = self.access.store.keys(user) if user else []
         lines = [
-            f"- clé `{k.key_id}` — {html.escape(k.label) or 'sans libellé'} — créée le {k.created_at[:10]}"
+            f"- clé `{k.key_id}` — {escape_markdown(k.label) or 'sans libellé'} — créée le {k.created_at[:10]}"
             f" — {('utilisée le ' + k.last_used_at[:10]) if k.last_used_at else 'jamais utilisée'}"
             for k in keys
         ]

@@ -108,10 +108,15 @@ def build_web_app(blocks: gr.Blocks, components: Components) -> FastAPI:
     app.add_middleware(RequestGuard, ui=ui)  # added last: runs first
     mount_api(app, api_services(components, access))
 
+    def api_key_valid(request: Request) -> bool:
+        """An API client may open the ``link`` of a citation with its key."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and access.key_caller(token.strip()) is not None
+
     @app.get(DOCUMENT_ROUTE + "{doc_id}", include_in_schema=False)
     def open_document(doc_id: str, request: Request) -> Response:
         """An indexed local file, checked against the index as it is now (a removed document is gone)."""
-        if user_of(request) is None:
+        if user_of(request) is None and not api_key_valid(request):
             return PlainTextResponse("Identifiez-vous d'abord.", 401)
         record = components.store.documents().get(doc_id)
         if record is None or record.source.startswith(("http://", "https://")):
