@@ -143,6 +143,22 @@ def test_conversations_are_saved_reopened_with_their_context_and_private(browser
         expect(page.locator("#delete")).to_be_visible()
         page.get_by_role("tab", name="Réglages").click()
         expect(page.locator("#usage-view")).to_contain_text(re.compile(r"lea\s+interface\s+2\s+0\s+0"))
+        # an administrator manages the accounts from the page
+        page.locator("#account-name input, #account-name textarea").first.fill("zoe")
+        page.locator("#account-password input").fill("zoe-secret")
+        page.locator("#account-create").click()
+        expect(page.locator("#accounts-status")).to_contain_text("Compte « zoe » créé (lecteur).")
+        page.locator("#account-picker input").click()
+        page.get_by_role("option", name="zoe", exact=True).click()
+        page.locator("#account-new-role input").click()
+        page.get_by_role("option", name="contributeur", exact=True).click()
+        page.locator("#account-change-role").click()
+        expect(page.locator("#accounts-status")).to_contain_text("« zoe » est maintenant contributeur.")
+        expect(page.locator("#usage-view")).to_contain_text("zoe — contributeur")
+        page.locator("#account-picker input").click()
+        page.get_by_role("option", name="alice", exact=True).click()
+        page.locator("#account-remove").click()
+        expect(page.locator("#accounts-status")).to_contain_text("Vous ne pouvez pas supprimer votre propre compte.")
     finally:
         page.context.close()
 
@@ -165,6 +181,16 @@ def test_a_guarded_event_refuses_a_role_without_the_permission(tmp_path: Path):
         event(gr.Request(username=None), ["a.md"])
     assert calls == []
     assert event(gr.Request(username="camille"), ["a.md"]) == "indexé" and calls == [["a.md"]]
+
+    def remove(name: str, request: gr.Request) -> str:  # a handler that reads the request itself
+        return f"{request.username} retire {name}"
+
+    removal = guarded(remove, Permission.MANAGE_ACCOUNTS, access)
+    assert list(__import__("inspect").signature(removal).parameters) == ["name", "request"]
+    with pytest.raises(gr.Error, match="gérer les comptes"):
+        removal("lea", gr.Request(username="camille"))
+    access.store.set_role("camille", Role.ADMINISTRATEUR)
+    assert removal("lea", gr.Request(username="camille")) == "camille retire lea"
 
 
 def test_the_interface_events_refuse_a_reader_called_directly(url: str, tmp_path: Path):

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from assistant.accounts import Access, Permission, allows, refusal
+from assistant.accounts import Access, AccountError, Permission, Role, allows, parse_role, refusal
 from assistant.conversations import (
     ConversationStore,
     ConversationSummary,
@@ -34,13 +34,15 @@ log = logging.getLogger(__name__)
 
 LinkFor = Callable[[Citation], str | None]
 F = TypeVar("F", bound=Callable[..., Any])
+ROLES = [r.value for r in Role]
 
 
 def guarded(fn: F, permission: Permission, access: Access) -> F:
     """``fn`` as a Gradio event that first checks the caller's role (a French error when it may not).
 
     Gradio hands a ``gr.Request`` to a parameter annotated with it: the wrapper declares one in
-    front of ``fn``'s own parameters, which keep their order and defaults (``gr.Progress``).
+    front of ``fn``'s own parameters, which keep their order and defaults (``gr.Progress``), or
+    checks the one ``fn`` declares itself (named ``request``).
     """
 
     def check(request: gr.Request | None) -> None:
@@ -49,21 +51,32 @@ def guarded(fn: F, permission: Permission, access: Access) -> F:
             log.warning("event refused to %r (%s): %s", getattr(request, "username", None), role, permission)
             raise gr.Error(refusal(role, permission))
 
+    signature = inspect.signature(fn)
+    own_request = "request" in signature.parameters  # fn wants the request too: the same one is checked
+
+    def request_and_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
+        if own_request:
+            return signature.bind_partial(*args, **kwargs).arguments.get("request"), args
+        return args[0], args[1:]
+
     if inspect.isgeneratorfunction(fn):
 
-        def wrapper(request: gr.Request, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request, rest = request_and_call(args, kwargs)
             check(request)
-            yield from fn(*args, **kwargs)
+            yield from fn(*rest, **kwargs)
     else:
 
-        def wrapper(request: gr.Request, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request, rest = request_and_call(args, kwargs)
             check(request)
-            return fn(*args, **kwargs)
+            return fn(*rest, **kwargs)
 
     functools.update_wrapper(wrapper, fn)
-    signature = inspect.signature(fn)
-    request_parameter = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request)
-    wrapper.__signature__ = signature.replace(parameters=[request_parameter, *signature.parameters.values()])
+    if not own_request:
+        request_parameter = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request)
+        signature = signature.replace(parameters=[request_parameter, *signature.parameters.values()])
+    wrapper.__signature__ = signature
     wrapper.__annotations__ = {"request": gr.Request}  # only this one: fn's own may not resolve here
     return wrapper  # type: ignore[return-value]
 
@@ -167,6 +180,24 @@ class TeamPanel:
             with gr.Row():
                 self.key_picker = gr.Dropdown(label="Clé à révoquer", choices=[], scale=3, elem_id="key-picker")
                 self.key_revoke = gr.Button("Révoquer", variant="stop", scale=1, elem_id="key-revoke")
+        with gr.Group(visible=False, elem_id="accounts-admin") as self.accounts_admin:
+            gr.Markdown("#### Gérer les comptes")
+            with gr.Row():
+                self.new_name = gr.Textbox(label="Identifiant", elem_id="account-name")
+                self.new_password = gr.Textbox(label="Mot de passe", type="password", elem_id="account-password")
+                self.new_role = gr.Dropdown(
+                    label="Rôle", choices=ROLES, value=Role.LECTEUR.value, elem_id="account-role"
+                )
+            self.create_account = gr.Button("Créer le compte", elem_id="account-create")
+            with gr.Row():
+                self.account_picker = gr.Dropdown(label="Compte", choices=[], elem_id="account-picker")
+                self.account_role = gr.Dropdown(label="Nouveau rôle", choices=ROLES, elem_id="account-new-role")
+            with gr.Row():
+                self.change_role = gr.Button("Changer le rôle", size="sm", elem_id="account-change-role")
+                self.remove_account = gr.Button(
+                    "Supprimer le compte", size="sm", variant="stop", elem_id="account-remove"
+                )
+            self.accounts_status = gr.Markdown(elem_id="accounts-status")
         self.usage = gr.Markdown(visible=False, elem_id="usage-view")
 
     # events
@@ -198,6 +229,20 @@ class TeamPanel:
         keys_out = [self.key_shown, self.key_list, self.key_picker]
         self.key_create.click(self.create_key, [self.key_label], [*keys_out, self.key_label], **quiet)
         self.key_revoke.click(self.revoke_key, [self.key_picker], keys_out, **quiet)
+        admin_out = [self.accounts_status, self.usage, self.account_picker]
+        manage = Permission.MANAGE_ACCOUNTS
+        self.create_account.click(
+            guarded(self.add_account, manage, self.access),
+            [self.new_name, self.new_password, self.new_role],
+            [*admin_out, self.new_name, self.new_password],
+            **quiet,
+        )
+        self.change_role.click(
+            guarded(self.set_role, manage, self.access), [self.account_picker, self.account_role], admin_out, **quiet
+        )
+        self.remove_account.click(
+            guarded(self.remove_user, manage, self.access), [self.account_picker], admin_out, **quiet
+        )
         controls = [c for group in by_permission.values() for c in group]
         permissions = [p for p, group in by_permission.items() for _ in group]
 
@@ -206,9 +251,19 @@ class TeamPanel:
             shown = [gr.update(visible=allows(role, p)) for p in permissions]
             usage = allows(role, Permission.SEE_USAGE)
             usage_view = gr.update(visible=usage, value=usage_markdown(self.access) if usage else "")
-            return (*shown, usage_view, self.choices(request), *self.keys_view(request)[1:])
+            manages = allows(role, Permission.MANAGE_ACCOUNTS)
+            names = [a.name for a in self.access.store.users()] if manages else []
+            return (
+                *shown,
+                usage_view,
+                gr.update(visible=manages),
+                gr.update(choices=names, value=None),
+                self.choices(request),
+                *self.keys_view(request)[1:],
+            )
 
-        blocks.load(on_load, None, [*controls, self.usage, self.picker, self.key_list, self.key_picker], **quiet)
+        outputs = [*controls, self.usage, self.accounts_admin, self.account_picker, self.picker]
+        blocks.load(on_load, None, [*outputs, self.key_list, self.key_picker], **quiet)
 
     def choices(self, request: gr.Request, value: str | None = None) -> dict[str, Any]:
         user = _user(request)
@@ -306,3 +361,38 @@ class TeamPanel:
         if user and key_id and self.access.store.revoke_key(key_id, user=user):
             gr.Info("Clé révoquée.")
         return self.keys_view(request)
+
+    # accounts (administrators; each event is guarded by MANAGE_ACCOUNTS)
+    def _accounts_view(self, message: str) -> tuple[Any, ...]:
+        names = [a.name for a in self.access.store.users()]
+        return message, usage_markdown(self.access), gr.update(choices=names, value=None)
+
+    def add_account(self, name: str, password: str, role: str) -> tuple[Any, ...]:
+        try:
+            account = self.access.store.add_user((name or "").strip(), password or "", parse_role(role or ""))
+        except (AccountError, ValueError) as exc:
+            return (*self._accounts_view(f"✗ {escape_markdown(str(exc))}"), gr.skip(), "")
+        message = f"Compte « {escape_markdown(account.name)} » créé ({account.role.value})."
+        return (*self._accounts_view(message), "", "")
+
+    def set_role(self, name: str | None, role: str | None, request: gr.Request) -> tuple[Any, ...]:
+        if not name or not role:
+            return self._accounts_view("Choisissez un compte et un rôle.")
+        if name.casefold() == (_user(request) or "").casefold():
+            return self._accounts_view("✗ Vous ne pouvez pas changer votre propre rôle.")
+        try:
+            self.access.store.set_role(name, parse_role(role))
+        except (AccountError, ValueError) as exc:
+            return self._accounts_view(f"✗ {escape_markdown(str(exc))}")
+        return self._accounts_view(f"« {escape_markdown(name)} » est maintenant {role}.")
+
+    def remove_user(self, name: str | None, request: gr.Request) -> tuple[Any, ...]:
+        if not name:
+            return self._accounts_view("Choisissez un compte.")
+        if name.casefold() == (_user(request) or "").casefold():
+            return self._accounts_view("✗ Vous ne pouvez pas supprimer votre propre compte.")
+        try:
+            self.access.store.remove_user(name)
+        except AccountError as exc:
+            return self._accounts_view(f"✗ {escape_markdown(str(exc))}")
+        return self._accounts_view(f"Compte « {escape_markdown(name)} » supprimé, avec ses clés d'API.")
