@@ -177,7 +177,8 @@ def test_gradio_upload_route_refuses_a_reader_session(served: Served):
 def test_precedents_and_notes(served: Served):
     with served.client("lea") as lea:
         found = lea.post("/v1/precedents", json={"need": "garage solidaire mobilité", "limit": 2}).json()["data"]
-        assert found and found[0]["card"]["title"]
+        assert found and "garage" in found[0]["card"]["title"].lower() and "source" not in found[0]["card"]
+        assert found[0]["link"].startswith(served.url + "/documents/")
         note = lea.post("/v1/notes", json={"territory": "Lussan", "topic": "mobilité et emploi"})
         assert note.status_code == 200 and note.headers["content-type"].startswith("text/markdown")
         assert "Projet de note" in note.text

@@ -11,7 +11,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
@@ -26,6 +26,7 @@ from assistant.backends.store import DocumentRecord
 from assistant.experiences.export import note_to_docx, note_to_markdown
 from assistant.experiences.note import Note
 from assistant.experiences.precedents import Precedent, PrecedentRequest, parse_period
+from assistant.experiences.records import card_to_dict
 from assistant.pipeline import Event
 from assistant.retrieval.filters import Filters
 from assistant.settings import ApiSettings
@@ -318,10 +319,8 @@ def build_api_router(services: ApiServices) -> APIRouter:
         return {"deleted": doc_id, "title": record.metadata.get("title", doc_id)}
 
     @router.post("/precedents", summary="Expériences comparables pour un besoin et un territoire")
-    def precedents(body: PrecedentsRequest, caller: CallerDep) -> dict[str, Any]:
+    def precedents(body: PrecedentsRequest, request: Request, caller: CallerDep) -> dict[str, Any]:
         require(caller, Permission.PRECEDENTS)
-        from assistant.experiences_cli import precedent_to_dict
-
         try:
             period = parse_period(body.period) if body.period else None
         except ValueError as exc:
@@ -337,7 +336,7 @@ def build_api_router(services: ApiServices) -> APIRouter:
                 limit=body.limit,
             )
         )
-        return {"object": "list", "data": [precedent_to_dict(p) for p in found]}
+        return {"object": "list", "data": [_precedent_dict(request, p, services, absolute) for p in found]}
 
     @router.post("/notes", summary="Projet de note (Markdown ou DOCX) pour un territoire et un sujet")
     def notes(body: NoteRequest, caller: CallerDep) -> Response:
@@ -417,4 +416,21 @@ def _document_dict(
         "version": record.content_hash,
         "file": Path(record.source).name if not record.source.startswith(("http://", "https://")) else record.source,
         "link": absolute(request, services.document_link(record.doc_id, meta, None)),
+    }
+
+
+def _precedent_dict(
+    request: Request, precedent: Precedent, services: ApiServices, absolute: Callable
+) -> dict[str, Any]:
+    """A precedent: its score, the French reasons, the matching passage, and its card (without server paths)."""
+    card = {k: v for k, v in card_to_dict(precedent.card).items() if k not in ("location", "source")}
+    metadata = services.documents.records().get(precedent.card.doc_id)
+    link = services.document_link(precedent.card.doc_id, metadata.metadata, precedent.page) if metadata else None
+    return {
+        "score": precedent.score,
+        "reasons": list(precedent.reasons),
+        "passage": asdict(precedent.passage) if precedent.passage else None,
+        "page": precedent.page,
+        "link": absolute(request, link),
+        "card": card,
     }
