@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.accounts.cli import add_subcommands as add_account_subcommands
 from assistant.accounts.cli import keys_command, users_command
+from assistant.accounts.store import ACCOUNTS_FILE
 from assistant.argparse_fr import french
 from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
 from assistant.experiences_cli import add_subcommands as add_experience_subcommands
@@ -317,18 +318,15 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     settings = load_settings(data_dir=args.data_dir)
+    # accounts and keys live beside the index, which they never open
+    if args.command == "users":
+        return users_command(settings.data_dir / ACCOUNTS_FILE, args)
+    if args.command == "keys":
+        return keys_command(settings.data_dir / ACCOUNTS_FILE, args, shortcut_user=settings.ui.auth_user)
     components = build_components(settings)
     if args.command in READS_INDEX and not indexed_documents(components):
         print(empty_index_help(settings), file=sys.stderr)
         components.close()
         return 1
-    handlers = {
-        "ingest": _ingest,
-        "search": _search,
-        "ask": _ask,
-        "stats": _stats,
-        **EXPERIENCE_HANDLERS,
-        "users": lambda c, a: users_command(c.settings.data_dir, a),
-        "keys": lambda c, a: keys_command(c.settings.data_dir, a, shortcut_user=c.settings.ui.auth_user),
-    }
+    handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats, **EXPERIENCE_HANDLERS}
     return handlers[args.command](components, args)

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from assistant.accounts.roles import Role, parse_role
-from assistant.accounts.store import AccountError, account_store
+from assistant.accounts.store import AccountError, AccountStore
 
 
 def add_subcommands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -61,9 +61,10 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
-def users_command(data_dir: Path, args: argparse.Namespace) -> int:
-    """``users add|list|passwd|remove|role|usage``; French messages, exit code 1 on a refused operation."""
-    store = account_store(data_dir)
+def users_command(accounts: Path, args: argparse.Namespace) -> int:
+    """``users add|list|passwd|remove|role|usage`` on the accounts file ``accounts``; French messages, exit code 1
+    on a refused operation."""
+    store = AccountStore(accounts)
     try:
         if args.action == "add":
             role = parse_role(args.role)
@@ -103,9 +104,9 @@ def users_command(data_dir: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def keys_command(data_dir: Path, args: argparse.Namespace, *, shortcut_user: str | None = None) -> int:
-    """``keys create|list|revoke``: a key is shown once, at its creation."""
-    store = account_store(data_dir)
+def keys_command(accounts: Path, args: argparse.Namespace, *, shortcut_user: str | None = None) -> int:
+    """``keys create|list|revoke`` on the accounts file ``accounts``: a key is shown once, at its creation."""
+    store = AccountStore(accounts)
     if args.action == "create":
         if store.get(args.name) is None and args.name != shortcut_user:
             print(f"✗ aucun compte « {args.name} » : créez-le d'abord (python -m assistant users add)", file=sys.stderr)

@@ -257,14 +257,8 @@ class AccountStore:
         return [Usage(*row) for row in rows]
 
 
-def account_store(data_dir: Path) -> AccountStore:
-    """The accounts of the data directory ``data_dir``."""
-    return AccountStore(data_dir / ACCOUNTS_FILE)
-
-
-def accounts_exist(data_dir: Path) -> bool:
-    """True when the data directory holds at least one account (read only: no file is created)."""
-    path = data_dir / ACCOUNTS_FILE
+def accounts_exist(path: Path) -> bool:
+    """True when the accounts file ``path`` holds at least one account (read only: no file is created)."""
     if not path.is_file():
         return False
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
