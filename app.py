@@ -1,4 +1,4 @@
-"""The practitioners' web interface: ``python app.py`` (settings -> components -> UI -> launch).
+"""The practitioners' web interface: ``python app.py`` (settings -> services -> UI -> launch).
 
 Settings come from ``assistant.toml`` and ``ASSISTANT_*`` variables (``ASSISTANT_UI__HOST``,
 ``ASSISTANT_UI__PORT`` or ``GRADIO_SERVER_PORT``, ``ASSISTANT_UI__AUTH_USER``/``AUTH_PASSWORD``…). On an
@@ -12,9 +12,9 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
 
-from assistant.factory import build_components  # noqa: E402
+from assistant.factory import build_services  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
-from assistant.ui import PortInUse, bind, build_ui, index_demo_if_empty, launch  # noqa: E402
+from assistant.ui import PortInUse, bind, build_ui, launch  # noqa: E402
 
 DEMO_CORPUS = Path(__file__).resolve().parent / "corpus" / "demo"
 
@@ -26,14 +26,14 @@ def main() -> None:
         bind(settings.ui.host, settings.ui.port).close()  # a busy port is said before the demo corpus is indexed
     except PortInUse as exc:
         sys.exit(str(exc))
-    components = build_components(settings)
+    services = build_services(settings)
     try:
-        index_demo_if_empty(components, DEMO_CORPUS)
-        launch(build_ui(components), components)
+        services.indexer.index_demo_if_empty(DEMO_CORPUS)
+        launch(build_ui(services), services)
     except PortInUse as exc:
         sys.exit(str(exc))
     finally:
-        components.close()
+        services.close()
 
 
 if __name__ == "__main__":

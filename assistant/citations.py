@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.claims import Similarity, best_passage_support
-from assistant.generation.sentences import Span, split_sentences
 from assistant.glossary import Glossary
 from assistant.retrieval.french import analyze
-from assistant.types import AnswerSentence, Citation, Passage
+from assistant.sentences import split_sentences
+from assistant.types import AnswerSentence, Citation, Passage, Span
 
 Idf = Callable[[str], float]
 MARKER = re.compile(r"\s*\[(\d+)\]")

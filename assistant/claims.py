@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from assistant.generation.sentences import Span, split_sentences
 from assistant.glossary import Glossary
 from assistant.negation import Polarity, polarities_agree, read_polarity
 from assistant.retrieval.french import fold_accents
-from assistant.types import Passage
+from assistant.sentences import split_sentences
+from assistant.types import Passage, Span
 from assistant.values import same_value
 from assistant.wording import LIGHT, Token, clauses, contradicts, term_of, tokenize
 

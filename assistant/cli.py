@@ -1,4 +1,5 @@
-"""Command line: ``python -m assistant ingest|search|stats|users|keys…``. Output is for people, or JSON with --json."""
+"""Command line: ``python -m assistant ingest|search|stats|serve|stack|worker|enqueue|jobs|users|keys``. Output is for
+people, or JSON with --json."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ from typing import Any
 
 from assistant.accounts.cli import add_subcommands as add_account_subcommands
 from assistant.accounts.cli import keys_command, users_command
-from assistant.accounts.store import ACCOUNTS_FILE
 from assistant.argparse_fr import french
+from assistant.corpus import DocumentRecord, Progress, Source
 from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
 from assistant.experiences_cli import add_subcommands as add_experience_subcommands
-from assistant.factory import MB, Components, build_components
+from assistant.factory import Services, build_ingest_queue, build_services
+from assistant.jobs import indexing_runner
 from assistant.pipeline import Status
 from assistant.retrieval.filters import Filters
-from assistant.settings import Settings, load_settings
+from assistant.settings import MB, Settings, load_settings
 from assistant.types import Answer, Hit, Turn
-from ingest.sync import Progress, Source, discover
+from ingest.sync import discover
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +67,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     stats = sub.add_parser("stats", parents=[common], help="taille de l'index")
     stats.add_argument("--json", action="store_true", help="sortie JSON")
+    worker = sub.add_parser(
+        "worker", parents=[common], help="indexer les tâches de la file d'indexation (ingest.mode = queue)"
+    )
+    worker.add_argument("--threads", type=int, default=1, metavar="N", help="tâches menées en parallèle (défaut 1)")
+    serve = sub.add_parser("serve", parents=[common], help="servir l'interface (plusieurs processus web possibles)")
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processus web, sur des ports consécutifs (défaut 1)"
+    )
+    serve.add_argument("--port", type=int, metavar="PORT", help="port du premier processus (défaut : ui.port)")
+    stack = sub.add_parser(
+        "stack", parents=[common], help="essai local de la pile complète : Chroma, un indexeur, des processus web"
+    )
+    stack.add_argument("--workers", type=int, default=2, metavar="N", help="processus web (défaut 2)")
+    stack.add_argument("--port", type=int, metavar="PORT", help="port du premier processus web (défaut : ui.port)")
+    enqueue = sub.add_parser("enqueue", parents=[common], help="confier des fichiers ou un dossier à la file")
+    enqueue.add_argument("paths", nargs="+", type=Path, metavar="CHEMIN", help="fichiers ou dossier à indexer")
+    jobs = sub.add_parser("jobs", parents=[common], help="état des tâches d'indexation")
+    jobs.add_argument("--json", action="store_true", help="sortie JSON")
     add_experience_subcommands(sub, common)
     add_account_subcommands(sub, common)
     return parser
@@ -86,14 +106,13 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
     }
 
 
-def _manifest_sources(components: Components, manifest: Path) -> tuple[list[Source], list[tuple[str, str]]]:
+def _manifest_sources(settings: Settings, manifest: Path) -> tuple[list[Source], list[tuple[str, str]]]:
     from ingest.manifest import Fetcher, load_manifest, manifest_sources
 
-    settings = components.settings
     entries = load_manifest(manifest)
     print(f"Téléchargement de {len(entries)} adresses…", file=sys.stderr)
     with Fetcher(
-        settings.data_dir / "downloads",
+        settings.paths.downloads,
         timeout_s=settings.ingest.download_timeout_s,
         max_bytes=int(settings.ingest.max_file_mb * MB),
         retries=settings.ingest.download_retries,
@@ -103,7 +122,7 @@ def _manifest_sources(components: Components, manifest: Path) -> tuple[list[Sour
         return manifest_sources(entries, fetcher)
 
 
-def _ingest(components: Components, args: argparse.Namespace) -> int:
+def _ingest(services: Services, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ingest.manifest import ManifestError
@@ -119,7 +138,7 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
     download_failures: list[tuple[str, str]] = []
     if args.manifest is not None:
         try:
-            fetched, download_failures = _manifest_sources(components, args.manifest)
+            fetched, download_failures = _manifest_sources(services.settings, args.manifest)
         except ManifestError as exc:
             print(f"✗ {exc}", file=sys.stderr)
             return 2
@@ -137,14 +156,91 @@ def _ingest(components: Components, args: argparse.Namespace) -> int:
         bar.set_postfix_str(progress.current[:40], refresh=False)
         bar.refresh()
 
-    report = components.synchronizer.sync(sources, prune_roots=paths if args.prune else (), on_progress=on_progress)
+    report = services.indexer.sync(sources, prune_roots=paths if args.prune else (), on_progress=on_progress)
     bar.close()
     report.failed[:0] = download_failures
-    if report.changed or not components.keyword.directory.exists():
-        components.keyword.rebuild()
     print(report.summary())
     # a file that failed is reported above and makes the exit code 1; the others are indexed all the same
     return 1 if missing or report.failed else 0
+
+
+def _worker(services: Services, args: argparse.Namespace) -> int:
+    settings = services.settings
+    allowed = [*settings.ingest.allowed_folders, settings.paths.uploads]
+    queue = build_ingest_queue(settings, indexing_runner(services.indexer, allowed))
+    logging.getLogger().setLevel(logging.INFO)  # a worker's journal is its only output
+    print(f"File d'indexation : {settings.paths.ingest_queue.resolve()} · index : {index_location(settings)}")
+    queue.run_worker(threads=args.threads)
+    return 0
+
+
+def _serve(services: Services, args: argparse.Namespace) -> int:
+    from assistant.serving import Supervisor, server_mode_problem, web_workers, worker_ports
+    from assistant.ui import PortInUse, build_ui, launch
+
+    settings = services.settings
+    logging.getLogger().setLevel(logging.INFO)
+    problem = server_mode_problem(settings, args.workers)
+    if problem:
+        print(f"✗ {problem}", file=sys.stderr)
+        return 2
+    port = args.port or settings.ui.port
+    if args.workers <= 1:
+        try:
+            launch(build_ui(services), services, port=port)
+        except PortInUse as exc:
+            print(f"✗ {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if settings.ingest.mode != "queue":
+        logging.getLogger(__name__).warning(
+            "several web workers with ingest.mode=inline: each indexes its own uploads; "
+            "ASSISTANT_INGEST__MODE=queue and `python -m assistant worker` share the work instead"
+        )
+    ports = worker_ports(port, args.workers)
+    print(
+        f"{args.workers} processus web sur les ports {', '.join(map(str, ports))} · index : {index_location(settings)}"
+    )
+    Supervisor(web_workers(ports, args.data_dir.resolve() if args.data_dir else None)).run_until_signal()
+    return 0
+
+
+def _stack(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.serving import stack
+
+    logging.getLogger().setLevel(logging.INFO)
+    port = args.port or settings.ui.port
+    try:
+        supervisor = stack(settings, workers=args.workers, port=port)
+    except RuntimeError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Pile lancée : Chroma sur 127.0.0.1:{settings.chroma.port}, un indexeur, {args.workers} processus web "
+        f"(http://127.0.0.1:{port}/ …) · données : {settings.data_dir.resolve()} · Ctrl+C pour tout arrêter"
+    )
+    supervisor.run_until_signal()
+    return 0
+
+
+def _enqueue(services: Services, args: argparse.Namespace) -> int:
+    missing = [p for p in args.paths if not p.exists()]
+    for path in missing:
+        print(f"✗ {path} : fichier ou dossier introuvable", file=sys.stderr)
+    queue = build_ingest_queue(services.settings)
+    for path in (p.resolve() for p in args.paths if p.exists()):
+        job_id = queue.enqueue_folder(str(path)) if path.is_dir() else queue.enqueue_files([path])
+        print(f"Tâche {job_id} en attente : {path}")
+    return 1 if missing else 0
+
+
+def _jobs(services: Services, args: argparse.Namespace) -> int:
+    jobs = build_ingest_queue(services.settings).board.recent()
+    if args.json:
+        print(json.dumps([asdict(job) for job in jobs], ensure_ascii=False, indent=2))
+        return 0
+    print("\n".join(job.describe() for job in jobs) or "Aucune tâche d'indexation.")
+    return 0
 
 
 def _filters(pairs: list[str]) -> Filters:
@@ -154,8 +250,8 @@ def _filters(pairs: list[str]) -> Filters:
         raise SystemExit(f"✗ {exc}") from exc
 
 
-def _search(components: Components, args: argparse.Namespace) -> int:
-    hits = components.searcher.search(args.question, k=args.k, filters=_filters(args.filter))
+def _search(services: Services, args: argparse.Namespace) -> int:
+    hits = services.searcher.search(args.question, k=args.k, filters=_filters(args.filter))
     if args.json:
         print(json.dumps([hit_to_dict(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -211,49 +307,45 @@ def _print_answer(answer: Answer) -> None:
         print(f"    « {quote[:400]}{'…' if len(quote) > 400 else ''} »")
 
 
-def _ask(components: Components, args: argparse.Namespace) -> int:
-    assistant = components.assistant
-    try:
-        if args.batch is not None:
-            for number, line in enumerate(args.batch.read_text(encoding="utf-8").splitlines(), 1):
-                if not line.strip():
-                    continue
-                item = json.loads(line)
-                filters = Filters.parse([f"{k}={v}" for k, v in item.get("filters", {}).items()])
-                history = [Turn(str(q)) for q in item.get("history", [])]
-                answer = assistant.ask(item["question"], history, filters=filters)
-                print(
-                    json.dumps({"id": item.get("id", number), **answer_to_dict(answer)}, ensure_ascii=False), flush=True
-                )
-            return 0
-        if not args.question:
-            print('Posez une question : python -m assistant ask "…" (ou --batch FICHIER.jsonl)', file=sys.stderr)
-            return 2
-        filters = _filters(args.filter)
-        if args.json:
-            print(
-                json.dumps(answer_to_dict(assistant.ask(args.question, filters=filters)), ensure_ascii=False, indent=2)
-            )
-            return 0
-        interactive = sys.stderr.isatty()
-        for event in assistant.stream(args.question, filters=filters):
-            if isinstance(event, Answer):
-                if interactive:
-                    print("\r\033[K", end="", file=sys.stderr)
-                _print_answer(event)
-            elif isinstance(event, Status) and interactive:
-                print(f"\r\033[K{event.text}", end="", file=sys.stderr, flush=True)
+def _ask(services: Services, args: argparse.Namespace) -> int:
+    assistant = services.assistant
+    if args.batch is not None:
+        for number, line in enumerate(args.batch.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            filters = Filters.parse([f"{k}={v}" for k, v in item.get("filters", {}).items()])
+            history = [Turn(str(q)) for q in item.get("history", [])]
+            answer = assistant.ask(item["question"], history, filters=filters)
+            print(json.dumps({"id": item.get("id", number), **answer_to_dict(answer)}, ensure_ascii=False), flush=True)
         return 0
-    finally:
-        components.close()
+    if not args.question:
+        print('Posez une question : python -m assistant ask "…" (ou --batch FICHIER.jsonl)', file=sys.stderr)
+        return 2
+    filters = _filters(args.filter)
+    if args.json:
+        print(json.dumps(answer_to_dict(assistant.ask(args.question, filters=filters)), ensure_ascii=False, indent=2))
+        return 0
+    interactive = sys.stderr.isatty()
+    for event in assistant.stream(args.question, filters=filters):
+        if isinstance(event, Answer):
+            if interactive:
+                print("\r\033[K", end="", file=sys.stderr)
+            _print_answer(event)
+        elif isinstance(event, Status) and interactive:
+            print(f"\r\033[K{event.text}", end="", file=sys.stderr, flush=True)
+    return 0
 
 
-def _stats(components: Components, args: argparse.Namespace) -> int:
-    records = components.store.documents() if indexed_documents(components) else {}
+def _stats(services: Services, args: argparse.Namespace) -> int:
+    return _print_stats(services.settings, services.store.documents(), args)
+
+
+def _print_stats(settings: Settings, records: dict[str, DocumentRecord], args: argparse.Namespace) -> int:
     stats = {
         "documents": len(records),
         "chunks": sum(r.chunk_count for r in records.values()),
-        "data_dir": str(components.settings.data_dir.resolve()),
+        "data_dir": str(settings.data_dir.resolve()),
         "formats": _count(r.metadata.get("format", "?") for r in records.values()),
     }
     if args.json:
@@ -262,7 +354,7 @@ def _stats(components: Components, args: argparse.Namespace) -> int:
         print(f"Documents : {stats['documents']}\nPassages : {stats['chunks']}\nDossier : {stats['data_dir']}")
         print("Formats : " + (", ".join(f"{k} {v}" for k, v in stats["formats"].items()) or "—"))
         if not records:
-            print(empty_index_help(components.settings), file=sys.stderr)
+            print(empty_index_help(settings), file=sys.stderr)
     return 0
 
 
@@ -285,12 +377,9 @@ def index_location(settings: Settings) -> str:
     return f"le dossier {settings.data_dir.resolve()}"
 
 
-def indexed_documents(components: Components) -> int:
-    """How many documents the index holds; 0 without opening (nor creating) a data folder that is not there."""
-    settings = components.settings
-    if not settings.chroma.host and not (settings.data_dir / "chroma").is_dir():
-        return 0
-    return len(components.store.documents())
+def index_exists(settings: Settings) -> bool:
+    """Whether there is an index to open: a Chroma server, or a data folder that holds one (never created here)."""
+    return bool(settings.chroma.host) or settings.paths.chroma.is_dir()
 
 
 def empty_index_help(settings: Settings) -> str:
@@ -320,13 +409,33 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(data_dir=args.data_dir)
     # accounts and keys live beside the index, which they never open
     if args.command == "users":
-        return users_command(settings.data_dir / ACCOUNTS_FILE, args)
+        return users_command(settings.paths.accounts, args)
     if args.command == "keys":
-        return keys_command(settings.data_dir / ACCOUNTS_FILE, args, shortcut_user=settings.ui.auth_user)
-    components = build_components(settings)
-    if args.command in READS_INDEX and not indexed_documents(components):
-        print(empty_index_help(settings), file=sys.stderr)
-        components.close()
-        return 1
-    handlers = {"ingest": _ingest, "search": _search, "ask": _ask, "stats": _stats, **EXPERIENCE_HANDLERS}
-    return handlers[args.command](components, args)
+        return keys_command(settings.paths.accounts, args, shortcut_user=settings.ui.auth_user)
+    if args.command == "stack":  # starts its own Chroma server: nothing to open here
+        return _stack(settings, args)
+    if not index_exists(settings):
+        if args.command == "stats":
+            return _print_stats(settings, {}, args)
+        if args.command in READS_INDEX:
+            print(empty_index_help(settings), file=sys.stderr)
+            return 1
+    services = build_services(settings)
+    try:
+        if args.command in READS_INDEX and not services.store.documents():
+            print(empty_index_help(settings), file=sys.stderr)
+            return 1
+        handlers = {
+            "ingest": _ingest,
+            "search": _search,
+            "ask": _ask,
+            "stats": _stats,
+            "worker": _worker,
+            "serve": _serve,
+            "enqueue": _enqueue,
+            "jobs": _jobs,
+            **EXPERIENCE_HANDLERS,
+        }
+        return handlers[args.command](services, args)
+    finally:
+        services.close()  # stops what was started (the local model server)

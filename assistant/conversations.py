@@ -18,7 +18,6 @@ from pathlib import Path
 
 from assistant.types import Answer, Citation, Turn
 
-CONVERSATIONS_FILE = "conversations.sqlite3"
 TITLE_CHARS = 80
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (

@@ -24,8 +24,7 @@ from assistant.experiences.export import (
 from assistant.experiences.note import NoteReady, SectionStarted, SectionWritten
 from assistant.experiences.precedents import Precedent, PrecedentRequest, parse_period
 from assistant.experiences.records import ExperienceCard, card_to_dict
-from assistant.experiences.service import ExperienceDesk
-from assistant.factory import Components
+from assistant.factory import Services
 
 
 def add_subcommands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -82,8 +81,8 @@ def add_subcommands(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
     )
 
 
-def _cards(components: Components, args: argparse.Namespace) -> int:
-    desk = ExperienceDesk(components)
+def _cards(services: Services, args: argparse.Namespace) -> int:
+    desk = services.desk
     report = desk.sync()
     cards = desk.cards()
     if args.json:
@@ -118,7 +117,7 @@ def precedent_to_dict(precedent: Precedent) -> dict[str, Any]:
     }
 
 
-def _precedents(components: Components, args: argparse.Namespace) -> int:
+def _precedents(services: Services, args: argparse.Namespace) -> int:
     try:
         period = parse_period(args.period) if args.period else None
     except ValueError as exc:
@@ -132,7 +131,7 @@ def _precedents(components: Components, args: argparse.Namespace) -> int:
         period=period,
         limit=args.k,
     )
-    found = ExperienceDesk(components).precedents(request)
+    found = services.desk.precedents(request)
     if args.json:
         print(json.dumps([precedent_to_dict(p) for p in found], ensure_ascii=False, indent=2))
         return 0
@@ -151,8 +150,8 @@ def _precedents(components: Components, args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare(components: Components, args: argparse.Namespace) -> int:
-    desk = ExperienceDesk(components)
+def _compare(services: Services, args: argparse.Namespace) -> int:
+    desk = services.desk
     try:
         if len(args.selectors) == 1:
             table = desk.compare(question=args.selectors[0])
@@ -174,8 +173,8 @@ def _compare(components: Components, args: argparse.Namespace) -> int:
     return 0
 
 
-def _note(components: Components, args: argparse.Namespace) -> int:
-    desk = ExperienceDesk(components)
+def _note(services: Services, args: argparse.Namespace) -> int:
+    desk = services.desk
     try:
         writer = desk.section_writer(args.writer)
         started = time.perf_counter()
@@ -191,8 +190,6 @@ def _note(components: Components, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 2
-    finally:
-        components.close()
     assert note is not None
     print(f"Note rédigée en {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if args.out is None:

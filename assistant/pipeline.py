@@ -25,7 +25,7 @@ from assistant.generation.prompts import build_messages, kind_guidance
 from assistant.generation.question import QuestionAnalysis, analyse_question
 from assistant.generation.refusal import Answerability, assess, unknown_share
 from assistant.retrieval.filters import Filters
-from assistant.retrieval.hybrid import HybridSearcher
+from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.passages import expand_passages
 from assistant.settings import GenerationSettings
 from assistant.types import Answer, Passage, Turn
@@ -57,7 +57,7 @@ Event = Delta | Status | Answer
 class Assistant:
     def __init__(
         self,
-        searcher: HybridSearcher,
+        searcher: Retriever,
         store: ChunkStore,
         settings: GenerationSettings,
         *,
@@ -97,7 +97,7 @@ class Assistant:
         )
         passages = material.passages
         # one snapshot per question: each current() reads the document registry to check freshness
-        keyword = self.searcher.keyword.current()
+        keyword = self.searcher.keyword_index()
         idf = keyword.idf
         pool = candidates(passages, material.units)
         if analysis.kind == "fact":
@@ -145,7 +145,7 @@ class Assistant:
             passages,
             idf,
             glossary=self.searcher.glossary,
-            similarity=embedding_similarity(self.searcher.embedder.embed_passages),
+            similarity=embedding_similarity(self.searcher.embed_passages),
         )
         answer = self._answer(question, claims, passages, model.name, removed=removed)
         timings = {k: float(v) for k, v in vars(stats).items() if isinstance(v, (int, float))}

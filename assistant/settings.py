@@ -7,6 +7,7 @@ Nested fields use a double underscore in the environment, e.g.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +21,7 @@ from pydantic_settings import (
 )
 
 APP_NAME = "assistant-politique-ville"
+MB = 1_000_000  # the « Mo » of the size settings (ingest.max_file_mb, ui.max_upload_mb), as the messages print sizes
 
 
 class EmbedderSettings(BaseModel):
@@ -76,6 +78,17 @@ class IngestSettings(BaseModel):
         description="Server folders the web interface may index (with their subfolders); the uploads folder always "
         "is. The command line indexes whatever its operator names.",
     )
+    mode: Literal["inline", "queue"] = Field(
+        "inline",
+        description="inline: the web app indexes uploads and folders itself (one process); queue: it enqueues them "
+        "in the durable queue of the data folder and `python -m assistant worker` indexes them",
+    )
+    job_lease_s: float = Field(
+        120.0,
+        gt=0,
+        description="A running ingest job whose worker reported nothing for this long is run again by another "
+        "worker (a dead worker on this machine is recognised at once by its process id)",
+    )
     download_timeout_s: float = Field(20.0, gt=0, description="Timeout of one HTTP read when fetching a manifest URL")
     download_retries: int = Field(2, ge=0, description="Retries of a manifest URL after a timeout or a 5xx")
     download_deadline_s: float = Field(
@@ -105,7 +118,7 @@ class RetrievalSettings(BaseModel):
         2, ge=1, description="Chunks of one document among the top results while others are relevant"
     )
     glossary: Path | None = Field(
-        Path(__file__).resolve().parent.parent / "corpus" / "glossary.yaml",
+        Path(__file__).resolve().parent / "glossary.yaml",  # shipped inside the package
         description="Domain glossary used to expand acronyms in queries (empty to disable)",
     )
 
@@ -174,6 +187,78 @@ class ApiSettings(BaseModel):
     )
 
 
+@dataclass(frozen=True)
+class DataPaths:
+    """Every file and folder the product writes, all under the data folder (the embedding cache aside)."""
+
+    root: Path
+    keyword_suffix: str = ""  # one keyword index per Chroma server, so two servers never share one
+
+    @property
+    def chroma(self) -> Path:
+        """The embedded Chroma database (unused with a Chroma server)."""
+        return self.root / "chroma"
+
+    @property
+    def keyword_index(self) -> Path:
+        return self.root / f"keyword{self.keyword_suffix}"
+
+    @property
+    def uploads(self) -> Path:
+        """Copies of the files sent through the interface (removed with their document)."""
+        return self.root / "uploads"
+
+    @property
+    def downloads(self) -> Path:
+        """Files fetched from the addresses of a manifest."""
+        return self.root / "downloads"
+
+    @property
+    def exports(self) -> Path:
+        """Comparison tables, notes and feedback exported from the interface."""
+        return self.root / "exports"
+
+    @property
+    def cards(self) -> Path:
+        """Experience cards extracted from the indexed documents."""
+        return self.root / "cards"
+
+    @property
+    def models(self) -> Path:
+        """The local LLM assembled from its packages."""
+        return self.root / "models"
+
+    @property
+    def writer_lock(self) -> Path:
+        """Locked by every process writing to the index, so a repair never removes another's new passages."""
+        return self.root / "index-writer.lock"
+
+    @property
+    def ingest_queue(self) -> Path:
+        """The durable queue of ingest jobs (huey's SQLite storage)."""
+        return self.root / "queue.sqlite3"
+
+    @property
+    def jobs(self) -> Path:
+        """The ingest jobs' states and progress (SQLite), read by every process."""
+        return self.root / "jobs.sqlite3"
+
+    @property
+    def feedback(self) -> Path:
+        """Ratings and comments on answers (SQLite)."""
+        return self.root / "feedback.sqlite3"
+
+    @property
+    def accounts(self) -> Path:
+        """Accounts, API keys (hashed) and usage counts (SQLite)."""
+        return self.root / "accounts.sqlite3"
+
+    @property
+    def conversations(self) -> Path:
+        """Each user's saved conversations, with the citations of each answer (SQLite)."""
+        return self.root / "conversations.sqlite3"
+
+
 def _default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME)) / "embeddings"
 
@@ -182,7 +267,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_",
         env_nested_delimiter="__",
-        toml_file=os.environ.get("ASSISTANT_CONFIG", "assistant.toml"),
         extra="ignore",
     )
 
@@ -197,6 +281,12 @@ class Settings(BaseSettings):
     ui: UISettings = UISettings()
     api: ApiSettings = ApiSettings()
 
+    @property
+    def paths(self) -> DataPaths:
+        """Where each file the product writes goes (derived from ``data_dir``, so always in step with it)."""
+        suffix = f"-{self.chroma.host}-{self.chroma.port}" if self.chroma.host else ""
+        return DataPaths(self.data_dir, keyword_suffix=suffix)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -206,7 +296,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        # the file is named when settings are read, not when this module is imported (tests change it)
+        toml_file = os.environ.get("ASSISTANT_CONFIG", "assistant.toml")
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
 
 def load_settings(**overrides: object) -> Settings:

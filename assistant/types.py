@@ -7,6 +7,15 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Span:
+    """A slice of a text: ``text == whole[start:end]`` (a sentence, a heading, a section body)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Block:
     """A structural unit of a document: a heading or a paragraph, on one page."""
 

@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 from assistant.accounts import AccountStore, Role
-from assistant.factory import build_components
+from assistant.factory import build_services
 from assistant.settings import ApiSettings, GenerationSettings, Settings
 from assistant.ui import build_ui, launch
 from evals.metrics import percentile
-from ingest.sync import discover
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = REPO / "evals" / "domain" / "questions-dev.jsonl"
@@ -53,13 +52,12 @@ def main(argv: list[str] | None = None) -> int:
             api=ApiSettings(requests_per_minute=10_000),
             **overrides,
         )
-        components = build_components(settings)
-        components.synchronizer.sync(discover([REPO / "corpus" / "demo"]))
-        components.keyword.rebuild()
-        store = AccountStore(data_dir / "accounts.sqlite3")
+        services = build_services(settings)
+        services.indexer.index_paths([REPO / "corpus" / "demo"])
+        store = AccountStore(settings.paths.accounts)
         store.add_user("mesure", "mesure-secret", Role.LECTEUR)
         _, key = store.create_key("mesure", "latence")
-        running = launch(build_ui(components), components, port=_free_port(), block=False)
+        running = launch(build_ui(services), services, port=_free_port(), block=False)
         try:
             api = OpenAI(base_url=running.url + "v1", api_key=key, max_retries=0, timeout=300)
             ui = Client(running.url, auth=("mesure", "mesure-secret"), verbose=False)
@@ -76,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 ui_s.append(time.perf_counter() - started)
         finally:
             running.close()
-            components.close()
+            services.close()
     args.transcript.write_text(json.dumps(transcript, ensure_ascii=False, indent=2), encoding="utf-8")
     for name, times in (("API /v1/chat/completions", api_s), ("interface (événement du chat)", ui_s)):
         print(

@@ -19,11 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.factory import build_components
+from assistant.corpus import embedding_text
+from assistant.factory import build_services
 from assistant.settings import Settings
 from evals.corpora import folder_size, write_corpus
-from ingest.chunking import embedding_text
-from ingest.sync import discover
 
 
 def main() -> None:
@@ -35,21 +34,20 @@ def main() -> None:
     shutil.rmtree(workdir / "data", ignore_errors=True)
     shutil.rmtree(workdir / "cache", ignore_errors=True)
     documents = write_corpus(args.corpus, workdir / "docs")
-    components = build_components(Settings(data_dir=workdir / "data", cache_dir=workdir / "cache"))
+    services = build_services(Settings(data_dir=workdir / "data", cache_dir=workdir / "cache"))
 
     started = time.perf_counter()
-    report = components.synchronizer.sync(discover([workdir / "docs"]))
-    components.keyword.rebuild()
+    report = services.indexer.index_paths([workdir / "docs"])
     ingest_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    again = components.synchronizer.sync(discover([workdir / "docs"]))
+    again = services.indexer.index_paths([workdir / "docs"])
     unchanged_s = time.perf_counter() - started
 
-    sample = [embedding_text(c) for c in list(components.store.iter_chunks())[:200]]
-    tokens = sum(components.count_tokens(t) for t in sample)
+    sample = [embedding_text(c) for c in list(services.store.iter_chunks())[:200]]
+    tokens = sum(services.count_tokens(t) for t in sample)
     started = time.perf_counter()
-    components.embedder.inner.embed_passages(sample)
+    services.embedder.inner.embed_passages(sample)
     raw_rate = tokens / (time.perf_counter() - started)
 
     figures = {

@@ -19,7 +19,7 @@ from typing import Any
 
 from assistant.backends.embedder import CachedEmbedder
 from assistant.claims import embedding_similarity
-from assistant.factory import build_components
+from assistant.factory import build_embedder
 from assistant.settings import Settings, load_settings
 from evals.answers import evaluate_answers
 from evals.checker.cases import load_cases
@@ -149,23 +149,23 @@ def evaluate_set(
         if "typical" in args.system_names:
             started = time.perf_counter()
             typical = TypicalStack.build(
-                extracted_documents(index.components),
+                extracted_documents(index.services),
                 run_dir / eval_set.name / "typical",
                 embedder,
                 label=eval_set.name,
             )
             info.update(chunks_typical=typical.chunk_count(), index_typical_seconds=time.perf_counter() - started)  # fmt: skip
         retrieval = score_retrieval(
-            index.components, questions, systems=args.system_names, typical=typical, label=eval_set.name
+            index.services, questions, systems=args.system_names, typical=typical, label=eval_set.name
         )
         info["retrieval_questions"] = len(questions)
     answers, answerer = None, ""
     if "answers" in args.phases:
         asked = eval_set.questions[: args.answer_limit] if args.answer_limit else eval_set.questions
-        run = evaluate_answers(index.components.assistant, asked, set_name=eval_set.name)
+        run = evaluate_answers(index.services.assistant, asked, set_name=eval_set.name)
         answers, answerer = {**run.summary, "by_kind": run.by_kind}, run.answerer
         info["answer_questions"] = len(asked)
-    index.components.close()
+    index.services.close()
     return info, retrieval, answers, answerer
 
 
@@ -187,7 +187,7 @@ def run(args: argparse.Namespace, *, embedder: CachedEmbedder | None = None) -> 
     if args.answerer:
         generation = settings.generation.model_copy(update={"answerer": args.answerer})
         settings = settings.model_copy(update={"generation": generation})
-    embedder = embedder or build_components(settings).embedder
+    embedder = embedder or build_embedder(settings)
     # a fresh folder per run: Chroma caches clients by path, so a path must never be reused in one process
     (args.workdir / "runs").mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix=f"{when:%Y%m%d-%H%M%S}-", dir=args.workdir / "runs"))

@@ -15,14 +15,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from assistant.backends.embedder import CachedEmbedder, Embedder
-from assistant.factory import Components, build_components
+from assistant.corpus import Source, embedding_text
+from assistant.factory import Services, build_services
 from assistant.settings import Settings
 from assistant.types import Chunk
 from evals.corpora import folder_size, replicate
 from evals.metrics import percentile
 from evals.systems import ingest_folder, progress_bar
-from ingest.chunking import embedding_text
-from ingest.sync import Source, discover
+from ingest.sync import discover
 
 RAW_SAMPLE_CHUNKS = 64
 MAX_BATCH_CHUNKS = 4000  # chunks added per sync call while growing (each call scans the store once)
@@ -44,16 +44,16 @@ def measure_ingest(folder: Path, workdir: Path, settings: Settings, inner: Embed
     """Ingest ``folder`` with an empty embedding cache, re-ingest it unchanged, and time the raw embedder."""
     shutil.rmtree(workdir, ignore_errors=True)
     embedder = CachedEmbedder(inner, workdir / "cold-cache", batch_size=settings.embedder.batch_size)
-    components = build_components(settings.model_copy(update={"data_dir": workdir / "index"}), embedder=embedder)
-    report, ingest_s = ingest_folder(components, folder, "ingestion à froid")
+    services = build_services(settings.model_copy(update={"data_dir": workdir / "index"}), embedder=embedder)
+    report, ingest_s = ingest_folder(services, folder, "ingestion à froid")
     started = time.perf_counter()
-    again = components.synchronizer.sync(discover([folder]))
+    again = services.indexer.index_paths([folder])
     unchanged_s = time.perf_counter() - started
 
     # The raw embedder gets the same batches as ingestion (a document's chunks, batch_size at a time):
     # batches mixing documents pad more and would understate it.
     by_document: dict[str, list[Chunk]] = {}
-    for chunk in components.store.iter_chunks():
+    for chunk in services.store.iter_chunks():
         by_document.setdefault(chunk.doc_id, []).append(chunk)
     batches: list[list[str]] = []
     for chunks in by_document.values():
@@ -62,7 +62,7 @@ def measure_ingest(folder: Path, workdir: Path, settings: Settings, inner: Embed
         if sum(len(b) for b in batches) >= RAW_SAMPLE_CHUNKS:
             break
     sample = [text for batch in batches for text in batch]
-    tokens = sum(components.count_tokens(t) for t in sample)
+    tokens = sum(services.count_tokens(t) for t in sample)
     started = time.perf_counter()
     for batch in batches:
         inner.embed_passages(batch)
@@ -95,9 +95,9 @@ def _sources(folders: Sequence[Path], copies_root: Path) -> Iterator[Source]:
         )
 
 
-def _latencies(components: Components, questions: Sequence[str]) -> dict[str, float]:
+def _latencies(services: Services, questions: Sequence[str]) -> dict[str, float]:
     """Retrieval latency on every question; full-answer latency on the first ones, within a time budget."""
-    store, searcher, assistant = components.store, components.searcher, components.assistant
+    store, searcher, assistant = services.store, services.searcher, services.assistant
     searcher.search(questions[0])  # warm-up: loads the keyword index
     started = time.perf_counter()
     for _ in range(3):
@@ -106,7 +106,7 @@ def _latencies(components: Components, questions: Sequence[str]) -> dict[str, fl
     retrieval, answer = [], []
     for question in questions:
         started = time.perf_counter()
-        searcher.search(question, k=components.settings.generation.passages)
+        searcher.search(question, k=services.settings.generation.passages)
         retrieval.append(time.perf_counter() - started)
     budget_end = time.perf_counter() + ANSWER_BUDGET_S
     for question in questions[:ANSWER_QUESTIONS]:
@@ -136,8 +136,8 @@ def measure_scale(
     """Grow one index to each size in ``sizes`` (chunks) and measure retrieval and offline answer latency there."""
     shutil.rmtree(workdir, ignore_errors=True)
     copies_root = workdir / "copies"
-    components = build_components(offline(settings, workdir / "index"), embedder=embedder)
-    store = components.store
+    services = build_services(offline(settings, workdir / "index"), embedder=embedder)
+    store = services.store
     stream = _sources(folders, copies_root)
     round_size = sum(1 for _ in discover(folders))
     if not round_size:
@@ -153,7 +153,7 @@ def measure_scale(
             wanted = min(max((target - count) // 2, 1), MAX_BATCH_CHUNKS)
             batch = [next(stream) for _ in range(max(1, math.ceil(wanted / per_document)))]
             started = time.perf_counter()
-            components.synchronizer.sync(batch)
+            services.indexer.sync(batch, refresh_keywords=False)
             ingest_s += time.perf_counter() - started
             synced += batch
             per_document = max((store.chunk_count() - count) / len(batch), 0.5)
@@ -163,8 +163,9 @@ def measure_scale(
                 )
             bar.update(store.chunk_count() - bar.n)
         started = time.perf_counter()
-        components.keyword.rebuild()
-        ingest_s += time.perf_counter() - started
+        services.indexer.refresh_keywords()
+        refresh_s = time.perf_counter() - started
+        ingest_s += refresh_s
         records = store.documents().values()
         copied = str(copies_root.resolve())
         points.append(
@@ -175,12 +176,16 @@ def measure_scale(
                 "distinct_chunks": sum(r.chunk_count for r in records if not r.source.startswith(copied)),
                 "ingest_seconds": ingest_s,
                 "index_bytes": folder_size(workdir / "index"),
-                **_latencies(components, questions),
+                # what a change costs every process sharing the index (rebuilt whole, then reloaded by readers)
+                "keyword_refresh_seconds": refresh_s,
+                "keyword_index_mb": folder_size(services.settings.paths.keyword_index) / 1e6,
+                **_latencies(services, questions),
+                "peak_rss_mb": peak_rss_mb(),  # of this one process, which holds what a web worker holds
             }
         )
     bar.close()
     started = time.perf_counter()
-    components.synchronizer.sync(synced)
+    services.indexer.sync(synced)
     unchanged_s = time.perf_counter() - started
     shutil.rmtree(workdir, ignore_errors=True)
     return {"points": points, "unchanged_reingest_seconds_largest": unchanged_s}

@@ -23,13 +23,13 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from tqdm import tqdm
 
 from assistant.backends.embedder import CachedEmbedder
-from assistant.factory import Components, build_components
+from assistant.corpus import Progress, SyncReport
+from assistant.factory import Services, build_services
 from assistant.settings import Settings
 from assistant.types import Hit
 from evals.corpora import folder_size
 from evals.datasets import Question, document_key
 from evals.metrics import document_ranking, percentile, recall_curve, summarize
-from ingest.sync import Progress, SyncReport, discover
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def product_rankings(hits: list[Hit]) -> dict[str, list[str]]:
 class BuiltIndex:
     """A product index built for a set, with what building it cost."""
 
-    components: Components
+    services: Services
     documents: int
     chunks: int
     failed: int
@@ -73,8 +73,8 @@ class BuiltIndex:
     index_bytes: int
 
 
-def ingest_folder(components: Components, folder: Path, label: str) -> tuple[SyncReport, float]:
-    """Sync ``folder`` with a progress bar, then rebuild the keyword index: (report, seconds)."""
+def ingest_folder(services: Services, folder: Path, label: str) -> tuple[SyncReport, float]:
+    """Index ``folder`` with a progress bar: (report, seconds)."""
     bar = progress_bar(None, label, "passages")
 
     def advance(progress: Progress) -> None:
@@ -84,8 +84,7 @@ def ingest_folder(components: Components, folder: Path, label: str) -> tuple[Syn
         bar.update(progress.done - bar.n)
 
     started = time.perf_counter()
-    report = components.synchronizer.sync(discover([folder]), on_progress=advance)
-    components.keyword.rebuild()
+    report = services.indexer.index_paths([folder], on_progress=advance)
     seconds = time.perf_counter() - started
     bar.close()
     return report, seconds
@@ -96,14 +95,14 @@ def build_product_index(
 ) -> BuiltIndex:
     """Index ``folder`` from scratch in ``data_dir`` through the product's ingest path (embeddings from the cache)."""
     shutil.rmtree(data_dir, ignore_errors=True)
-    components = build_components(settings.model_copy(update={"data_dir": data_dir}), embedder=embedder)
-    report, seconds = ingest_folder(components, folder, f"index produit {label}")
+    services = build_services(settings.model_copy(update={"data_dir": data_dir}), embedder=embedder)
+    report, seconds = ingest_folder(services, folder, f"index produit {label}")
     for path, reason in report.failed:
         log.warning("%s : %s", path, reason)
     return BuiltIndex(
-        components,
+        services,
         documents=len(report.added),
-        chunks=components.store.chunk_count(),
+        chunks=services.store.chunk_count(),
         failed=len(report.failed),
         seconds=seconds,
         index_bytes=folder_size(data_dir),
@@ -162,11 +161,11 @@ class TypicalStack:
         return document_ranking(str(m["document"]) for m in found["metadatas"][0])
 
 
-def extracted_documents(components: Components) -> dict[str, str]:
+def extracted_documents(services: Services) -> dict[str, str]:
     """The text the product extracted from each indexed file, by document name: what the typical stack splits."""
     texts = {}
-    for record in components.store.documents().values():
-        text = components.store.document_text(record.doc_id)
+    for record in services.store.documents().values():
+        text = services.store.document_text(record.doc_id)
         if text:
             texts[document_key(str(record.metadata.get("filename", record.doc_id)))] = text
     return dict(sorted(texts.items()))
@@ -176,7 +175,7 @@ CURVE_KS = range(1, 21)
 
 
 def score_retrieval(
-    components: Components,
+    services: Services,
     questions: Sequence[Question],
     *,
     systems: Sequence[str],
@@ -189,11 +188,11 @@ def score_retrieval(
     """
     rankings: dict[str, list[list[str]]] = {s: [] for s in systems}
     latency: dict[str, list[float]] = {"hybrid": [], "typical": []}
-    k = components.settings.retrieval.candidates
+    k = services.settings.retrieval.candidates
     bar = progress_bar(len(questions), f"recherche {label}", "questions")
     for question in questions:
         started = time.perf_counter()
-        found = product_rankings(components.searcher.rank(question.question))
+        found = product_rankings(services.searcher.rank(question.question))
         latency["hybrid"].append(time.perf_counter() - started)
         if typical is not None:
             started = time.perf_counter()

@@ -115,26 +115,3 @@ def chunk_document(
             )
         )
     return chunks
-
-
-CONTEXT_LINES = 8  # a chunk's opening lines, where its own title and headings stand
-
-
-def embedding_text(chunk: Chunk) -> str:
-    """What the embedder and keyword index see: title and headings give context to short passages.
-
-    Context already in the passage's opening lines (a chunk opening with its heading, a first
-    chunk opening with the title) is not repeated: repeated, it weighs three times in BM25 and
-    pulls the embedding towards the title (−0.017 dense Recall@1 on piaf).
-    """
-    opening = {_fold(line) for line in chunk.text.splitlines()[:CONTEXT_LINES] if line.strip()}
-    context: list[str] = []
-    for part in (str(chunk.metadata.get("title", "")), *chunk.heading_path):
-        folded = _fold(part)
-        if folded and folded not in opening and folded not in map(_fold, context):
-            context.append(part)
-    return f"{' > '.join(context)}\n{chunk.text}" if context else chunk.text
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())

@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.types import Block, Document, Section
 from ingest.cleaning import clean_blocks
-from ingest.loaders import LoadedFile
+from ingest.loaders.base import LoadedFile
 
 BLOCK_SEPARATOR = "\n\n"
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")

@@ -13,12 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.sync import Source, discover
-
-
-class FolderRefused(Exception):
-    """A folder the interface may not index; the message is French, for the user."""
+from assistant.corpus import SUPPORTED_SUFFIXES, FolderRefused, Source
+from ingest.sync import discover
 
 
 @dataclass

@@ -28,8 +28,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import yaml
 
+from assistant.corpus import Source
 from ingest.address_policy import AddressPolicy, AddressRefused, AddressUnresolved
-from ingest.sync import Source
 
 log = logging.getLogger(__name__)
 

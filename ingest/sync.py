@@ -9,91 +9,33 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from assistant.backends.embedder import CachedEmbedder
 from assistant.backends.store import ChunkStore
+from assistant.corpus import (
+    SIDECAR_SUFFIX,
+    SUPPORTED_SUFFIXES,
+    LoadError,
+    Progress,
+    ProgressCallback,
+    Source,
+    SyncReport,
+    embedding_text,
+    unsupported_format,
+)
 from assistant.types import Chunk, Document
-from ingest.chunking import ChunkSizes, TokenCounter, chunk_document, embedding_text
+from ingest.chunking import ChunkSizes, TokenCounter, chunk_document
 from ingest.documents import build_document, content_hash, document_id
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
+from ingest.loaders import load_file
 from ingest.loaders.limits import ReadBudget, ReadLimits
 
 log = logging.getLogger(__name__)
-
-SIDECAR_SUFFIX = ".meta.yaml"
-OCR_NOTE = "Les PDF numérisés (images sans texte) sont signalés en échec : l'OCR n'est pas encore disponible."
-
-
-@dataclass(frozen=True)
-class Source:
-    """One document to ingest: a file, with the metadata known before reading it (e.g. from a manifest)."""
-
-    path: Path
-    key: str  # identity: absolute path or URL
-    extra_metadata: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_remote(self) -> bool:
-        return self.key.startswith(("http://", "https://"))
-
-    @property
-    def label(self) -> str:
-        """How reports name the source: its URL, else its path."""
-        return self.key if self.is_remote else str(self.path)
-
-    @property
-    def filename(self) -> str:
-        if self.is_remote:
-            return self.key.rstrip("/").rsplit("/", 1)[-1] or self.key
-        return self.path.name
-
-
-@dataclass
-class SyncReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, French reason)
-    chunks_embedded: int = 0
-    tokens_embedded: int = 0
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
-
-    def summary(self) -> str:
-        rate = self.tokens_embedded / self.seconds if self.seconds else 0.0
-        lines = [
-            f"Ajoutés : {len(self.added)} · mis à jour : {len(self.updated)} · inchangés : {len(self.unchanged)}"
-            f" · supprimés : {len(self.removed)} · en échec : {len(self.failed)}",
-            f"Passages calculés : {self.chunks_embedded} · {self.seconds:.1f} s · {rate:.0f} jetons/s",
-        ]
-        lines += [f"  ✗ {path} : {reason}" for path, reason in self.failed]
-        if any("OCR" in reason for _, reason in self.failed):
-            lines.append(OCR_NOTE)
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Embedding progress (``done`` of ``total`` passages), or, while ``stage`` is "reading",
-    the page ``done`` of ``total`` reached in the file ``current``."""
-
-    done: int
-    total: int
-    current: str
-    stage: Literal["reading", "embedding"] = "embedding"
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Source]:
@@ -216,10 +158,7 @@ class Synchronizer:
     ) -> _Pending | None:
         path = source.path
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise LoadError(
-                f"format non pris en charge ({path.suffix or 'sans extension'}) : "
-                f"formats acceptés {', '.join(SUPPORTED_SUFFIXES)}"
-            )
+            raise unsupported_format(path.suffix)
         size = path.stat().st_size
         if size > self.max_file_bytes:
             raise LoadError(

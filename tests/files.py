@@ -117,3 +117,22 @@ def write_html(path: Path, title: str, paragraphs: list[str], *, heading: str | 
         body += f"<h2>{heading}</h2><p>Une section ajoutée pour vérifier les intertitres de la page.</p>"
     path.write_text(NOISY_HTML.format(title=title, body=body), encoding="utf-8")
     return path
+
+
+TOPICS = [
+    (
+        "mobilite",
+        "La plateforme mobilité de Valbrune prête des scooters aux demandeurs d'emploi du quartier des Acacias.",
+    ),
+    ("commerce", "La foncière commerce a racheté six locaux en pied d'immeuble pour y installer une boulangerie."),
+    ("insertion", "Les clauses sociales d'insertion du chantier de rénovation ont produit 14 000 heures de travail."),
+]
+
+
+def write_corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, sentence in TOPICS:
+        (folder / f"{name}.md").write_text(
+            f"# Fiche {name}\n\n{sentence}\n\n## Suite\n\n{sentence} Bilan positif.\n", "utf-8"
+        )
+    return folder

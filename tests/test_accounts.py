@@ -88,7 +88,7 @@ def test_cli_manages_accounts_keys_and_usage(tmp_path: Path, monkeypatch: pytest
     assert "camille\tadministrateur" in capsys.readouterr().out
     assert main(["keys", "create", "camille", "--label", "script", *data]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
-    store = AccountStore(tmp_path / "data" / "accounts.sqlite3")
+    store = AccountStore(Settings(data_dir=tmp_path / "data").paths.accounts)
     assert store.key_for(token).user == "camille"
     assert main(["keys", "create", "personne", *data]) == 1
     store.count("camille", "", questions=2, refusals=1)
@@ -104,7 +104,7 @@ def test_cli_manages_accounts_keys_and_usage(tmp_path: Path, monkeypatch: pytest
 def test_accounts_protect_an_interface_listening_on_the_network(tmp_path: Path):
     settings = Settings(data_dir=tmp_path, ui=UISettings(host="0.0.0.0"))
     assert exposed_without_auth(settings) and "accès protégé : non" in settings_markdown(settings, "offline", {})
-    assert not (tmp_path / "accounts.sqlite3").exists()  # checking creates nothing
-    AccountStore(tmp_path / "accounts.sqlite3").add_user("alice", "alice-secret", Role.ADMINISTRATEUR)
+    assert not settings.paths.accounts.exists()  # checking creates nothing
+    AccountStore(settings.paths.accounts).add_user("alice", "alice-secret", Role.ADMINISTRATEUR)
     assert not exposed_without_auth(settings)
     assert "accès protégé : oui (comptes et rôles)" in settings_markdown(settings, "offline", {})

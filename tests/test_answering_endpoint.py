@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from test_answering import assert_citations_resolve, assistant_with
+from answer_checks import assert_citations_resolve, assistant_with
 
 from assistant.backends.llm import OpenAICompatibleChat
 from assistant.pipeline import Assistant
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.endpoint, pytest.mark.shared]
 
 
 @pytest.fixture(scope="module")
-def llm_assistant(seed_components) -> Assistant:
+def llm_assistant(seed_services) -> Assistant:
     chat = OpenAICompatibleChat(
         base_url=os.environ["ASSISTANT_TEST_BASE_URL"],
         api_key=os.environ.get("ASSISTANT_TEST_API_KEY"),
@@ -36,16 +36,16 @@ def llm_assistant(seed_components) -> Assistant:
         max_retries=0,
     )
     return assistant_with(
-        seed_components, chat, max_prompt_tokens=int(os.environ.get("ASSISTANT_TEST_PROMPT_TOKENS", "850"))
+        seed_services, chat, max_prompt_tokens=int(os.environ.get("ASSISTANT_TEST_PROMPT_TOKENS", "850"))
     )
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_endpoint_answers_with_checked_citations(llm_assistant, seed_components, question):
+def test_endpoint_answers_with_checked_citations(llm_assistant, seed_services, question):
     answer = llm_assistant.ask(question)
     assert answer.notice is None, answer.notice
     assert answer.text.strip()
-    assert_citations_resolve(answer, seed_components.store)
+    assert_citations_resolve(answer, seed_services.store)
     sentences = answer.text.count("[") + answer.unsupported_sentences
     attached = (sentences - answer.unsupported_sentences) / sentences if sentences else 0.0
     timings = answer.timings

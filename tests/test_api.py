@@ -15,10 +15,9 @@ from ui_support import DEMO, free_port
 
 from assistant.accounts import AccountStore, Role
 from assistant.backends.embedder import CachedEmbedder
-from assistant.factory import Components, build_components
+from assistant.factory import Services, build_services
 from assistant.settings import ApiSettings, GenerationSettings, Settings, UISettings
 from assistant.ui import build_ui, launch
-from ingest.sync import discover
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 DOCUMENTS = [
@@ -33,7 +32,7 @@ PER_MINUTE = 40
 @dataclass
 class Served:
     url: str
-    components: Components
+    services: Services
     store: AccountStore
     keys: dict[str, str]
 
@@ -53,22 +52,21 @@ def served(
         ui=UISettings(max_upload_mb=1),
         api=ApiSettings(requests_per_minute=PER_MINUTE),
     )
-    components = build_components(settings, embedder=embedder)
-    report = components.synchronizer.sync(discover([DEMO / name for name in DOCUMENTS]))
+    services = build_services(settings, embedder=embedder)
+    report = services.indexer.index_paths([DEMO / name for name in DOCUMENTS])
     assert not report.failed, report.summary()
-    components.keyword.rebuild()
-    store = AccountStore(data_dir / "accounts.sqlite3")
+    store = AccountStore(settings.paths.accounts)
     keys = {}
     for name, role in (("lea", Role.LECTEUR), ("camille", Role.CONTRIBUTEUR), ("alice", Role.ADMINISTRATEUR)):
         store.add_user(name, f"{name}-secret", role)
         keys[name] = store.create_key(name, "tests")[1]
     keys["limited"] = store.create_key("lea", "rate limit")[1]
-    running = launch(build_ui(components), components, port=free_port(), block=False)
+    running = launch(build_ui(services), services, port=free_port(), block=False)
     try:
-        yield Served(running.url.rstrip("/"), components, store, keys)
+        yield Served(running.url.rstrip("/"), services, store, keys)
     finally:
         running.close()
-        components.close()
+        services.close()
 
 
 def test_openai_client_gets_a_cited_answer_plain_and_streamed(served: Served):

@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from assistant.backends.store import DocumentRecord
+from assistant.corpus import DocumentRecord
 from assistant.experiences.cards import RuleCardExtractor, amount_in_euros, quote_is_exact
 from assistant.experiences.departments import DEPARTMENTS, find_departments
 from assistant.experiences.records import ExperienceCard, IndexedDocument, card_from_dict, card_to_dict
-from assistant.experiences.sections import TextSpan, display, find_sections, fold, split_items
-from assistant.experiences.service import ExperienceDesk
+from assistant.experiences.sections import display, find_sections, fold, split_items
 from assistant.experiences.store import CardStore
 from assistant.experiences.territory import canonical_region, parse_territory
-from assistant.types import Chunk
+from assistant.types import Chunk, Span
 
 EXPECTED = REPO / "tests" / "fixtures" / "experience_cards_expected.json"
 
@@ -78,7 +77,7 @@ def test_headings_seen_by_the_chunker_end_a_section():
 
 def test_list_items_from_bullets_paragraphs_and_inline_dashes():
     body = "- A : 10 000 € ;\n- B : 5 000 €.\n\nUn paragraphe.\n\n- C ; - D ; - E Page 2 / 3"
-    items = split_items(TextSpan(100, 100 + len(body), body))
+    items = split_items(Span(100, 100 + len(body), body))
     assert [i.span.text for i in items] == ["A : 10 000 €", "B : 5 000 €.", "Un paragraphe.", "C", "D", "E"]
     assert [i.bullet for i in items] == [True, True, False, True, True, True]
     for item in items:
@@ -107,12 +106,12 @@ def test_territory_of_a_literal_section():
     assert territory.inhabitants == 9400 and territory.kind == "communauté de communes"
     assert territory.region.value == "Occitanie" and territory.region.from_metadata
     listed = "Agglomération du Val (fictif), 118 000 habitants, trois quartiers prioritaires : les Acacias, les Grands Prés et la Sablière."
-    territory = parse_territory("d", TextSpan(0, len(listed), listed))
+    territory = parse_territory("d", Span(0, len(listed), listed))
     assert [q.value for q in territory.qpv] == ["Acacias", "Grands Prés", "Sablière"]
     quarter = (
         "Quartier prioritaire du Canal, Bréviande (fictif), 6 300 habitants, au sein de Bréviande Métropole (fictif)."
     )
-    territory = parse_territory("d", TextSpan(0, len(quarter), quarter))
+    territory = parse_territory("d", Span(0, len(quarter), quarter))
     assert territory.population is None and territory.qpv_population.value == "6 300 habitants"
     assert territory.commune.value == "Bréviande (fictif)" and territory.kind == "métropole"
 
@@ -130,11 +129,11 @@ def test_departments_are_the_101_of_the_official_list_and_are_found_in_context()
 
 def test_the_region_of_a_territory_comes_from_its_department_when_the_text_names_none():
     text = "Commune de Bobigny (93), quartier prioritaire de l'Abreuvoir, 4 200 habitants."
-    territory = parse_territory("d", TextSpan(100, 100 + len(text), text), region="Occitanie")
+    territory = parse_territory("d", Span(100, 100 + len(text), text), region="Occitanie")
     assert territory.department.value == "Seine-Saint-Denis" and territory.department.evidence.quote == "93"
     assert territory.region.value == "Île-de-France" and territory.region.evidence.start == 100 + text.index("93")
     named = "Ville de Lormont, en Gironde, Nouvelle-Aquitaine."
-    territory = parse_territory("d", TextSpan(0, len(named), named))
+    territory = parse_territory("d", Span(0, len(named), named))
     assert territory.department.value == "Gironde" and territory.region.evidence.quote == "Nouvelle-Aquitaine"
 
 
@@ -164,7 +163,7 @@ def test_a_document_without_fiche_sections_is_not_an_experience():
 
 @pytest.fixture(scope="module")
 def demo_cards(demo_index) -> dict[str, ExperienceCard]:
-    desk = ExperienceDesk(demo_index)
+    desk = demo_index.desk
     return {Path(c.source).name: c for c in desk.cards()}
 
 
@@ -303,7 +302,7 @@ def test_field_precision_and_recall_on_the_hand_made_table(demo_cards):
 
 def test_second_build_on_the_demo_index_extracts_nothing(demo_index, tmp_path):
     store = CardStore(tmp_path / "cards")
-    extractor = RuleCardExtractor(demo_index.glossary)
+    extractor = RuleCardExtractor(demo_index.searcher.glossary)
     first = store.sync(demo_index.store, extractor)
     assert len(first.extracted) == 42 and first.cards == 16
     again = CardStore(tmp_path / "cards").sync(demo_index.store, extractor)  # a new process reads the file

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from test_llm_scripted import endpoint, stream_reply  # noqa: F401
+from fakes import stream_reply
 
 from assistant.backends.llm import OpenAICompatibleChat
 from assistant.cli import answer_to_dict
@@ -24,7 +24,7 @@ FABRICATIONS = [
 ]
 
 
-def _assistant(demo_index, endpoint, *, hide: bool = False) -> Assistant:  # noqa: F811
+def _assistant(demo_index, endpoint, *, hide: bool = False) -> Assistant:
     chat = OpenAICompatibleChat(base_url=endpoint.base_url, api_key="test", model="scripted", timeout_s=5)
     settings = demo_index.settings.generation.model_copy(update={"hide_unsupported": hide})
     return Assistant(
@@ -37,7 +37,7 @@ def _assistant(demo_index, endpoint, *, hide: bool = False) -> Assistant:  # noq
     )
 
 
-def test_paraphrases_are_cited_and_fabrications_marked(demo_index, endpoint):  # noqa: F811
+def test_paraphrases_are_cited_and_fabrications_marked(demo_index, endpoint):
     endpoint.replies = [stream_reply([" ".join(PARAPHRASES + FABRICATIONS)])]
 
     answer = _assistant(demo_index, endpoint).ask(QUESTION)
@@ -61,7 +61,7 @@ def test_paraphrases_are_cited_and_fabrications_marked(demo_index, endpoint):  #
     assert [s["status"] for s in record["sentences"]] == ["cited", "cited", "unsupported", "unsupported", "unsupported"]
 
 
-def test_unsupported_sentences_can_be_hidden_but_stay_counted(demo_index, endpoint):  # noqa: F811
+def test_unsupported_sentences_can_be_hidden_but_stay_counted(demo_index, endpoint):
     endpoint.replies = [stream_reply([" ".join(PARAPHRASES + FABRICATIONS)])]
 
     answer = _assistant(demo_index, endpoint, hide=True).ask(QUESTION)

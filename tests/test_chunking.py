@@ -1,10 +1,12 @@
 import pytest
 from conftest import SEEDS
 
+from assistant.corpus import embedding_text
 from assistant.types import Block
-from ingest.chunking import ChunkSizes, chunk_document, embedding_text
+from ingest.chunking import ChunkSizes, chunk_document
 from ingest.documents import build_document
-from ingest.loaders import LoadedFile, load_file
+from ingest.loaders import load_file
+from ingest.loaders.base import LoadedFile
 
 
 def words(text: str) -> int:

@@ -62,6 +62,7 @@ def test_reingest_of_unchanged_seeds_embeds_nothing(seed_index, embedding_cache_
 
 
 @pytest.mark.shared
+@pytest.mark.slow  # ~70 s: one CLI process per question
 def test_search_puts_the_right_seed_first_for_most_dev_questions(seed_index, embedding_cache_dir):
     questions = [
         json.loads(line) for line in (SHARED / "bench/seeds/questions-dev.jsonl").read_text("utf-8").splitlines()
@@ -112,6 +113,7 @@ def test_an_existing_but_empty_index_folder_is_said_too(tmp_path, embedding_cach
     assert result.returncode == 1 and f"dans le dossier {empty.resolve()}" in result.stderr
 
 
+@pytest.mark.slow  # ~35 s: several CLI processes, each loading the model
 def test_human_output_and_errors(tmp_path, embedding_cache_dir):
     missing = run_cli(
         "ingest", str(tmp_path / "absent"), "--data-dir", str(tmp_path / "d"), cache=embedding_cache_dir, check=False

@@ -13,7 +13,7 @@ import pytest
 from ui_support import free_port, ui_settings
 
 from assistant.backends.embedder import CachedEmbedder
-from assistant.factory import Components, build_components
+from assistant.factory import Services, build_services
 from assistant.ui import build_ui, launch
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
@@ -22,17 +22,17 @@ pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 @pytest.fixture(scope="module")
 def app(
     tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path
-) -> Iterator[tuple[str, Components, Path]]:
+) -> Iterator[tuple[str, Services, Path]]:
     root = tmp_path_factory.mktemp("http")
     settings = ui_settings(root / "data", embedding_cache_dir)
     settings.ingest.allowed_folders = [root / "partage"]
-    components = build_components(settings, embedder=embedder)
-    running = launch(build_ui(components), components, port=free_port(), block=False)
+    services = build_services(settings, embedder=embedder)
+    running = launch(build_ui(services), services, port=free_port(), block=False)
     try:
-        yield running.url.rstrip("/"), components, root / "partage"
+        yield running.url.rstrip("/"), services, root / "partage"
     finally:
         running.close()
-        components.close()
+        services.close()
 
 
 def _index_folder(base: str, folder: str) -> str:
@@ -47,18 +47,18 @@ def _index_folder(base: str, folder: str) -> str:
 
 @pytest.mark.parametrize("folder", ["/etc", "/proc/self", "/"])
 def test_folders_outside_the_allowed_list_are_refused_over_http(app, folder):
-    base, components, _ = app
+    base, services, _ = app
     message = _index_folder(base, folder)
     assert message.startswith(f"✗ Dossier non autorisé : « {folder} »")
-    assert components.store.documents() == {}
+    assert services.store.documents() == {}
 
 
 def test_an_allowed_folder_is_indexed_without_the_link_that_leaves_it(app):
-    base, components, shared = app
+    base, services, shared = app
     (shared / "fiches").mkdir(parents=True)
     (shared / "fiches" / "fiche.md").write_text("# Fiche\n\nUne épicerie solidaire au pied des tours.\n", "utf-8")
     (shared / "fiches" / "motdepasse.txt").symlink_to("/etc/passwd")
     (shared / "fiches" / "systeme").symlink_to("/etc")
     message = _index_folder(base, f"{shared}/fiches/../fiches")
     assert message.startswith("1 lien(s) ignoré(s) : ils mènent hors des dossiers autorisés\nAjoutés : 1 ")
-    assert [r.source for r in components.store.documents().values()] == [str(shared / "fiches" / "fiche.md")]
+    assert [r.source for r in services.store.documents().values()] == [str(shared / "fiches" / "fiche.md")]

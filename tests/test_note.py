@@ -10,6 +10,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import REPO
 
 from assistant.backends.llm import LLMUnavailable, Message
 from assistant.experiences.bibliography import Bibliography, references_in
@@ -23,7 +24,6 @@ from assistant.experiences.note import (
     SectionStarted,
     SectionWritten,
 )
-from assistant.experiences.service import ExperienceDesk
 from assistant.experiences.writers import LLMSectionWriter
 from assistant.experiences_cli import HANDLERS, add_subcommands
 from assistant.types import Chunk, Hit, Passage
@@ -47,7 +47,7 @@ def test_references_are_numbered_by_first_citation_with_their_pages():
 
 @pytest.fixture(scope="module")
 def drafted(demo_index) -> tuple[list, Note]:
-    desk = ExperienceDesk(demo_index)
+    desk = demo_index.desk
     events = list(desk.draft_note(territory=TERRITORY, topic=TOPIC, date="2025-01-15"))
     return events, events[-1].note
 
@@ -144,7 +144,8 @@ def _run(demo_index, *argv: str) -> int:
     return HANDLERS[args.command](demo_index, args)
 
 
-def test_cli_handlers_write_the_note_and_the_tables(demo_index, tmp_path, capsys):
+def test_cli_handlers_write_the_note_and_the_tables(demo_index, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)  # the CLI shows a file's location relative to the folder it is run from
     assert _run(demo_index, "note", "--territory", TERRITORY, "--topic", TOPIC, "--out", str(tmp_path / "n.md")) == 0
     progress = capsys.readouterr().err
     assert "[1/6] Contexte et diagnostic…" in progress and "[6/6] Calendrier indicatif…" in progress

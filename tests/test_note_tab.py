@@ -12,7 +12,6 @@ import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
@@ -20,6 +19,7 @@ from gradio.utils import diff
 
 from assistant.experiences.bibliography import Reference
 from assistant.experiences.editing import section_text
+from assistant.experiences.export import ExportFolder
 from assistant.experiences.note import SECTIONS, Note, NoteReady, NoteSection, Paragraph, SectionStarted, SectionWritten
 from assistant.ui.note_tab import NoteTab
 
@@ -111,13 +111,13 @@ NOTE = Note(
 
 
 class ScriptedDesk:
-    def __init__(self, data_dir: Path) -> None:
-        self.components = SimpleNamespace(settings=SimpleNamespace(data_dir=data_dir))
-
     def sync(self) -> None:
         pass
 
     def cards(self) -> list:
+        return []
+
+    def refresh(self) -> list:
         return []
 
     def section_writer(self, kind: str) -> str:
@@ -134,7 +134,7 @@ class ScriptedDesk:
 
 
 def test_every_section_reaches_a_page_that_renders_the_stream_late(tmp_path: Path):
-    tab = NoteTab(ScriptedDesk(tmp_path), boxes=len(SECTIONS))
+    tab = NoteTab(ScriptedDesk(), boxes=len(SECTIONS), exports=ExportFolder(tmp_path / "exports"))
     opened = tab.open_draft(TERRITORY, "extraits")  # one answer, not streamed: notice, progress, column, boxes, …
     assert opened[2] == gr.update(visible=True)
     assert list(opened[3 : 3 + len(SECTIONS)]) == [""] * len(SECTIONS)
@@ -151,7 +151,7 @@ def test_every_section_reaches_a_page_that_renders_the_stream_late(tmp_path: Pat
 
 
 def test_a_draft_without_territory_or_writer_says_why_and_streams_nothing(tmp_path: Path):
-    tab = NoteTab(ScriptedDesk(tmp_path), boxes=len(SECTIONS))
+    tab = NoteTab(ScriptedDesk(), boxes=len(SECTIONS), exports=ExportFolder(tmp_path / "exports"))
     opened = tab.open_draft("  ", "extraits")
     assert "Décrivez d'abord le territoire" in opened[1] and opened[2] == gr.skip()
     assert "aucun modèle" in tab.open_draft(TERRITORY, "llm")[1]

@@ -169,7 +169,7 @@ def test_selection_by_title_fragment_and_place_names():
 
 @pytest.fixture(scope="module")
 def desk(demo_index) -> ExperienceDesk:
-    return ExperienceDesk(demo_index)
+    return demo_index.desk
 
 
 def names(precedents) -> list[str]:
@@ -205,9 +205,7 @@ def test_similar_territories_are_preferred_and_explained(desk):
     assert any(r.startswith("répond au besoin") for r in found[0].reasons)
     lussan = desk.precedents(PrecedentRequest("garage solidaire voiture", territory=territory))[0]
     assert "même région (Occitanie)" in lussan.reasons
-    assert lussan.passage is not None and lussan.passage.quote in desk.components.store.document_text(
-        lussan.card.doc_id
-    )
+    assert lussan.passage is not None and lussan.passage.quote in desk.store.document_text(lussan.card.doc_id)
 
 
 def test_comparison_of_the_demo_mobility_platforms(desk, tmp_path):
@@ -219,5 +217,5 @@ def test_comparison_of_the_demo_mobility_platforms(desk, tmp_path):
     budget = next(r for r in with_creche.rows if r.label == "Budget")
     assert budget.cells[0].text == MISSING and budget.cells[1].text == "Budget 2021 : 412 000 €"
     for footnote in with_creche.footnotes:
-        text = desk.components.store.document_text(footnote.doc_id)
+        text = desk.store.document_text(footnote.doc_id)
         assert all(text[a:b] == q for (a, b), q in zip(footnote.spans, footnote.quotes, strict=True))

@@ -11,78 +11,74 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from files import write_docx, write_docx_bomb, write_image_only_pdf, write_malformed_docx, write_pdf
+from files import (
+    TOPICS,
+    write_corpus,
+    write_docx,
+    write_docx_bomb,
+    write_image_only_pdf,
+    write_malformed_docx,
+    write_pdf,
+)
 
-from assistant.factory import build_components
-from ingest.sync import Progress, discover
+from assistant.corpus import Progress
+from assistant.factory import build_services
+from ingest.sync import discover
 
-TOPICS = [
-    (
-        "mobilite",
-        "La plateforme mobilité de Valbrune prête des scooters aux demandeurs d'emploi du quartier des Acacias.",
-    ),
-    ("commerce", "La foncière commerce a racheté six locaux en pied d'immeuble pour y installer une boulangerie."),
-    ("insertion", "Les clauses sociales d'insertion du chantier de rénovation ont produit 14 000 heures de travail."),
-]
-
-
-def write_corpus(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, sentence in TOPICS:
-        (folder / f"{name}.md").write_text(
-            f"# Fiche {name}\n\n{sentence}\n\n## Suite\n\n{sentence} Bilan positif.\n", "utf-8"
-        )
-    return folder
+# the scenarios run again against a `chroma run` server (deployments beyond one machine)
+ON_EMBEDDED_AND_SERVER_STORES = pytest.mark.parametrize(
+    "services", ["embedded", pytest.param("server", marks=pytest.mark.slow)], indirect=True
+)
 
 
-def ingest(components, *paths: Path, prune: bool = False, on_progress=None):
-    report = components.synchronizer.sync(discover(paths), prune_roots=paths if prune else (), on_progress=on_progress)
-    components.keyword.rebuild()
-    return report
+def ingest(services, *paths: Path, prune: bool = False, on_progress=None):
+    return services.indexer.index_paths(paths, prune=prune, on_progress=on_progress)
 
 
-def test_second_run_embeds_nothing_and_a_change_reembeds_only_that_document(components, tmp_path):
+@ON_EMBEDDED_AND_SERVER_STORES
+def test_second_run_embeds_nothing_and_a_change_reembeds_only_that_document(services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
-    first = ingest(components, corpus)
+    first = ingest(services, corpus)
     assert len(first.added) == 3 and first.chunks_embedded >= 3
-    total = components.store.chunk_count()
+    total = services.store.chunk_count()
 
-    second = ingest(components, corpus)
+    second = ingest(services, corpus)
     assert (len(second.unchanged), second.chunks_embedded, second.added, second.updated) == (3, 0, [], [])
 
     (corpus / "commerce.md").write_text("# Fiche commerce\n\nUne nouvelle halle gourmande ouvre en 2024.\n", "utf-8")
-    third = ingest(components, corpus)
+    third = ingest(services, corpus)
     assert third.updated == [str(corpus / "commerce.md")]
     assert third.chunks_embedded == 1 and len(third.unchanged) == 2
-    records = components.store.documents()
-    assert components.store.chunk_count() == sum(r.chunk_count for r in records.values()) < total + 1
-    top = components.searcher.search("halle gourmande", k=1)[0]
+    records = services.store.documents()
+    assert services.store.chunk_count() == sum(r.chunk_count for r in records.values()) < total + 1
+    top = services.searcher.search("halle gourmande", k=1)[0]
     assert top.chunk.metadata["filename"] == "commerce.md"
-    assert all("boulangerie" not in c.text for c in components.store.iter_chunks())
+    assert all("boulangerie" not in c.text for c in services.store.iter_chunks())
 
 
-def test_prune_removes_documents_whose_files_are_gone(components, tmp_path):
+@ON_EMBEDDED_AND_SERVER_STORES
+def test_prune_removes_documents_whose_files_are_gone(services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
-    ingest(components, corpus)
+    ingest(services, corpus)
     (corpus / "insertion.md").unlink()
-    kept = ingest(components, corpus)
-    assert kept.removed == [] and len(components.store.documents()) == 3
-    pruned = ingest(components, corpus, prune=True)
+    kept = ingest(services, corpus)
+    assert kept.removed == [] and len(services.store.documents()) == 3
+    pruned = ingest(services, corpus, prune=True)
     assert pruned.removed == [str((corpus / "insertion.md").resolve())]
-    assert {r.metadata["filename"] for r in components.store.documents().values()} == {"mobilite.md", "commerce.md"}
-    assert all(h.chunk.metadata["filename"] != "insertion.md" for h in components.searcher.search("clauses sociales"))
+    assert {r.metadata["filename"] for r in services.store.documents().values()} == {"mobilite.md", "commerce.md"}
+    assert all(h.chunk.metadata["filename"] != "insertion.md" for h in services.searcher.search("clauses sociales"))
 
 
-def test_sidecar_metadata_is_kept_on_every_chunk(components, tmp_path):
+def test_sidecar_metadata_is_kept_on_every_chunk(services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
     (corpus / "mobilite.md.meta.yaml").write_text(
         "organisation: Centre fictif\ndate: 2022-06-01\ntype: fiche expérience\nurl: https://exemple.invalid/fiche\n"
         "themes: [mobilité, emploi]\n",
         encoding="utf-8",
     )
-    report = ingest(components, corpus)
+    report = ingest(services, corpus)
     assert not report.failed and len(report.added) == 3
-    chunks = [c for c in components.store.iter_chunks() if c.metadata["filename"] == "mobilite.md"]
+    chunks = [c for c in services.store.iter_chunks() if c.metadata["filename"] == "mobilite.md"]
     assert chunks
     for chunk in chunks:
         assert chunk.metadata["organisation"] == "Centre fictif"
@@ -91,10 +87,10 @@ def test_sidecar_metadata_is_kept_on_every_chunk(components, tmp_path):
         assert chunk.metadata["content_hash"]
 
 
-def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(components, settings, tmp_path, monkeypatch):
+def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(services, settings, tmp_path, monkeypatch):
     good = write_corpus(tmp_path / "corpus")
-    ingest(components, good)
-    before = components.store.chunk_count()
+    ingest(services, good)
+    before = services.store.chunk_count()
 
     bad = good / "mauvais"
     bad.mkdir()
@@ -112,11 +108,11 @@ def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(components, setting
     (good / "commerce.md").write_bytes(b"\x00\x01\x02" * 100)
 
     settings.ingest.max_file_mb = 0.2
-    components = build_components(settings, embedder=components.embedder)
+    services = build_services(settings, embedder=services.embedder)
     read = []
     original = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
-    report = ingest(components, good)
+    report = ingest(services, good)
 
     reasons = {Path(path).name: reason for path, reason in report.failed}
     assert set(reasons) == {
@@ -136,13 +132,11 @@ def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(components, setting
     assert "OCR n'est pas encore disponible" in report.summary()
     assert [Path(p).name for p in report.added] == ["abime.txt"]
     # the old version of commerce.md is still indexed and searchable
-    assert components.store.chunk_count() > before
-    assert (
-        components.searcher.search("foncière commerce boulangerie", k=1)[0].chunk.metadata["filename"] == "commerce.md"
-    )
+    assert services.store.chunk_count() > before
+    assert services.searcher.search("foncière commerce boulangerie", k=1)[0].chunk.metadata["filename"] == "commerce.md"
 
 
-def test_one_malformed_file_fails_alone_and_unusual_files_are_read(components, tmp_path, monkeypatch):
+def test_one_malformed_file_fails_alone_and_unusual_files_are_read(services, tmp_path, monkeypatch):
     corpus = write_corpus(tmp_path / "corpus")
     write_malformed_docx(corpus / "abime.docx")
     utf16 = "Le contrat de ville de Tarnac finance une épicerie solidaire au cœur du quartier."
@@ -160,7 +154,7 @@ def test_one_malformed_file_fails_alone_and_unusual_files_are_read(components, t
     monkeypatch.setattr(html_loader, "load_html", explode)
     (corpus / "page.html").write_text("<html><body><p>Une page.</p></body></html>", "utf-8")
 
-    report = ingest(components, corpus)
+    report = ingest(services, corpus)
 
     reasons = {Path(path).name: reason for path, reason in report.failed}
     assert set(reasons) == {"abime.docx", "page.html"}
@@ -168,15 +162,16 @@ def test_one_malformed_file_fails_alone_and_unusual_files_are_read(components, t
     assert reasons["page.html"].startswith("erreur inattendue pendant la lecture")
     added = {Path(p).name for p in report.added}
     assert added == {"mobilite.md", "commerce.md", "insertion.md", "sans-bom.txt", "big-endian.txt", long_name}
-    texts = {c.metadata["filename"]: c.text for c in components.store.iter_chunks()}
+    texts = {c.metadata["filename"]: c.text for c in services.store.iter_chunks()}
     assert texts["sans-bom.txt"] == utf16 and "laverie" in texts["big-endian.txt"]
     assert "programmation 2025" in texts[long_name]
 
 
-def test_half_written_document_is_invisible_and_repaired(components, tmp_path, monkeypatch):
+@ON_EMBEDDED_AND_SERVER_STORES
+def test_half_written_document_is_invisible_and_repaired(services, tmp_path, monkeypatch):
     corpus = write_corpus(tmp_path / "corpus")
-    ingest(components, corpus)
-    store = components.store
+    ingest(services, corpus)
+    store = services.store
     count = store.chunk_count()
     (corpus / "mobilite.md").write_text("# Fiche mobilite\n\nDes vélos électriques pour les saisonniers.\n", "utf-8")
 
@@ -185,17 +180,17 @@ def test_half_written_document_is_invisible_and_repaired(components, tmp_path, m
 
     monkeypatch.setattr(store._registry, "upsert", crash)
     with pytest.raises(KeyboardInterrupt):
-        components.synchronizer.sync(discover([corpus]))
+        services.indexer.index_paths([corpus])
     monkeypatch.undo()
     assert store.chunk_count() > count  # new chunks were written ...
     assert all("vélos" not in c.text for c in store.iter_chunks())  # ... but are not visible
-    assert all("vélos" not in h.chunk.text for h in components.searcher.search("vélos électriques saisonniers"))
-    report = ingest(components, corpus)
+    assert all("vélos" not in h.chunk.text for h in services.searcher.search("vélos électriques saisonniers"))
+    report = ingest(services, corpus)
     assert report.updated == [str(corpus / "mobilite.md")]
     assert store.chunk_count() == sum(r.chunk_count for r in store.documents().values())
 
 
-def test_kill_during_embedding_then_rerun_matches_a_clean_run(components, settings, tmp_path):
+def test_kill_during_embedding_then_rerun_matches_a_clean_run(services, settings, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for i in range(8):
@@ -219,20 +214,21 @@ def test_kill_during_embedding_then_rerun_matches_a_clean_run(components, settin
     process.wait()
     assert process.returncode == -signal.SIGKILL
 
-    killed = build_components(settings.model_copy(update={"data_dir": data_dir}), embedder=components.embedder)
+    killed = build_services(settings.model_copy(update={"data_dir": data_dir}), embedder=services.embedder)
     partial = len(killed.store.documents())
     assert 1 <= partial < 8
     rerun = ingest(killed, corpus)
     assert len(rerun.added) == 8 - partial and len(rerun.unchanged) == partial
 
-    clean = build_components(settings.model_copy(update={"data_dir": tmp_path / "clean"}), embedder=components.embedder)
+    clean = build_services(settings.model_copy(update={"data_dir": tmp_path / "clean"}), embedder=services.embedder)
     ingest(clean, corpus)
     ids = [c.chunk_id for c in killed.store.iter_chunks(visible_only=False)]
     assert len(ids) == len(set(ids)) == clean.store.chunk_count()
     assert sorted(ids) == sorted(c.chunk_id for c in clean.store.iter_chunks())
 
 
-def test_thousand_small_files_report_steady_progress(components, tmp_path):
+@pytest.mark.slow  # ~2 min on 2 cores: a thousand files read, registered and embedded
+def test_thousand_small_files_report_steady_progress(services, tmp_path):
     folder = tmp_path / "mille"
     folder.mkdir()
     for i in range(1000):
@@ -240,13 +236,13 @@ def test_thousand_small_files_report_steady_progress(components, tmp_path):
     for i in range(5):
         (folder / f"casse-{i}.txt").write_bytes(b"\x00" * 10)
     events: list[Progress] = []
-    report = ingest(components, folder, on_progress=events.append)
+    report = ingest(services, folder, on_progress=events.append)
     assert len(report.added) == 1000 and len(report.failed) == 5
-    assert len(events) >= 1000 / components.embedder.batch_size
+    assert len(events) >= 1000 / services.embedder.batch_size
     assert [e.done for e in events] == sorted(e.done for e in events) and events[-1].done == events[-1].total == 1000
 
 
-def test_docx_and_pdf_are_indexed_with_pages(components, tmp_path):
+def test_docx_and_pdf_are_indexed_with_pages(services, tmp_path):
     folder = tmp_path / "formats"
     folder.mkdir()
     write_pdf(
@@ -255,16 +251,16 @@ def test_docx_and_pdf_are_indexed_with_pages(components, tmp_path):
     write_docx(
         folder / "guide.docx", [("h1", "Guide"), ("h2", "Gouvernance"), ("p", "Un comité de pilotage trimestriel.")]
     )
-    report = ingest(components, folder)
+    report = ingest(services, folder)
     assert len(report.added) == 2, report.summary()
-    hit = components.searcher.search("couveuse d'entreprises", k=1)[0]
+    hit = services.searcher.search("couveuse d'entreprises", k=1)[0]
     assert hit.chunk.metadata["filename"] == "rapport.pdf" and hit.chunk.page == 2
-    hit = components.searcher.search("comité de pilotage", k=1)[0]
+    hit = services.searcher.search("comité de pilotage", k=1)[0]
     assert hit.chunk.heading_path == ("Guide", "Gouvernance")
 
 
 def test_oversized_documents_are_refused_in_french_and_the_file_after_them_completes(
-    components, settings, tmp_path, monkeypatch
+    services, settings, tmp_path, monkeypatch
 ):
     folder = tmp_path / "depot"
     folder.mkdir()
@@ -278,51 +274,52 @@ def test_oversized_documents_are_refused_in_french_and_the_file_after_them_compl
     import ingest.loaders.pdf as pdf_loader
 
     read_page = pdf_loader._page_lines
-    monkeypatch.setattr(pdf_loader, "_page_lines", lambda page: time.sleep(0.2) or read_page(page))
+    monkeypatch.setattr(pdf_loader, "_page_lines", lambda page: time.sleep(1.0) or read_page(page))
     settings.ingest.max_extracted_chars = 500_000
     settings.ingest.max_passages = 20
-    settings.ingest.max_seconds_per_file = 1.0
-    components = build_components(settings, embedder=components.embedder)
+    # a budget far from both the slow PDF (10 s) and the other files, so a loaded machine does not flip it
+    settings.ingest.max_seconds_per_file = 4.0
+    services = build_services(settings, embedder=services.embedder)
 
-    report = ingest(components, folder)
+    report = ingest(services, folder)
 
     reasons = {Path(path).name: reason for path, reason in report.failed}
     assert "bombe de décompression possible" in reasons.pop("a-bombe.docx")
     assert reasons.pop("b-long.docx").startswith("document trop long (plus de 500 000 caractères de texte)")
     assert reasons.pop("c-passages.md").startswith("document trop long (")
     assert "limite 20" in report.summary()
-    assert reasons.pop("d-lent.pdf").startswith("lecture trop longue (plus de 1 s pour ce seul fichier)")
+    assert reasons.pop("d-lent.pdf").startswith("lecture trop longue (plus de 4 s pour ce seul fichier)")
     assert reasons == {}
     assert [Path(p).name for p in report.added] == ["z-normal.md"]
-    assert components.searcher.search("régie de quartier", k=1)[0].chunk.metadata["filename"] == "z-normal.md"
+    assert services.searcher.search("régie de quartier", k=1)[0].chunk.metadata["filename"] == "z-normal.md"
 
 
-def test_reading_a_pdf_reports_each_page_before_the_passages(components, tmp_path):
+def test_reading_a_pdf_reports_each_page_before_the_passages(services, tmp_path):
     folder = tmp_path / "rapport"
     folder.mkdir()
     write_pdf(folder / "rapport.pdf", [f"Page {i} : le diagnostic du quartier." for i in range(1, 4)])
     events: list[Progress] = []
-    ingest(components, folder, on_progress=events.append)
+    ingest(services, folder, on_progress=events.append)
     reading = [(e.done, e.total, e.current) for e in events if e.stage == "reading"]
     assert reading == [(1, 3, "rapport.pdf"), (2, 3, "rapport.pdf"), (3, 3, "rapport.pdf")]
     assert events[: len(reading)] == [e for e in events if e.stage == "reading"]  # pages first, then passages
     assert events[-1].stage == "embedding" and events[-1].done == events[-1].total
 
 
-def test_force_reindexes_unchanged_documents_and_records_when(components, tmp_path):
+def test_force_reindexes_unchanged_documents_and_records_when(services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
-    ingest(components, corpus)
-    before = {r.doc_id: r.metadata["ingested_at"] for r in components.store.documents().values()}
-    forced = components.synchronizer.sync(discover([corpus / "commerce.md"]), force=True)
+    ingest(services, corpus)
+    before = {r.doc_id: r.metadata["ingested_at"] for r in services.store.documents().values()}
+    forced = services.indexer.sync(discover([corpus / "commerce.md"]), force=True)
     assert forced.updated == [str(corpus / "commerce.md")] and not forced.unchanged
-    assert components.store.chunk_count() == sum(r.chunk_count for r in components.store.documents().values())
-    assert set(before) == set(components.store.documents())
+    assert services.store.chunk_count() == sum(r.chunk_count for r in services.store.documents().values())
+    assert set(before) == set(services.store.documents())
 
 
 def test_the_registry_kept_in_memory_follows_another_process_s_writes(settings, embedder, tmp_path):
     # the app keeps the registry in memory while `python -m assistant ingest` writes to the same folder
     corpus = write_corpus(tmp_path / "corpus")
-    reader = build_components(settings, embedder=embedder)
+    reader = build_services(settings, embedder=embedder)
     assert reader.store.documents() == {}
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_CACHE_DIR": str(settings.cache_dir)}
     subprocess.run(

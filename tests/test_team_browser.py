@@ -15,11 +15,10 @@ from ui_support import DEMO, ask, browser_fixture, free_port, ui_settings  # noq
 
 from assistant.accounts import AccountStore, Permission, Role, open_access
 from assistant.backends.embedder import CachedEmbedder
-from assistant.factory import build_components
+from assistant.factory import build_services
 from assistant.settings import Settings
 from assistant.ui import build_ui, launch
 from assistant.ui.team import guarded
-from ingest.sync import discover
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 DOCUMENTS = ["a-fiche-ebe-saint-aurel.md", "a-fiche-garage-solidaire-lussan.md"]
@@ -29,19 +28,18 @@ QUESTION = "Que fait l'Atelier des Forges ?"
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("team") / "data"
-    components = build_components(ui_settings(data_dir, embedding_cache_dir), embedder=embedder)
-    report = components.synchronizer.sync(discover([DEMO / name for name in DOCUMENTS]))
+    services = build_services(ui_settings(data_dir, embedding_cache_dir), embedder=embedder)
+    report = services.indexer.index_paths([DEMO / name for name in DOCUMENTS])
     assert not report.failed, report.summary()
-    components.keyword.rebuild()
-    store = AccountStore(data_dir / "accounts.sqlite3")
+    store = AccountStore(services.settings.paths.accounts)
     for name, role in (("lea", Role.LECTEUR), ("bob", Role.LECTEUR), ("alice", Role.ADMINISTRATEUR)):
         store.add_user(name, f"{name}-secret", role)
-    running = launch(build_ui(components), components, port=free_port(), block=False)
+    running = launch(build_ui(services), services, port=free_port(), block=False)
     try:
         yield running.url.rstrip("/")
     finally:
         running.close()
-        components.close()
+        services.close()
 
 
 def login(browser: Browser, url: str, user: str) -> Page:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from files import write_docx_bomb, write_malformed_docx
 
-from assistant.factory import build_components
+from assistant.factory import build_services
+from assistant.feedback import FeedbackStore
 from assistant.ui.actions import Actions
-from assistant.ui.feedback import FeedbackStore
 
 
 def _no_progress(*args, **kwargs) -> None:
@@ -20,9 +20,16 @@ def _no_progress(*args, **kwargs) -> None:
 def actions(settings, embedder, tmp_path) -> Actions:
     settings.ui.max_upload_mb = 1
     settings.ingest.allowed_folders = [tmp_path / "partage"]
-    components = build_components(settings, embedder=embedder)
-    yield Actions(components, FeedbackStore(settings.data_dir / "feedback.sqlite3"))
-    components.close()
+    services = build_services(settings, embedder=embedder)
+    yield Actions(
+        services.assistant,
+        services.indexer,
+        services.store,
+        FeedbackStore(settings.data_dir / "feedback.sqlite3"),
+        settings,
+        answerer_kind=services.answerer_kind,
+    )
+    services.close()
 
 
 def _sent(folder: Path, name: str, content: bytes) -> str:
@@ -43,14 +50,14 @@ def test_two_names_that_clean_alike_stay_two_documents(actions, tmp_path):
         _sent(tmp_path / "t2", "Bilan ☆ Tarnac.md", b"# Bilan\n\nLa ressourcerie de Tarnac recrute.\n"),
     )
     assert "Ajoutés : 2 " in message
-    searcher = actions.components.searcher
+    searcher = actions.assistant.searcher
     assert "laverie" in searcher.search("laverie solidaire", k=1)[0].chunk.text
     assert "ressourcerie" in searcher.search("ressourcerie recrute", k=1)[0].chunk.text
     again = _upload(
         actions,
         _sent(tmp_path / "t3", "Bilan ★ Tarnac.md", b"# Bilan\n\nLa laverie solidaire de Tarnac ouvre.\n"),
     )
-    assert "inchangés : 1 " in again and len(actions.components.store.documents()) == 2
+    assert "inchangés : 1 " in again and len(actions.store.documents()) == 2
     assert not any(list((tmp_path / t).iterdir()) for t in ("t1", "t2", "t3"))  # temporary copies removed
 
 
@@ -65,9 +72,7 @@ def test_a_bomb_is_refused_in_french_and_the_file_sent_after_it_is_indexed(actio
     )
     assert "Ajoutés : 1 " in message and "en échec : 2" in message
     assert "rapport-" in message and "bombe de décompression possible" in message
-    assert (
-        actions.components.searcher.search("régie de quartier", k=1)[0].chunk.metadata["filename"].startswith("note-")
-    )
+    assert actions.assistant.searcher.search("régie de quartier", k=1)[0].chunk.metadata["filename"].startswith("note-")
     assert list((tmp_path / "t").iterdir()) == []
 
 
@@ -81,20 +86,20 @@ def test_a_malformed_docx_gets_its_french_reason_in_the_message(actions, tmp_pat
 def test_server_folders_outside_the_allowed_list_are_refused(actions, tmp_path):
     message = actions.ingest_folder("/etc", progress=_no_progress)[0]
     assert message.startswith("✗ Dossier non autorisé : « /etc »")
-    assert actions.components.store.documents() == {}
+    assert actions.store.documents() == {}
     shared = tmp_path / "partage" / "fiches"
     shared.mkdir(parents=True)
     (shared / "fiche.md").write_text("# Fiche\n\nUne épicerie solidaire.\n", "utf-8")
     (shared / "hote.txt").symlink_to("/etc/hostname")
     message = actions.ingest_folder(str(shared), progress=_no_progress)[0]
     assert message.startswith("1 lien(s) ignoré(s) : ils mènent hors des dossiers autorisés\nAjoutés : 1 ")
-    assert [r.metadata["filename"] for r in actions.components.store.documents().values()] == ["fiche.md"]
+    assert [r.metadata["filename"] for r in actions.store.documents().values()] == ["fiche.md"]
 
 
 def test_an_internal_failure_during_indexing_is_reported_in_french(actions, tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("store unavailable")
 
-    monkeypatch.setattr(actions.components.synchronizer, "sync", fail)
+    monkeypatch.setattr(actions.indexer.synchronizer, "sync", fail)
     message = _upload(actions, _sent(tmp_path / "t", "note.md", b"# Note\n\nTexte.\n"))
     assert "l'indexation s'est interrompue (erreur interne)" in message

@@ -20,10 +20,9 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from ui_support import DEMO, browser_fixture, fetch, free_port, screenshot, serve_demo, ui_settings  # noqa: F401
 
 from assistant.backends.embedder import CachedEmbedder
-from assistant.factory import Components, build_components
+from assistant.factory import Services, build_services
 from assistant.ui import build_ui, launch
 from assistant.ui.document_view import document_link
-from ingest.sync import discover
 
 DEMO_SUBSET = [
     "a-dossier-gouvernance-pilier-economique-valbrune.md",
@@ -41,7 +40,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:grad
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path) -> Iterator:
-    """The app on a six-document index, answering offline; yields (base URL, components)."""
+    """The app on a six-document index, answering offline; yields (base URL, services)."""
     with serve_demo(tmp_path_factory.mktemp("ui") / "data", embedder, embedding_cache_dir, DEMO_SUBSET) as served:
         yield served
 
@@ -125,8 +124,8 @@ def test_precedent_question_names_territory_and_partners_with_working_citations(
 def test_filter_changes_the_sources_and_is_shown_as_active(page: Page, app):
     _ask(page, PILIER)
     unfiltered = set(_card_titles(page, 0))
-    components: Components = app[1]
-    organisations = {r.metadata["organisation"] for r in components.store.documents().values()}
+    services: Services = app[1]
+    organisations = {r.metadata["organisation"] for r in services.store.documents().values()}
     target = next(o for o in sorted(organisations) if "Grand Est" in o)  # Saint-Aurel's documents
     page.locator("#filter-organisation input").click()
     page.get_by_role("option", name=target).click()
@@ -238,7 +237,7 @@ def test_traversal_name_lands_inside_uploads_and_oversized_file_is_refused_in_fr
 
 
 def test_a_bomb_is_refused_and_two_names_that_clean_alike_stay_two_documents(page: Page, app, tmp_path: Path):
-    components: Components = app[1]
+    services: Services = app[1]
     bomb = write_docx_bomb(tmp_path / "rapport-annuel.docx", 30)  # 0.2 MB sent, 30 MB of XML inside
     page.get_by_role("tab", name="Documents").click()
     page.locator("#upload input[type=file]").set_input_files(
@@ -261,7 +260,7 @@ def test_a_bomb_is_refused_and_two_names_that_clean_alike_stay_two_documents(pag
     message = page.locator("#ingest-message textarea")
     expect(message).to_have_value(re.compile(r"Ajoutés : 2 "), timeout=ANSWER_TIMEOUT_MS)
     assert "bombe de décompression possible" in message.input_value()
-    sources = [r.source for r in components.store.documents().values() if "Bilan _ Tarnac-" in r.source]
+    sources = [r.source for r in services.store.documents().values() if "Bilan _ Tarnac-" in r.source]
     assert len(sources) == 2 and len(set(sources)) == 2
 
 
@@ -284,8 +283,8 @@ def test_settings_page_shows_the_active_configuration(page: Page, app):
 
 
 def test_reindex_then_delete_a_document_and_a_folder_outside_the_allowed_list_is_refused(page: Page, app):
-    components: Components = app[1]
-    record = next(r for r in components.store.documents().values() if "garage" in r.source)
+    services: Services = app[1]
+    record = next(r for r in services.store.documents().values() if "garage" in r.source)
     title = str(record.metadata["title"])
     page.get_by_role("tab", name="Documents").click()
     message = page.locator("#ingest-message textarea")
@@ -293,20 +292,20 @@ def test_reindex_then_delete_a_document_and_a_folder_outside_the_allowed_list_is
     page.locator("#folder textarea, #folder input").first.fill("/etc")
     page.locator("#ingest-folder").click()
     expect(message).to_have_value(re.compile(r"^✗ Dossier non autorisé : « /etc »"))
-    assert not any(r.source.startswith("/etc") for r in components.store.documents().values())
+    assert not any(r.source.startswith("/etc") for r in services.store.documents().values())
 
     page.locator("#picker input").click()
     page.get_by_role("option", name=title).click()
     page.locator("#reindex").click()
     expect(message).to_have_value(re.compile(r"^Ajoutés : 0 · mis à jour : 1 "), timeout=ANSWER_TIMEOUT_MS)
-    assert record.doc_id in components.store.documents()
+    assert record.doc_id in services.store.documents()
 
     page.locator("#picker input").click()
     page.get_by_role("option", name=title).click()
     page.locator("#delete").click()
     expect(message).to_have_value(f"Document « {title} » retiré de l'index.")
     expect(page.locator("#documents-table")).not_to_contain_text(title)
-    assert record.doc_id not in components.store.documents()
+    assert record.doc_id not in services.store.documents()
     assert (DEMO / "a-fiche-garage-solidaire-lussan.md").is_file()  # a file outside uploads/ is left alone
 
 
@@ -314,11 +313,11 @@ def test_with_a_password_the_page_and_the_documents_need_a_login(
     tmp_path: Path, embedder: CachedEmbedder, embedding_cache_dir: Path
 ):
     settings = ui_settings(tmp_path / "data", embedding_cache_dir, auth_user="equipe", auth_password="s3cret")
-    components = build_components(settings, embedder=embedder)
-    components.synchronizer.sync(discover([DEMO / "a-fiche-ebe-saint-aurel.md"]))
-    running = launch(build_ui(components), components, port=free_port(), block=False)
+    services = build_services(settings, embedder=embedder)
+    services.indexer.index_paths([DEMO / "a-fiche-ebe-saint-aurel.md"])
+    running = launch(build_ui(services), services, port=free_port(), block=False)
     url = running.url
-    doc_id = next(iter(components.store.documents()))
+    doc_id = next(iter(services.store.documents()))
     document = urljoin(url, document_link(doc_id, {"source": str(DEMO / "a-fiche-ebe-saint-aurel.md"), "format": "md"}))
     try:
         with httpx.Client() as client:
@@ -331,4 +330,4 @@ def test_with_a_password_the_page_and_the_documents_need_a_login(
             assert served.status_code == 200 and "Atelier des Forges" in served.text
     finally:
         running.close()
-        components.close()
+        services.close()

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.backends.store import DocumentRecord
+from assistant.corpus import DocumentRecord
+from assistant.feedback import CitedSource, FeedbackStore
+from assistant.french_dates import french_timestamp
 from assistant.pipeline import Delta, Status
 from assistant.retrieval.filters import Filters
 from assistant.settings import Settings, UISettings
@@ -23,12 +25,10 @@ from assistant.ui.documents import (
     corpus_stats,
     document_rows,
     french_date,
-    french_timestamp,
     progress_text,
     sorted_records,
 )
 from assistant.ui.facets import build_filters, describe_filters, facet_choices, year_choices
-from assistant.ui.feedback import CitedSource, FeedbackStore
 from assistant.ui.uploads import UploadRejected, check_size, safe_filename, save_uploads
 
 PASSAGE_TEXT = (
@@ -277,12 +277,12 @@ def test_settings_panel_and_backend_label_show_what_runs(tmp_path: Path):
     assert not exposed_without_auth(Settings(data_dir=tmp_path, ui=protected))
 
 
-def test_gradio_progress_overlay_is_hidden_where_it_would_speak_english(components):
+def test_gradio_progress_overlay_is_hidden_where_it_would_speak_english(services):
     """Gradio's overlay writes « processing | 0.0/0.8s » and « queue: 1/2 » in English; only the chat (a spinner)
     and the indexing events (a progress bar with our French description) show progress."""
     from assistant.ui import build_ui
 
-    blocks = build_ui(components)
+    blocks = build_ui(services)
     shown = {
         (dep["api_name"], dep["show_progress"])
         for dep in blocks.config["dependencies"]

@@ -9,9 +9,8 @@ from playwright.sync_api import Browser, expect
 from ui_support import DEMO, ask, browser_fixture, free_port, ui_settings  # noqa: F401
 
 from assistant.backends.embedder import CachedEmbedder
-from assistant.factory import build_components
+from assistant.factory import build_services
 from assistant.ui import build_ui, launch
-from ingest.sync import discover
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 
@@ -22,10 +21,9 @@ def test_login_form_slows_down_wrong_passwords_then_opens_the_app(
     settings = ui_settings(
         tmp_path / "data", embedding_cache_dir, auth_user="equipe", auth_password="s3cret", login_delay_s=1
     )
-    components = build_components(settings, embedder=embedder)
-    components.synchronizer.sync(discover([DEMO / "a-fiche-ebe-saint-aurel.md"]))
-    components.keyword.rebuild()
-    running = launch(build_ui(components), components, port=free_port(), block=False)
+    services = build_services(settings, embedder=embedder)
+    services.indexer.index_paths([DEMO / "a-fiche-ebe-saint-aurel.md"])
+    running = launch(build_ui(services), services, port=free_port(), block=False)
     page = browser.new_page(locale="fr-FR")
     try:
         page.goto(running.url)
@@ -51,4 +49,4 @@ def test_login_form_slows_down_wrong_passwords_then_opens_the_app(
     finally:
         page.context.close()
         running.close()
-        components.close()
+        services.close()

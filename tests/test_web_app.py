@@ -20,11 +20,10 @@ from files import write_pdf
 from ui_support import free_port
 
 from assistant.backends.embedder import CachedEmbedder
-from assistant.factory import Components, build_components
+from assistant.factory import Services, build_services
 from assistant.settings import GenerationSettings, Settings, UISettings
 from assistant.ui import PortInUse, build_ui, launch
 from assistant.ui.server import RunningApp
-from ingest.sync import discover
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE_HTML = """<!doctype html><html><head><title>Page piégée</title>
@@ -63,27 +62,26 @@ def _serve(data_dir: Path, cache_dir: Path, embedder: CachedEmbedder, corpus: Pa
         generation=GenerationSettings(answerer="offline"),
         ui=UISettings(**ui),
     )
-    components = build_components(settings, embedder=embedder)
-    report = components.synchronizer.sync(discover([corpus]))
+    services = build_services(settings, embedder=embedder)
+    report = services.indexer.index_paths([corpus])
     assert not report.failed, report.summary()
-    components.keyword.rebuild()
-    return components, launch(build_ui(components), components, port=free_port(), block=False)
+    return services, launch(build_ui(services), services, port=free_port(), block=False)
 
 
 @pytest.fixture(scope="module")
 def app(
     tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path, corpus: Path
-) -> Iterator[tuple[RunningApp, Components]]:
-    components, running = _serve(tmp_path_factory.mktemp("web") / "data", embedding_cache_dir, embedder, corpus)
+) -> Iterator[tuple[RunningApp, Services]]:
+    services, running = _serve(tmp_path_factory.mktemp("web") / "data", embedding_cache_dir, embedder, corpus)
     try:
-        yield running, components
+        yield running, services
     finally:
         running.close()
-        components.close()
+        services.close()
 
 
-def _doc_id(components: Components, name: str) -> str:
-    return next(r.doc_id for r in components.store.documents().values() if r.source.endswith(name))
+def _doc_id(services: Services, name: str) -> str:
+    return next(r.doc_id for r in services.store.documents().values() if r.source.endswith(name))
 
 
 def test_a_foreign_host_is_refused_and_no_origin_is_echoed(app):
@@ -106,9 +104,9 @@ def test_a_foreign_host_is_refused_and_no_origin_is_echoed(app):
 
 
 def test_hostile_html_is_served_as_sanitised_text_under_a_sandbox(app):
-    running, components = app
+    running, services = app
     with httpx.Client(base_url=running.url, timeout=10) as client:
-        served = client.get(f"/documents/{_doc_id(components, 'piege.html')}")
+        served = client.get(f"/documents/{_doc_id(services, 'piege.html')}")
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
     policy = served.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "sandbox" in policy and "script-src" not in policy
@@ -118,9 +116,9 @@ def test_hostile_html_is_served_as_sanitised_text_under_a_sandbox(app):
 
 
 def test_markdown_opens_without_its_yaml_header_and_without_markup_or_script_links(app):
-    running, components = app
+    running, services = app
     with httpx.Client(base_url=running.url, timeout=10) as client:
-        served = client.get(f"/documents/{_doc_id(components, 'jardin.md')}")
+        served = client.get(f"/documents/{_doc_id(services, 'jardin.md')}")
     text = served.text
     assert served.status_code == 200 and "<h1>Le jardin partagé des Glycines</h1>" in text
     assert "organisation:" not in text and "---" not in text
@@ -130,15 +128,15 @@ def test_markdown_opens_without_its_yaml_header_and_without_markup_or_script_lin
 
 
 def test_pdf_opens_inline_and_other_requests_find_nothing(app):
-    running, components = app
+    running, services = app
     with httpx.Client(base_url=running.url, timeout=10) as client:
-        pdf = client.get(f"/documents/{_doc_id(components, 'bilan.pdf')}")
+        pdf = client.get(f"/documents/{_doc_id(services, 'bilan.pdf')}")
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         assert pdf.headers["content-disposition"].startswith("inline") and pdf.content.startswith(b"%PDF")
         assert client.get("/documents/inconnu").status_code == 404
         assert client.get("/documents/..%2F..%2Fetc%2Fpasswd").status_code == 404
         # Gradio's file route serves none of the indexed files
-        indexed = next(iter(components.store.documents().values())).source
+        indexed = next(iter(services.store.documents().values())).source
         assert client.get(f"/gradio_api/file={indexed}").status_code == 403
 
 
@@ -157,11 +155,11 @@ def test_an_uploaded_html_file_is_never_served_inline_by_gradio(app):
 
 
 def test_a_removed_document_is_no_longer_served(app):
-    running, components = app
-    doc_id = _doc_id(components, "bilan.pdf")
+    running, services = app
+    doc_id = _doc_id(services, "bilan.pdf")
     with httpx.Client(base_url=running.url, timeout=10) as client:
         assert client.get(f"/documents/{doc_id}").status_code == 200
-        components.store.delete_document(doc_id)
+        services.store.delete_document(doc_id)
         gone = client.get(f"/documents/{doc_id}")
     assert gone.status_code == 404 and "plus) dans l'index" in gone.text
 
@@ -169,7 +167,7 @@ def test_a_removed_document_is_no_longer_served(app):
 def test_login_slows_down_after_failures_then_the_right_password_works(
     tmp_path: Path, embedder: CachedEmbedder, embedding_cache_dir: Path, corpus: Path, caplog
 ):
-    components, running = _serve(
+    services, running = _serve(
         tmp_path / "data",
         embedding_cache_dir,
         embedder,
@@ -179,7 +177,7 @@ def test_login_slows_down_after_failures_then_the_right_password_works(
         login_free_attempts=2,
         login_delay_s=0.5,
     )
-    document = f"/documents/{_doc_id(components, 'jardin.md')}"
+    document = f"/documents/{_doc_id(services, 'jardin.md')}"
     try:
         with httpx.Client(base_url=running.url, timeout=10) as client, caplog.at_level(logging.WARNING):
             assert client.get("/config").status_code == 401
@@ -202,9 +200,10 @@ def test_login_slows_down_after_failures_then_the_right_password_works(
             assert served.status_code == 200 and "jardin partagé" in served.text
     finally:
         running.close()
-        components.close()
+        services.close()
 
 
+@pytest.mark.slow  # ~20 s: starts the app in a subprocess
 def test_a_busy_port_is_said_in_french_without_a_traceback(tmp_path: Path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

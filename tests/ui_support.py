@@ -15,10 +15,9 @@ import pytest
 from playwright.sync_api import APIResponse, Browser, Page, expect, sync_playwright
 
 from assistant.backends.embedder import CachedEmbedder
-from assistant.factory import Components, build_components
+from assistant.factory import Services, build_services
 from assistant.settings import GenerationSettings, Settings, UISettings
 from assistant.ui import build_ui, launch
-from ingest.sync import discover
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "corpus" / "demo"
@@ -55,8 +54,8 @@ def ui_settings(data_dir: Path, cache_dir: Path, **ui: object) -> Settings:
 @contextmanager
 def serve_demo(
     data_dir: Path, embedder: CachedEmbedder, cache_dir: Path, names: Sequence[str]
-) -> Iterator[tuple[str, Components]]:
-    """The app over the demo documents ``names``, answering offline: (base URL, components)."""
+) -> Iterator[tuple[str, Services]]:
+    """The app over the demo documents ``names``, answering offline: (base URL, services)."""
     with serve_paths(data_dir, embedder, cache_dir, [DEMO / name for name in names]) as served:
         yield served
 
@@ -64,18 +63,17 @@ def serve_demo(
 @contextmanager
 def serve_paths(
     data_dir: Path, embedder: CachedEmbedder, cache_dir: Path, paths: Sequence[Path]
-) -> Iterator[tuple[str, Components]]:
-    """The app over the files and folders ``paths``, answering offline: (base URL, components)."""
-    components = build_components(ui_settings(data_dir, cache_dir), embedder=embedder)
-    report = components.synchronizer.sync(discover(list(paths)))
+) -> Iterator[tuple[str, Services]]:
+    """The app over the files and folders ``paths``, answering offline: (base URL, services)."""
+    services = build_services(ui_settings(data_dir, cache_dir), embedder=embedder)
+    report = services.indexer.index_paths(paths)
     assert not report.failed, report.summary()
-    components.keyword.rebuild()
-    running = launch(build_ui(components), components, port=free_port(), block=False)
+    running = launch(build_ui(services), services, port=free_port(), block=False)
     try:
-        yield running.url.rstrip("/"), components
+        yield running.url.rstrip("/"), services
     finally:
         running.close()
-        components.close()
+        services.close()
 
 
 @pytest.fixture(scope="module", name="browser")

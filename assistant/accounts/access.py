@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 from assistant.accounts.roles import Permission, Role, allows
-from assistant.accounts.store import ACCOUNTS_FILE, AccountStore
+from assistant.accounts.store import AccountStore
 from assistant.settings import Settings
 
 LOCAL_USER = "local"
@@ -81,5 +81,5 @@ class Access:
 def open_access(settings: Settings) -> Access:
     """The accounts of the settings' data directory, with the settings' one-administrator shortcut."""
     ui = settings.ui
-    store = AccountStore(settings.data_dir / ACCOUNTS_FILE)
+    store = AccountStore(settings.paths.accounts)
     return Access(store, shortcut_user=ui.auth_user, shortcut_password=ui.auth_password)

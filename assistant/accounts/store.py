@@ -48,7 +48,6 @@ CREATE TABLE IF NOT EXISTS usage (
     PRIMARY KEY (user_name, key_id)
 );
 """
-ACCOUNTS_FILE = "accounts.sqlite3"
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 KEY_PREFIX = "apv"
 MIN_PASSWORD = 8

@@ -1,4 +1,4 @@
-"""The API's services taken from the app's components: the one place the API meets the assembly."""
+"""The API's services taken from the app's services: the one place the API meets them."""
 
 from __future__ import annotations
 
@@ -8,28 +8,33 @@ from pathlib import Path
 
 from assistant.accounts import Access
 from assistant.api.routes import ApiServices, IngestResult
-from assistant.backends.store import DocumentRecord
+from assistant.corpus import SIDECAR_SUFFIX, DocumentRecord, Source
 from assistant.experiences.note import Note, NoteReady
-from assistant.experiences.service import ExperienceDesk
-from assistant.factory import Components
+from assistant.indexing import Indexer
+from assistant.jobs import IngestQueue
+from assistant.settings import Settings
+from assistant.ui.actions import queued_message
 from assistant.ui.document_view import document_link
+from assistant.ui.services import AppServices
 from assistant.ui.uploads import describe_saved, save_uploads
-from ingest.sync import SIDECAR_SUFFIX, Source
 
 
 class IndexDocuments:
-    """Adding and removing documents for the API, as the interface's Documents page does."""
+    """Adding and removing documents for the API, through the indexer (or the ingest queue when
+    ``ingest.mode = "queue"``), as the Documents page does."""
 
-    def __init__(self, components: Components) -> None:
-        self.components = components
-        self.uploads_dir = components.settings.data_dir / "uploads"
-        self._lock = threading.Lock()  # one API indexing at a time
+    def __init__(self, indexer: Indexer, settings: Settings, queue: IngestQueue | None = None) -> None:
+        self.indexer = indexer
+        self.queue = queue
+        self.uploads_dir = settings.paths.uploads
+        self.max_upload_mb = settings.ui.max_upload_mb
+        self._lock = threading.Lock()  # one API indexing at a time (the interface has its own queue)
 
     def records(self) -> Mapping[str, DocumentRecord]:
-        return self.components.store.documents()
+        return self.indexer.store.documents()
 
     def add(self, files: list[tuple[str, Path]]) -> IngestResult:
-        saved = save_uploads(files, self.uploads_dir, max_mb=self.components.settings.ui.max_upload_mb)
+        saved = save_uploads(files, self.uploads_dir, max_mb=self.max_upload_mb)
         documents = list(saved.documents)
         for sidecar in saved.sidecars:  # a sidecar sent alone re-indexes the document it describes
             described = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
@@ -38,30 +43,22 @@ class IndexDocuments:
         notes = describe_saved(saved)
         if not documents:
             return IngestResult(notes or "Aucun document à indexer.", list(saved.refused))
+        if self.queue is not None:  # indexed by `python -m assistant worker`
+            queued = queued_message(self.queue.enqueue_files(documents))
+            return IngestResult("\n".join(x for x in (notes, queued) if x), list(saved.refused))
         with self._lock:
-            report = self.components.synchronizer.sync([Source(path=p, key=str(p)) for p in documents])
-            if report.changed:
-                self.components.keyword.rebuild()
+            report = self.indexer.sync([Source(path=p, key=str(p)) for p in documents])
         summary = "\n".join(x for x in (notes, report.summary()) if x)
         return IngestResult(summary, [*saved.refused, *report.failed])
 
     def delete(self, doc_id: str) -> DocumentRecord | None:
         with self._lock:
-            record = self.components.store.documents().get(doc_id)
-            if record is None:
-                return None
-            self.components.store.delete_document(record.doc_id)
-            self.components.keyword.rebuild()
-        source = Path(record.source)
-        if source.parent.resolve() == self.uploads_dir.resolve():  # our own copy: remove it with its sidecar
-            source.unlink(missing_ok=True)
-            source.with_name(source.name + SIDECAR_SUFFIX).unlink(missing_ok=True)
-        return record
+            return self.indexer.delete(doc_id)
 
 
-def api_services(components: Components, access: Access) -> ApiServices:
-    """The API's dependencies, from ``components``."""
-    desk = ExperienceDesk(components)
+def api_services(services: AppServices, access: Access) -> ApiServices:
+    """The API's dependencies, from the app's ``services``."""
+    desk = services.desk
 
     def draft_note(territory: str, topic: str) -> Note:
         for event in desk.draft_note(territory=territory, topic=topic):
@@ -71,11 +68,11 @@ def api_services(components: Components, access: Access) -> ApiServices:
 
     return ApiServices(
         access=access,
-        answer_stream=lambda question, history, filters: components.assistant.stream(question, history, filters),
-        search=lambda query, k, filters: components.searcher.search(query, k=k, filters=filters),
-        documents=IndexDocuments(components),
+        answer_stream=services.assistant.stream,
+        search=lambda query, k, filters: services.assistant.searcher.search(query, k=k, filters=filters),
+        documents=IndexDocuments(services.indexer, services.settings, services.ingest_queue),
         precedents=desk.precedents,
         draft_note=draft_note,
         document_link=document_link,
-        settings=components.settings.api,
+        settings=services.settings.api,
     )

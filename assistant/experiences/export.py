@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from pathlib import Path
 
 from assistant.experiences.bibliography import Reference
@@ -134,3 +135,31 @@ def note_to_docx(note: Note, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
     return path
+
+
+class ExportFolder:
+    """Where the interface writes the files people download: one pair per export, time-stamped to the
+    microsecond so that two sessions never overwrite each other's."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _stamped(self, stem: str) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self.directory / f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
+
+    def comparison(self, table: ComparisonTable) -> tuple[Path, Path]:
+        """The table as CSV (with a BOM, so Excel reads the accents) and Markdown: (csv, markdown)."""
+        base = self._stamped("comparaison")
+        csv_path, md_path = base.with_name(base.name + ".csv"), base.with_name(base.name + ".md")
+        csv_path.write_text(table_to_csv(table), encoding="utf-8-sig")
+        md_path.write_text(table_to_markdown(table), encoding="utf-8")
+        return csv_path, md_path
+
+    def note(self, note: Note) -> tuple[Path, Path]:
+        """The note as Word and Markdown: (docx, markdown)."""
+        base = self._stamped("projet-de-note")
+        docx_path = note_to_docx(note, base.with_name(base.name + ".docx"))
+        md_path = base.with_name(base.name + ".md")
+        md_path.write_text(note_to_markdown(note), encoding="utf-8")
+        return docx_path, md_path

@@ -15,16 +15,15 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.backends.llm import ChatModel, LLMUnavailable, Message
 from assistant.citations import support_score
 from assistant.experiences.cards import CardExtractor, RuleCardExtractor, amount_in_euros
 from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, IndexedDocument
-from assistant.experiences.sections import TextSpan, blocks, display, find_sections, fold, preamble, sentences
-
-if TYPE_CHECKING:
-    from assistant.factory import Components
+from assistant.experiences.sections import blocks, display, find_sections, fold, preamble, sentences
+from assistant.glossary import Glossary
+from assistant.types import Span
 
 log = logging.getLogger(__name__)
 
@@ -167,13 +166,15 @@ class LLMCardExtractor:
         return _with(replace(card, extractor=self.name), updates)
 
 
-def card_extractor_for(components: Components) -> CardExtractor:
+def card_extractor_for(
+    glossary: Glossary | None, chat_model: Callable[[], ChatModel | None], count_tokens: Callable[[str], int]
+) -> CardExtractor:
     """The rules alone when no chat model is configured, else rules then the model (starts the local one)."""
-    rules = RuleCardExtractor(components.glossary)
-    model = components.chat_model()
+    rules = RuleCardExtractor(glossary)
+    model = chat_model()
     if model is None:
         return rules
-    return LLMCardExtractor(model, count_tokens=components.prompt_tokens, rules=rules)
+    return LLMCardExtractor(model, count_tokens=count_tokens, rules=rules)
 
 
 def parse_json_object(reply: str) -> dict | None:
@@ -187,7 +188,7 @@ def parse_json_object(reply: str) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-def find_support(text: str, value: str) -> TextSpan | None:
+def find_support(text: str, value: str) -> Span | None:
     """The span of ``text`` supporting ``value``: where it is copied (whole, not a piece of a longer name), else,
     for a long value, the sentence (or two) holding most of its words and all its numbers."""
     haystack, offsets = _normalise(text)
@@ -198,16 +199,16 @@ def find_support(text: str, value: str) -> TextSpan | None:
         if text[start:end].count("(") > text[start:end].count(")") and text[end : end + 1] == ")":
             end += 1
         if not _PIECE_BEFORE.search(text[max(0, start - 2) : start]) and not _PIECE_AFTER.match(text[end : end + 2]):
-            return TextSpan(start, end, text[start:end])
+            return Span(start, end, text[start:end])
         position = f" {haystack} ".find(f" {needle} ", position + 1)
     if len(needle.split()) < LONG_VALUE_WORDS:
         return None
-    singles: list[TextSpan] = []
-    pairs: list[TextSpan] = []
+    singles: list[Span] = []
+    pairs: list[Span] = []
     for block in blocks(text):
         spans = [_unbulleted(s) for s in sentences(block)]
         singles += spans
-        pairs += [TextSpan(a.start, b.end, text[a.start : b.end]) for a, b in zip(spans, spans[1:], strict=False)]
+        pairs += [Span(a.start, b.end, text[a.start : b.end]) for a, b in zip(spans, spans[1:], strict=False)]
     for candidates in (singles, pairs):  # a single sentence when one suffices, as the citation checker does
         best = max(candidates, key=lambda s: support_score(value, s.text, _uniform), default=None)
         if best is not None and support_score(value, best.text, _uniform) >= LONG_VALUE_THRESHOLD:
@@ -246,9 +247,9 @@ def _identity(value: str) -> str:
     return " ".join(numbers) if numbers else normalised
 
 
-def _unbulleted(span: TextSpan) -> TextSpan:
+def _unbulleted(span: Span) -> Span:
     bullet = _BULLET.match(span.text)
-    return TextSpan(span.start + bullet.end(), span.end, span.text[bullet.end() :]) if bullet else span
+    return Span(span.start + bullet.end(), span.end, span.text[bullet.end() :]) if bullet else span
 
 
 def _context(document: IndexedDocument, wanted_sections: set[str]) -> str:

@@ -23,7 +23,7 @@ from assistant.experiences.precedents import Precedent, PrecedentFinder, Precede
 from assistant.experiences.records import ExperienceCard, FieldValue
 from assistant.experiences.writers import SectionPlan, SectionWriter
 from assistant.generation.material import read_material
-from assistant.retrieval.hybrid import HybridSearcher
+from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.passages import expand_passages
 from assistant.types import Passage
 
@@ -154,7 +154,7 @@ class NoteDrafter:
 
     def __init__(
         self,
-        searcher: HybridSearcher,
+        searcher: Retriever,
         store: ChunkStore,
         writer: SectionWriter,
         *,

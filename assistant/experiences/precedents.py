@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.experiences.records import Evidence, ExperienceCard
-from assistant.experiences.sections import TextSpan, fold, sentences
+from assistant.experiences.sections import fold, sentences
 from assistant.experiences.territory import canonical_region, french_number, inhabitants_in
 from assistant.generation.extractive import reads_as_statement
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.french import analyze
-from assistant.retrieval.hybrid import HybridSearcher
-from assistant.types import Hit
+from assistant.retrieval.hybrid import Retriever
+from assistant.types import Hit, Span
 
 Idf = Callable[[str], float]
 
@@ -188,10 +188,10 @@ def _need_reason(per_field: dict[str, list[str]]) -> str | None:
 def _best_sentence(hit: Hit, need: str, idf: Idf) -> Evidence:
     chunk = hit.chunk
     terms = set(analyze(need))
-    spans = sentences(TextSpan(chunk.start, chunk.end, chunk.text))
+    spans = sentences(Span(chunk.start, chunk.end, chunk.text))
     # a heading ("Porteur du projet") or a contact line says nothing about the experience
     statements = [s for s in spans if reads_as_statement(s.text) and len(s.text.split()) >= 6]
-    candidates = statements or spans or [TextSpan(chunk.start, chunk.end, chunk.text)]
+    candidates = statements or spans or [Span(chunk.start, chunk.end, chunk.text)]
     best = max(candidates, key=lambda s: (sum(idf(t) for t in set(analyze(s.text)) & terms), -s.start))
     return Evidence(chunk.doc_id, best.start, best.end, best.text)
 
@@ -199,7 +199,7 @@ def _best_sentence(hit: Hit, need: str, idf: Idf) -> Evidence:
 class PrecedentFinder:
     """Ranks cards for a need with the hybrid searcher (``idf`` from its keyword index)."""
 
-    def __init__(self, searcher: HybridSearcher, cards: Sequence[ExperienceCard]) -> None:
+    def __init__(self, searcher: Retriever, cards: Sequence[ExperienceCard]) -> None:
         self.searcher = searcher
         self.cards = list(cards)
 
@@ -209,7 +209,7 @@ class PrecedentFinder:
         if not eligible:
             return []
         hits = self.searcher.rank(request.need, Filters({"source": tuple(sorted(eligible))}))
-        idf = self.searcher.keyword.current().idf  # one snapshot: each current() reads the document registry
+        idf = self.searcher.keyword_index().idf  # one snapshot: each call reads the document registry
         per_doc: dict[str, list[Hit]] = {}
         for hit in hits:
             per_doc.setdefault(str(hit.chunk.metadata.get("source", "")), []).append(hit)

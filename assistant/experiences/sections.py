@@ -15,7 +15,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.generation.sentences import split_sentences
+from assistant.sentences import split_sentences
+from assistant.types import Span
 
 # usual labels of an experience fiche (accents and case ignored) -> card field
 SECTION_LABELS: dict[str, str] = {
@@ -51,19 +52,12 @@ _INLINE_BULLET = re.compile(r"\s+-\s+(?=\S)")
 
 
 @dataclass(frozen=True)
-class TextSpan:
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
 class FicheSection:
     """A heading and its body; ``key`` is the card field it feeds (None for another heading)."""
 
     key: str | None
-    heading: TextSpan
-    body: TextSpan
+    heading: Span
+    body: Span
 
 
 def fold(text: str) -> str:
@@ -75,7 +69,7 @@ def _label(text: str) -> str:
     return re.sub(r"\s+", " ", fold(text).strip().rstrip(":").strip())
 
 
-def blocks(text: str, offset: int = 0) -> list[TextSpan]:
+def blocks(text: str, offset: int = 0) -> list[Span]:
     """Paragraph blocks (separated by blank lines), stripped, with offsets."""
     found = []
     for match in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*", text):
@@ -83,11 +77,11 @@ def blocks(text: str, offset: int = 0) -> list[TextSpan]:
         stripped = piece.strip()
         if stripped:
             start = match.start() + len(piece) - len(piece.lstrip())
-            found.append(TextSpan(offset + start, offset + start + len(stripped), stripped))
+            found.append(Span(offset + start, offset + start + len(stripped), stripped))
     return found
 
 
-def _heading(block: TextSpan, hints: set[str]) -> tuple[str | None, int] | None:
+def _heading(block: Span, hints: set[str]) -> tuple[str | None, int] | None:
     """(field key or None, heading length) when ``block`` is or opens with a heading."""
     # labels are short: fold only what can be one (a long paragraph costs nothing to look at)
     label = _label(block.text) if len(block.text) <= 80 else ""
@@ -112,12 +106,12 @@ def _heading(block: TextSpan, hints: set[str]) -> tuple[str | None, int] | None:
 def find_sections(text: str, headings: Iterable[str] = ()) -> list[FicheSection]:
     """The headed sections of ``text``; ``headings`` are the chunker's heading paths (better boundaries)."""
     hints = {h.strip() for h in headings if h.strip()}
-    found: list[tuple[str | None, TextSpan, int]] = []  # key, heading span, where its body starts
+    found: list[tuple[str | None, Span, int]] = []  # key, heading span, where its body starts
     for block in blocks(text):
         heading = _heading(block, hints)
         if heading is not None:
             key, length = heading
-            span = TextSpan(block.start, block.start + length, block.text[:length])
+            span = Span(block.start, block.start + length, block.text[:length])
             found.append((key, span, block.start + length))
     sections = []
     for i, (key, span, body_start) in enumerate(found):
@@ -126,11 +120,11 @@ def find_sections(text: str, headings: Iterable[str] = ()) -> list[FicheSection]
         raw = _PAGE_FOOTER.sub("", raw)
         lead = len(raw) - len(raw.lstrip())
         body = raw.strip()
-        sections.append(FicheSection(key, span, TextSpan(body_start + lead, body_start + lead + len(body), body)))
+        sections.append(FicheSection(key, span, Span(body_start + lead, body_start + lead + len(body), body)))
     return sections
 
 
-def preamble(text: str, sections: list[FicheSection]) -> list[TextSpan]:
+def preamble(text: str, sections: list[FicheSection]) -> list[Span]:
     """Blocks before the first fiche section (disclaimer, title, introduction), headings left out."""
     end = next((s.heading.start for s in sections if s.key), len(text))
     headings = {s.heading.start for s in sections}
@@ -139,11 +133,11 @@ def preamble(text: str, sections: list[FicheSection]) -> list[TextSpan]:
 
 @dataclass(frozen=True)
 class Item:
-    span: TextSpan
+    span: Span
     bullet: bool
 
 
-def _trim(text: str, start: int) -> TextSpan | None:
+def _trim(text: str, start: int) -> Span | None:
     """Strip a list item's bullet, trailing ';' / ',' and page footer; None when nothing is left."""
     cleaned = _PAGE_FOOTER.sub("", text)
     lead_match = _BULLET.match(cleaned)
@@ -153,10 +147,10 @@ def _trim(text: str, start: int) -> TextSpan | None:
     if not stripped:
         return None
     first = start + lead + (len(core) - len(core.lstrip()))
-    return TextSpan(first, first + len(stripped), stripped)
+    return Span(first, first + len(stripped), stripped)
 
 
-def split_items(body: TextSpan) -> list[Item]:
+def split_items(body: Span) -> list[Item]:
     """List items (bulleted lines, inline " - " lists of PDFs) and plain paragraphs, in order."""
     items: list[Item] = []
     for block in blocks(body.text, body.start):
@@ -178,8 +172,8 @@ def split_items(body: TextSpan) -> list[Item]:
     return items
 
 
-def sentences(span: TextSpan) -> list[TextSpan]:
-    return [TextSpan(s.start, s.end, s.text) for s in split_sentences(span.text, span.start)]
+def sentences(span: Span) -> list[Span]:
+    return split_sentences(span.text, span.start)
 
 
 def display(text: str) -> str:

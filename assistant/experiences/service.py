@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
+from pathlib import Path
 
-from assistant.experiences.cards import CardExtractor, RuleCardExtractor
+from assistant.backends.llm import ChatModel
+from assistant.backends.store import ChunkStore
+from assistant.experiences.cards import CardExtractor
 from assistant.experiences.compare import (
     MAX_COLUMNS,
     MIN_COLUMNS,
@@ -16,33 +20,60 @@ from assistant.experiences.compare import (
     places_named,
     select_cards,
 )
-from assistant.experiences.llm_extraction import card_extractor_for
 from assistant.experiences.note import NoteDrafter, NoteEvent
 from assistant.experiences.precedents import Precedent, PrecedentFinder, PrecedentRequest
 from assistant.experiences.records import ExperienceCard
 from assistant.experiences.store import CardStore, CardSyncReport
 from assistant.experiences.writers import ExtractiveSectionWriter, LLMSectionWriter, SectionWriter
-from assistant.factory import Components
+from assistant.retrieval.hybrid import Retriever
 
 
 class ExperienceDesk:
-    """Experience cards of the index in ``components`` (synced with it on first use), and what is built on them."""
+    """Experience cards of the index in ``store`` (synced with it on first use), and what is built on them.
 
-    def __init__(self, components: Components, *, extractor: CardExtractor | None = None) -> None:
-        self.components = components
-        if extractor is None:
-            # the LLM only fills fields the rules left empty; opt-in because it costs ~13 s a document on a CPU
-            use_llm = components.settings.generation.llm_cards
-            extractor = card_extractor_for(components) if use_llm else RuleCardExtractor(components.glossary)
-        self.extractor = extractor
-        self.card_store = CardStore(components.settings.data_dir / "cards")
+    ``extractor`` is called once, on the first sync (an LLM extractor starts the chat model);
+    ``chat_model`` is asked for only when a note is written by the model.
+    """
+
+    def __init__(
+        self,
+        searcher: Retriever,
+        store: ChunkStore,
+        *,
+        cards_dir: Path,
+        extractor: Callable[[], CardExtractor],
+        chat_model: Callable[[], ChatModel | None],
+        prompt_tokens: Callable[[str], int],
+        max_prompt_tokens: int,
+    ) -> None:
+        self.searcher = searcher
+        self.store = store
+        self._make_extractor = extractor
+        self._chat_model = chat_model
+        self._prompt_tokens = prompt_tokens
+        self._max_prompt_tokens = max_prompt_tokens
+        self.card_store = CardStore(cards_dir)
         self.last_sync: CardSyncReport | None = None
+        self._sync_lock = threading.Lock()
+
+    @cached_property
+    def extractor(self) -> CardExtractor:
+        return self._make_extractor()
 
     def sync(self) -> CardSyncReport:
         """Extract new or changed documents, drop removed ones."""
-        self.last_sync = self.card_store.sync(self.components.store, self.extractor)
+        self.last_sync = self.card_store.sync(self.store, self.extractor)
         self.__dict__.pop("finder", None)
         return self.last_sync
+
+    def refresh(self) -> list[ExperienceCard]:
+        """The cards, brought in line with the index first (only new or changed documents are read).
+
+        The app's sessions share the desk and its card file: one sync at a time.
+        """
+        with self._sync_lock:
+            self.sync()
+            return self.cards()
 
     def cards(self) -> list[ExperienceCard]:
         if self.last_sync is None:
@@ -51,7 +82,7 @@ class ExperienceDesk:
 
     @cached_property
     def finder(self) -> PrecedentFinder:
-        return PrecedentFinder(self.components.searcher, self.cards())
+        return PrecedentFinder(self.searcher, self.cards())
 
     def precedents(self, request: PrecedentRequest) -> list[Precedent]:
         return self.finder.find(request)
@@ -82,23 +113,20 @@ class ExperienceDesk:
 
     def section_writer(self, kind: str = "extraits") -> SectionWriter:
         """ "extraits" (offline) or "llm" (the configured model; its sentences kept only where a passage supports them)."""
-        idf = self.components.searcher.keyword.current().idf
+        idf = self.searcher.keyword_index().idf
         if kind == "llm":
-            model = self.components.chat_model()
+            model = self._chat_model()
             if model is None:
                 raise ValueError(
                     "aucun modèle de langue configuré : renseignez OPENAI_BASE_URL ou installez le modèle local"
                 )
-            g = self.components.settings.generation
             return LLMSectionWriter(
-                model, idf, count_tokens=self.components.prompt_tokens, max_prompt_tokens=g.max_prompt_tokens
+                model, idf, count_tokens=self._prompt_tokens, max_prompt_tokens=self._max_prompt_tokens
             )
         return ExtractiveSectionWriter(idf)
 
     def draft_note(
         self, *, territory: str, topic: str, writer: SectionWriter | None = None, date: str | None = None
     ) -> Iterator[NoteEvent]:
-        drafter = NoteDrafter(
-            self.components.searcher, self.components.store, writer or self.section_writer(), finder=self.finder
-        )
+        drafter = NoteDrafter(self.searcher, self.store, writer or self.section_writer(), finder=self.finder)
         yield from drafter.draft(territory=territory, topic=topic, date=date or datetime.date.today().isoformat())

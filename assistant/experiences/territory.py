@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 from assistant.experiences.departments import department_named, find_departments
 from assistant.experiences.records import Evidence, FieldValue, Territory, count_inhabitants
-from assistant.experiences.sections import TextSpan, fold
+from assistant.experiences.sections import fold
+from assistant.types import Span
 
 REGIONS = (
     "Auvergne-Rhône-Alpes",
@@ -110,7 +111,7 @@ def _top_level_segments(sentence: str) -> Iterator[tuple[int, int]]:
 
 
 def parse_territory(
-    doc_id: str, section: TextSpan | None, *, preamble: str = "", preamble_offset: int = 0, region: str | None = None
+    doc_id: str, section: Span | None, *, preamble: str = "", preamble_offset: int = 0, region: str | None = None
 ) -> Territory:
     """A Territory from the "Territoire" section (exact slices), the introduction for the population
     when the section gives only a neighbourhood's, and the ``region`` metadata when the text names none."""

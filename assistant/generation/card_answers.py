@@ -18,10 +18,9 @@ from assistant.generation.parts import (
     title_of,
 )
 from assistant.generation.question import QuestionAnalysis
-from assistant.generation.sentences import Span
 from assistant.generation.units import neutralise_markers
 from assistant.retrieval.french import analyze
-from assistant.types import Passage
+from assistant.types import Passage, Span
 
 
 def compose_card_field(analysis: QuestionAnalysis, cards: Sequence[tuple[int, ExperienceCard]]) -> list[Part]:

@@ -13,10 +13,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from assistant.citations import Claim, Idf
-from assistant.generation.sentences import Span, split_sentences
 from assistant.generation.units import is_instruction_like
 from assistant.retrieval.french import analyze
-from assistant.types import Passage
+from assistant.sentences import split_sentences
+from assistant.types import Passage, Span
 
 
 def reads_as_statement(text: str) -> bool:

@@ -15,10 +15,9 @@ from functools import lru_cache
 from assistant.citations import Claim
 from assistant.experiences.cards import RuleCardExtractor
 from assistant.experiences.records import ExperienceCard, IndexedDocument
-from assistant.generation.sentences import Span
 from assistant.generation.units import Unit, document_units, units_in, widen_passage
 from assistant.glossary import Glossary
-from assistant.types import Passage
+from assistant.types import Passage, Span
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from assistant.experiences.sections import find_sections
-from assistant.generation.sentences import Span, split_sentences
-from assistant.types import Passage
+from assistant.sentences import split_sentences
+from assistant.types import Passage, Span
 
 _METADATA = re.compile(
     r"^\s*(---+|\+\+\++|#{1,6}\s.*|[A-Z][A-Z_]{2,24}:(\s.*)?|"

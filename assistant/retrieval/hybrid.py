@@ -3,46 +3,100 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 from assistant.backends.embedder import Embedder
 from assistant.backends.store import ChunkStore, registry_fingerprint
+from assistant.corpus import embedding_text
 from assistant.glossary import Glossary
 from assistant.retrieval.filters import Filters, matches, to_where
 from assistant.retrieval.fusion import diversify, fuse_ranked_lists, fuse_scored_lists
 from assistant.retrieval.lexical import KeywordIndex
 from assistant.settings import RetrievalSettings
 from assistant.types import Chunk, Hit
-from ingest.chunking import embedding_text
 
 log = logging.getLogger(__name__)
 
 
 class KeywordIndexKeeper:
-    """Keeps the persisted keyword index equal to the store's visible chunks."""
+    """Keeps the persisted keyword index equal to the store's visible chunks.
 
-    def __init__(self, store: ChunkStore, directory: Path, *, k1: float = 1.2, b: float = 0.6) -> None:
+    With ``background`` (several processes sharing one index: web workers beside an ingest worker), a
+    query is never held by a refresh: while the store has changed, the index in memory keeps answering
+    and the one the writer saved is loaded aside, then swapped in. The writer (whoever changed the
+    store, through :class:`~assistant.indexing.Indexer`) saves it once and stamps ``<folder>.version``
+    with its fingerprint; readers poll that small file, never the index itself.
+    """
+
+    def __init__(
+        self, store: ChunkStore, directory: Path, *, k1: float = 1.2, b: float = 0.6, background: bool = False
+    ) -> None:
         self.store = store
         self.directory = directory
         self.k1, self.b = k1, b
+        self.background = background
         self._index: KeywordIndex | None = None
         # the app answers questions while an upload is being indexed: one writer at a time
         self._lock = threading.RLock()
+        self._loading = threading.Lock()  # one load aside at a time
+
+    @property
+    def version_file(self) -> Path:
+        return self.directory.with_name(self.directory.name + ".version")
+
+    def saved_fingerprint(self) -> str | None:
+        """The fingerprint of the index last saved (by any process); None when none is stamped."""
+        try:
+            return self.version_file.read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
 
     def current(self) -> KeywordIndex:
-        """The index matching the store now, loading or rebuilding it when the store has changed."""
+        """The index matching the store now, loading or rebuilding it when the store has changed.
+
+        In ``background`` mode, the index in memory while a newer one is loaded aside (or until the
+        writer has saved it): never a wait, except the first load of the process.
+        """
         fingerprint = registry_fingerprint(self.store.documents())
-        if self._index is not None and self._index.fingerprint == fingerprint:
-            return self._index
+        index = self._index
+        if index is not None and index.fingerprint == fingerprint:
+            return index
+        if index is not None and self.background:
+            saved = self.saved_fingerprint()
+            if saved is not None and saved != index.fingerprint:
+                self._load_aside(saved)
+            return index
         with self._lock:
             if self._index is not None and self._index.fingerprint == fingerprint:
                 return self._index
             loaded = KeywordIndex.load(self.directory) if self.directory.exists() else None
-            if loaded is None or loaded.fingerprint != fingerprint or loaded.params not in (None, (self.k1, self.b)):
+            usable = loaded is not None and loaded.params in (None, (self.k1, self.b))
+            # a reader beside a writer takes what the writer saved, even mid-job: its refresh comes
+            if not usable or (loaded.fingerprint != fingerprint and not self.background):
                 loaded = self.rebuild(fingerprint)
             self._index = loaded
             return loaded
+
+    def _load_aside(self, saved: str) -> None:
+        if not self._loading.acquire(blocking=False):
+            return  # already loading
+
+        def load() -> None:
+            try:
+                loaded = KeywordIndex.load(self.directory)
+                if loaded is not None and loaded.params in (None, (self.k1, self.b)):
+                    self._index = loaded  # the swap: one reference assignment
+                    log.info("keyword index reloaded: %d chunks", len(loaded))
+            finally:
+                self._loading.release()
+
+        threading.Thread(target=load, name="keyword-index-load", daemon=True).start()
 
     def rebuild(self, fingerprint: str | None = None) -> KeywordIndex:
         with self._lock:
@@ -60,9 +114,30 @@ class KeywordIndexKeeper:
             b=self.b,
         )
         index.save(self.directory)
+        stamp = self.version_file.with_name(f"{self.version_file.name}.{os.getpid()}")
+        stamp.write_text(fingerprint, encoding="utf-8")
+        os.replace(stamp, self.version_file)  # readers see the old stamp or the new one, whole
         log.info("keyword index rebuilt: %d chunks", len(index))
         self._index = index
         return index
+
+
+class Retriever(Protocol):
+    """What answering and the experiences need from retrieval (``HybridSearcher`` provides it)."""
+
+    glossary: Glossary | None
+
+    def rank(self, question: str, filters: Filters | None = None) -> list[Hit]: ...
+
+    def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]: ...
+
+    def keyword_index(self) -> KeywordIndex:
+        """The keyword index as the store is now: its ``idf`` and document frequencies weigh words."""
+        ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage vectors (L2-normalised), to compare a sentence with its evidence."""
+        ...
 
 
 class HybridSearcher:
@@ -81,6 +156,12 @@ class HybridSearcher:
         self.keyword = keyword
         self.settings = settings
         self.glossary = glossary
+
+    def keyword_index(self) -> KeywordIndex:
+        return self.keyword.current()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed_passages(texts)
 
     def rank(self, question: str, filters: Filters | None = None) -> list[Hit]:
         """All fused candidates, best first (no diversity): what evaluations score."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import shutil
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -103,9 +105,13 @@ class KeywordIndex:
         return [(self.chunk_ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def save(self, directory: Path) -> None:
-        """Write atomically: a new folder is filled, then swapped in."""
-        tmp = directory.with_name(directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+        """Write atomically: a new folder is filled, then swapped in.
+
+        The folders set aside are named per writer, so two processes saving at once (web workers and an
+        ingest worker sharing a data folder) never write into each other's; the last swap wins.
+        """
+        writer = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        tmp = directory.with_name(f"{directory.name}.tmp-{writer}")
         tmp.mkdir(parents=True)
         if self._retriever is not None:
             self._retriever.save(str(tmp), show_progress=False)
@@ -120,12 +126,24 @@ class KeywordIndex:
             ),
             encoding="utf-8",
         )
-        old = directory.with_name(directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if directory.exists():
-            directory.rename(old)
-        tmp.rename(directory)
-        shutil.rmtree(old, ignore_errors=True)
+        set_aside: list[Path] = []
+        for attempt in range(20):
+            old = directory.with_name(f"{directory.name}.old-{writer}-{attempt}")
+            try:
+                directory.rename(old)
+                set_aside.append(old)
+            except FileNotFoundError:  # none yet, or another writer moved it aside first
+                pass
+            try:
+                tmp.rename(directory)
+                break
+            except OSError:  # another writer swapped its folder in between: set that one aside too
+                continue
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OSError(f"keyword index {directory}: could not swap the new folder in")
+        for old in set_aside:
+            shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path) -> KeywordIndex | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from assistant.accounts.store import ACCOUNTS_FILE, accounts_exist
-from assistant.backends.store import DocumentRecord
+from assistant.accounts.store import accounts_exist
+from assistant.corpus import DocumentRecord
 from assistant.settings import Settings
 
 ANSWERERS = {
@@ -35,7 +35,7 @@ def settings_markdown(settings: Settings, answerer_kind: str, records: Mapping[s
         answerer += " — modèle **Qwen2.5-Coder-1.5B-Instruct**"
     ui = settings.ui
     protected = "non"
-    if accounts_exist(settings.data_dir / ACCOUNTS_FILE):
+    if accounts_exist(settings.paths.accounts):
         protected = "oui (comptes et rôles)"
     elif ui.auth_user and ui.auth_password:
         protected = "oui (identifiant et mot de passe)"
@@ -59,4 +59,4 @@ def exposed_without_auth(settings: Settings) -> bool:
     ui = settings.ui
     if ui.host in LOCAL_HOSTS or (ui.auth_user and ui.auth_password):
         return False
-    return not accounts_exist(settings.data_dir / ACCOUNTS_FILE)
+    return not accounts_exist(settings.paths.accounts)

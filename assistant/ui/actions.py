@@ -1,7 +1,7 @@
-"""Event handlers of the interface. They call the components and format; retrieval and generation stay in the pipeline.
+"""Event handlers of the interface. They call the services and format; retrieval and generation stay in the pipeline.
 
 Everything a conversation owns lives in the caller's ``gr.State`` (one per browser
-session), never in this object, which only holds the shared components.
+session), never in this object, which only holds the shared services.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.factory import Components
+from assistant.backends.store import DocumentRegistry
+from assistant.corpus import SIDECAR_SUFFIX, FolderRefused, Progress, Source, SyncReport
+from assistant.feedback import CitedSource, FeedbackStore
+from assistant.indexing import Indexer
+from assistant.jobs import IngestQueue, jobs_markdown
+from assistant.pipeline import Assistant
+from assistant.settings import Settings
 from assistant.types import Answer, Citation, Turn
 from assistant.ui.about import backend_label, settings_markdown
 from assistant.ui.chat import render_stream, sources_panel
@@ -29,10 +35,7 @@ from assistant.ui.documents import (
     sorted_records,
 )
 from assistant.ui.facets import FACETS, build_filters, describe_filters, facet_choices, year_choices
-from assistant.ui.feedback import CitedSource, FeedbackStore
 from assistant.ui.uploads import describe_saved, save_uploads
-from ingest.folders import FolderRefused, select_folder
-from ingest.sync import SIDECAR_SUFFIX, Progress, Source, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,14 @@ INGEST_FAILED = (
 ERROR_REPLY = "Une erreur est survenue pendant la réponse ; réessayez. Si elle persiste, prévenez l'administrateur."
 
 
+def queued_message(job_id: int) -> str:
+    """What the Documents page says once a job is in the queue (French)."""
+    return (
+        f"Tâche d'indexation n° {job_id} en file d'attente : les documents seront cherchables dès qu'elle sera "
+        "terminée (état : python -m assistant jobs)."
+    )
+
+
 def citation_link(citation: Citation) -> str | None:
     fmt = Path(citation.source).suffix.lower().lstrip(".")
     return document_link(
@@ -53,10 +64,25 @@ def citation_link(citation: Citation) -> str | None:
 
 
 class Actions:
-    def __init__(self, components: Components, feedback: FeedbackStore) -> None:
-        self.components = components
+    def __init__(
+        self,
+        assistant: Assistant,
+        indexer: Indexer,
+        store: DocumentRegistry,
+        feedback: FeedbackStore,
+        settings: Settings,
+        *,
+        answerer_kind: str,
+        ingest_queue: IngestQueue | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.ingest_queue = ingest_queue  # set: indexing is left to `python -m assistant worker`
+        self.indexer = indexer
+        self.store = store  # read only: the registry shown on the Documents page
         self.feedback = feedback
-        self.uploads_dir = components.settings.data_dir / "uploads"
+        self.settings = settings
+        self.answerer_kind = answerer_kind
+        self.uploads_dir = indexer.uploads_dir
 
     # chat
     def respond(
@@ -75,12 +101,12 @@ class Actions:
             return
         filters = build_filters(dict(zip(FACETS, facets, strict=True)), year_from, year_to)
         # the question's text stays in its user's history unless the settings ask for it in the log
-        shown = question if self.components.settings.api.log_questions else f"({len(question)} caractères)"
-        log.info("question with filters [%s] after %d turns: %s", filters.describe(), len(answers), shown)
+        logged = question if self.settings.api.log_questions else f"({len(question)} caractères)"
+        log.info("question with filters [%s] after %d turns: %s", filters.describe(), len(answers), logged)
         history = [Turn(a.question, a.text) for a in answers]
         messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
         try:
-            stream = self.components.assistant.stream(question, history, filters)
+            stream = self.assistant.stream(question, history, filters)
             for step in render_stream(stream, turn=len(answers)):
                 messages[-1] = {"role": "assistant", "content": step.markdown}
                 if step.answer is None:
@@ -89,7 +115,7 @@ class Actions:
                     answers = [*answers, step.answer]
                     yield messages, sources_panel(answers, citation_link), answers, ""
         except Exception:
-            log.exception("answer failed for %r", shown)
+            log.exception("answer failed for %r", logged)
             # the failed exchange leaves the chat (one user and one assistant message per answer, for ratings);
             # the question goes back into the box to be asked again
             gr.Warning(ERROR_REPLY)
@@ -108,7 +134,6 @@ class Actions:
         if turn >= len(answers) or data.liked not in (True, False):
             return "Cette réponse ne peut pas être notée.", None
         answer = answers[turn]
-        settings = self.components.settings
         entry = self.feedback.record(
             rating=1 if data.liked else -1,
             question=answer.question,
@@ -116,7 +141,7 @@ class Actions:
             cited_chunk_ids=[c.chunk_id for c in answer.citations],
             cited_sources=[CitedSource(c.number, c.title, c.page, c.chunk_id) for c in answer.citations],
             answerer=answer.answerer,
-            backend=backend_label(settings, self.components.answerer_kind),
+            backend=backend_label(self.settings, self.answerer_kind),
         )
         thumb = "👍" if data.liked else "👎"
         return f"Avis {thumb} enregistré pour « {answer.question} ». Vous pouvez ajouter un commentaire.", entry
@@ -131,7 +156,7 @@ class Actions:
 
     def export_feedback(self) -> dict[str, Any]:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = self.feedback.export_csv(self.components.settings.data_dir / "exports" / f"avis-{stamp}.csv")
+        path = self.feedback.export_csv(self.settings.paths.exports / f"avis-{stamp}.csv")
         return gr.update(value=str(path), visible=True)
 
     # documents
@@ -140,15 +165,18 @@ class Actions:
 
         Filters are reset, since their choices may have changed.
         """
-        records = self.components.store.documents()
+        records = self.store.documents()
         shown = sorted_records(records, query)
         metadatas = [r.metadata for r in records.values()]
         choices = facet_choices(metadatas)
         years = year_choices(metadatas)
-        settings = settings_markdown(self.components.settings, self.components.answerer_kind, records)
+        settings = settings_markdown(self.settings, self.answerer_kind, records)
+        stats = corpus_stats(records)
+        if self.ingest_queue is not None:  # the jobs of every web worker, from the shared board
+            stats += jobs_markdown(self.ingest_queue.board.recent(5))
         return (
             {"headers": COLUMNS, "data": document_rows(shown)},
-            corpus_stats(records),
+            stats,
             gr.update(choices=document_choices(sorted_records(records)), value=None),
             settings,
             *(gr.update(choices=choices[key], value=[]) for key in FACETS),
@@ -157,13 +185,13 @@ class Actions:
         )
 
     def search_documents(self, query: str) -> dict[str, Any]:
-        return {"headers": COLUMNS, "data": document_rows(sorted_records(self.components.store.documents(), query))}
+        return {"headers": COLUMNS, "data": document_rows(sorted_records(self.store.documents(), query))}
 
     def ingest_uploads(self, files: list[str] | None, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:
         if not files:
             return ("Choisissez d'abord des fichiers à envoyer.", *self.refresh())
         saved = save_uploads(
-            [(Path(f).name, Path(f)) for f in files], self.uploads_dir, max_mb=self.components.settings.ui.max_upload_mb
+            [(Path(f).name, Path(f)) for f in files], self.uploads_dir, max_mb=self.settings.ui.max_upload_mb
         )
         documents = list(saved.documents)
         for sidecar in saved.sidecars:  # a sidecar sent alone re-indexes the document it describes
@@ -173,17 +201,23 @@ class Actions:
         notes = describe_saved(saved)
         if not documents:
             return (notes or "Aucun document à indexer.", *self.refresh())
+        if self.ingest_queue is not None:
+            job_id = self.ingest_queue.enqueue_files(documents)
+            return ("\n".join(x for x in (notes, queued_message(job_id)) if x), *self.refresh())
         report = self._sync([Source(path=p, key=str(p)) for p in documents], progress)
         return ("\n".join(x for x in (notes, report.summary()) if x), *self.refresh())
 
     def ingest_folder(self, folder: str, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:
         """Index a server folder, only under the allowed folders of the settings (the uploads folder always)."""
-        allowed = [*self.components.settings.ingest.allowed_folders, self.uploads_dir]
+        allowed = [*self.settings.ingest.allowed_folders, self.uploads_dir]
         try:
-            selection = select_folder(folder, allowed)
+            selection = self.indexer.select_folder(folder, allowed)
         except FolderRefused as exc:
             log.warning("folder indexing refused: %r", folder)
             return (str(exc), *self.refresh())
+        if self.ingest_queue is not None:
+            job_id = self.ingest_queue.enqueue_folder(folder)
+            return ("\n".join(x for x in (selection.notes(), queued_message(job_id)) if x), *self.refresh())
         report = self._sync(selection.sources, progress)
         return ("\n".join(x for x in (selection.notes(), report.summary()) if x), *self.refresh())
 
@@ -199,31 +233,21 @@ class Actions:
             progress((p.done, p.total), desc=desc, unit="passages")
 
         try:
-            report = self.components.synchronizer.sync(sources, on_progress=on_progress, force=force)
+            report = self.indexer.sync(sources, on_progress=on_progress, force=force)
         except Exception:  # the store or the embedder failed: say so in French, never a raw error object
             log.exception("ingest from the interface failed")
             report = SyncReport(failed=[(s.label, INGEST_FAILED) for s in sources])
-            self.components.keyword.rebuild()  # some documents may have been stored before the failure
-        else:
-            if report.changed:
-                self.components.keyword.rebuild()
         log.info("ingest from the interface: %s", report.summary().splitlines()[0])
         return report
 
     def delete(self, doc_id: str | None) -> tuple[Any, ...]:
-        record = self.components.store.documents().get(doc_id or "")
+        record = self.indexer.delete(doc_id or "")
         if record is None:
             return ("Choisissez un document dans la liste.", *self.refresh())
-        self.components.store.delete_document(record.doc_id)
-        self.components.keyword.rebuild()
-        source = Path(record.source)
-        if source.parent.resolve() == self.uploads_dir.resolve():  # our own copy: remove it with its sidecar
-            source.unlink(missing_ok=True)
-            source.with_name(source.name + SIDECAR_SUFFIX).unlink(missing_ok=True)
         return (f"Document « {record.metadata.get('title', record.doc_id)} » retiré de l'index.", *self.refresh())
 
     def reindex(self, doc_id: str | None, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:
-        record = self.components.store.documents().get(doc_id or "")
+        record = self.store.documents().get(doc_id or "")
         if record is None:
             return ("Choisissez un document dans la liste.", *self.refresh())
         path = Path(record.source)
@@ -235,5 +259,7 @@ class Actions:
         if not path.is_file():
             return (f"✗ Fichier introuvable sur le serveur : {path}", *self.refresh())
         # read and embed again even if the bytes are unchanged (new loader or chunking settings)
+        if self.ingest_queue is not None:
+            return (queued_message(self.ingest_queue.enqueue_reindex([path])), *self.refresh())
         report = self._sync([Source(path=path, key=record.source)], progress, force=True)
         return (report.summary(), *self.refresh())

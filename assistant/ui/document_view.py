@@ -10,7 +10,7 @@ in the browser's viewer (at their page), other formats are downloaded.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,8 @@ from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 
+from assistant.corpus import LoadError
 from assistant.ui.safe_text import public_href, safe_href
-from ingest.loaders import LoadError, load_file
-from ingest.loaders.text import decode_text, split_front_matter
 
 DOCUMENT_ROUTE = "/documents/"
 TEXT_FORMATS = {"md", "markdown", "txt", "html", "htm"}
@@ -39,6 +38,8 @@ STYLE = (
     "body{max-width:46rem;margin:2rem auto;padding:0 1rem;font-family:system-ui,sans-serif;line-height:1.55}"
     "pre{white-space:pre-wrap;font-family:inherit}.notice{color:#666;font-size:.85em;border-bottom:1px solid #ddd}"
 )
+
+TextReader = Callable[[Path, str], str]
 
 
 def document_link(doc_id: str, metadata: Mapping[str, Any], page: int | None = None) -> str | None:
@@ -88,32 +89,27 @@ def text_page(title: str, body_html: str) -> str:
     )
 
 
-def text_body(path: Path, fmt: str) -> str:
+def text_body(path: Path, fmt: str, read_text: TextReader) -> str:
     """Sanitised HTML of a text document: Markdown without its YAML header, text as is, HTML's main content."""
-    data = path.read_bytes()
-    if fmt in ("html", "htm"):
-        try:
-            blocks = load_file(data, path).blocks
-        except LoadError as exc:
-            return f"<p>{html.escape(str(exc))}</p>"
-        markdown = "\n\n".join(("#" * max(1, b.level) + " " if b.kind == "heading" else "") + b.text for b in blocks)
-        return _MD.render(markdown)
     try:
-        _, body = split_front_matter(decode_text(data))
+        body = read_text(path, fmt)
     except LoadError as exc:
         return f"<p>{html.escape(str(exc))}</p>"
-    if fmt in ("md", "markdown"):
+    if fmt in ("html", "htm", "md", "markdown"):
         return _MD.render(body)
     return f"<pre>{html.escape(body)}</pre>"
 
 
-def serve_document(path: Path, metadata: Mapping[str, Any]) -> ServedDocument:
-    """The response for an indexed local file (the caller checked it is in the index). Raises OSError."""
+def serve_document(path: Path, metadata: Mapping[str, Any], read_text: TextReader) -> ServedDocument:
+    """The response for an indexed local file (the caller checked it is in the index). Raises OSError.
+
+    ``read_text(path, format)`` reads a text document as the index read it (``Indexer.readable_text``).
+    """
     fmt = str(metadata.get("format", "") or path.suffix.lstrip(".")).lower()
     common = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
     if fmt in TEXT_FORMATS:
         title = str(metadata.get("title") or path.name)
-        page = text_page(title, text_body(path, fmt))
+        page = text_page(title, text_body(path, fmt, read_text))
         headers = {**common, "Content-Security-Policy": TEXT_POLICY}
         return ServedDocument(page.encode("utf-8"), "text/html; charset=utf-8", headers)
     disposition = "inline" if fmt == "pdf" else "attachment"

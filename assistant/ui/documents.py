@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.backends.store import DocumentRecord
+from assistant.corpus import DocumentRecord
+from assistant.french_dates import french_timestamp
 
 COLUMNS = ["Titre", "Organisation", "Date", "Format", "Pages", "Passages", "Indexé le", "Fichier", "Identifiant"]
 
@@ -42,17 +42,6 @@ def french_date(value: str) -> str:
         year, month = value.split("-")
         return f"{month}/{year}"
     return value
-
-
-def french_timestamp(value: str) -> str:
-    """An ISO time stamp (UTC as stored) in the server's local time: 30/11/2026 13:54; anything else as is."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone()  # the local time zone
-    return moment.strftime("%d/%m/%Y %H:%M")
 
 
 def document_rows(records: Sequence[DocumentRecord]) -> list[list[Any]]:

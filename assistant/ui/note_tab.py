@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 import gradio as gr
 
 from assistant.experiences.editing import note_from_edited_sections, renumbering_summary, section_text
-from assistant.experiences.export import note_to_docx, note_to_markdown, reference_text
+from assistant.experiences.export import ExportFolder, reference_text
 from assistant.experiences.note import (
     DRAFT_NOTICE,
     SECTIONS,
@@ -27,7 +26,6 @@ from assistant.experiences.note import (
     SectionWritten,
 )
 from assistant.experiences.service import ExperienceDesk
-from assistant.ui.precedents_tab import refresh_cards
 from assistant.ui.safe_text import escape_markdown
 
 log = logging.getLogger(__name__)
@@ -113,10 +111,10 @@ class NoteTab:
     hidden), and streamed visibility changes re-mounted boxes that then lost their text.
     """
 
-    def __init__(self, desk: ExperienceDesk, boxes: int) -> None:
+    def __init__(self, desk: ExperienceDesk, boxes: int, exports: ExportFolder) -> None:
         self.desk = desk
         self.boxes = boxes
-        self.exports = desk.components.settings.data_dir / "exports"
+        self.exports = exports
 
     def _refusal(self, territory: str, writer_kind: str) -> str | None:
         """Why no draft can be written (French), or None."""
@@ -153,7 +151,7 @@ class NoteTab:
             return
         territory, topic = territory.strip(), (topic or "").strip() or DEFAULT_TOPIC
         writer = self.desk.section_writer(writer_kind or "extraits")
-        refresh_cards(self.desk)
+        self.desk.refresh()
         view = DraftView(self.boxes)
         yield view.outputs()
         for event in self.desk.draft_note(territory=territory, topic=topic, writer=writer):
@@ -178,18 +176,15 @@ class NoteTab:
             edited = note_from_edited_sections(note, texts[: len(note.sections)])
         except ValueError as exc:
             return f"✗ Export impossible : {exc}.", gr.update(visible=False), gr.update(visible=False)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        docx_path = note_to_docx(edited.note, self.exports / f"projet-de-note-{stamp}.docx")
-        md_path = self.exports / f"projet-de-note-{stamp}.md"
-        md_path.write_text(note_to_markdown(edited.note), encoding="utf-8")
+        docx_path, md_path = self.exports.note(edited.note)
         changes = renumbering_summary(edited)
         status = f"Note exportée avec {len(edited.note.references)} références" + (f" ; {changes}." if changes else ".")
         return status, gr.update(value=str(docx_path), visible=True), gr.update(value=str(md_path), visible=True)
 
 
-def build_note_tab(desk: ExperienceDesk) -> None:
+def build_note_tab(desk: ExperienceDesk, exports: ExportFolder) -> None:
     """The tab's components and events (call inside ``gr.Tabs``); one edit box per section of the plan."""
-    tab = NoteTab(desk, boxes=len(SECTIONS))
+    tab = NoteTab(desk, boxes=len(SECTIONS), exports=exports)
     with gr.Tab("Note", id="note"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260):

@@ -8,16 +8,14 @@ writes the table's CSV and Markdown downloads.
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from assistant.experiences.compare import MAX_COLUMNS, MIN_COLUMNS, ComparisonTable
-from assistant.experiences.export import footnote_text, table_to_csv, table_to_markdown
+from assistant.experiences.export import ExportFolder, footnote_text
 from assistant.experiences.precedents import TERRITORY_KINDS, Precedent, PrecedentRequest, parse_period
 from assistant.experiences.records import ExperienceCard
 from assistant.experiences.service import ExperienceDesk
@@ -28,7 +26,6 @@ LIMIT = 8  # experiences shown for a need
 TERRITORY_TYPES = [*TERRITORY_KINDS, "commune"]
 UNSTATED = "non renseigné"
 FICTIONAL = ' <span class="fictional">fictif</span>'
-_SYNC = threading.Lock()  # sessions share the desk and its card file: one card sync at a time
 
 CSS = """
 .precedent-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .6rem .8rem;
@@ -49,13 +46,6 @@ CSS = """
 .comparison td.missing { color: var(--body-text-color-subdued); font-style: italic; }
 .compare-notes { font-size: .8em; color: var(--body-text-color-subdued); list-style: none; padding-left: 0; }
 """
-
-
-def refresh_cards(desk: ExperienceDesk) -> list[ExperienceCard]:
-    """The desk's cards, brought in line with the index first (only new or changed documents are read)."""
-    with _SYNC:
-        desk.sync()
-        return desk.cards()
 
 
 def card_link(card: ExperienceCard, page: int | None = None) -> str | None:
@@ -147,13 +137,13 @@ def comparison_html(table: ComparisonTable) -> str:
 class PrecedentsTab:
     """Event handlers of the tab; per-session data stays in the browser's components."""
 
-    def __init__(self, desk: ExperienceDesk) -> None:
+    def __init__(self, desk: ExperienceDesk, exports: ExportFolder) -> None:
         self.desk = desk
-        self.exports = desk.components.settings.data_dir / "exports"
+        self.exports = exports
 
     def filter_choices(self) -> tuple[Any, Any]:
         """Theme and region choices from the cards of the index as it is now."""
-        cards = refresh_cards(self.desk)
+        cards = self.desk.refresh()
         themes = sorted({t for c in cards for t in c.themes}, key=str.casefold)
         regions = sorted({canonical_region(c.territory.region.value) or "" for c in cards if c.territory.region} - {""})
         return gr.update(choices=themes, value=[]), gr.update(choices=regions, value=[])
@@ -182,7 +172,7 @@ class PrecedentsTab:
             period=years,
             limit=LIMIT,
         )
-        refresh_cards(self.desk)
+        self.desk.refresh()
         found = self.desk.precedents(request)
         picks = [(f"{rank}. {p.card.title}", p.card.doc_id) for rank, p in enumerate(found, 1)]
         plural = "s" if len(found) > 1 else ""
@@ -200,20 +190,15 @@ class PrecedentsTab:
             table = self.desk.compare(picked)
         except ValueError as exc:  # an experience removed from the index since the search
             return gr.skip(), gr.skip(), gr.skip(), f"✗ {exc}"
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        self.exports.mkdir(parents=True, exist_ok=True)
-        csv_path = self.exports / f"comparaison-{stamp}.csv"
-        csv_path.write_text(table_to_csv(table), encoding="utf-8-sig")  # the BOM lets Excel read the accents
-        md_path = self.exports / f"comparaison-{stamp}.md"
-        md_path.write_text(table_to_markdown(table), encoding="utf-8")
+        csv_path, md_path = self.exports.comparison(table)
         status = f"Comparaison de {len(table.columns)} expériences : chaque case renseignée renvoie à sa source [n]."
         files = (gr.update(value=str(path), visible=True) for path in (csv_path, md_path))
         return comparison_html(table), *files, status
 
 
-def build_precedents_tab(blocks: gr.Blocks, desk: ExperienceDesk) -> None:
+def build_precedents_tab(blocks: gr.Blocks, desk: ExperienceDesk, exports: ExportFolder) -> None:
     """The tab's components and events (call inside ``gr.Tabs``)."""
-    tab = PrecedentsTab(desk)
+    tab = PrecedentsTab(desk, exports)
     with gr.Tab("Précédents", id="precedents"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260):

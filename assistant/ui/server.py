@@ -1,4 +1,4 @@
-"""Starting the interface: the demo corpus on an empty index, then the web app on its port."""
+"""Starting the interface: the web app on its port."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 import uvicorn
 
-from assistant.factory import Components
+from assistant.accounts import open_access
+from assistant.api.wiring import api_services
 from assistant.ui.about import exposed_without_auth
+from assistant.ui.services import AppServices
 from assistant.ui.web import build_web_app
-from ingest.sync import discover
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 30.0
@@ -23,21 +23,6 @@ START_TIMEOUT_S = 30.0
 
 class PortInUse(Exception):
     """The port is taken; the message is French and says how to choose another."""
-
-
-def index_demo_if_empty(components: Components, demo_dir: Path) -> None:
-    """Index ``demo_dir`` when the index holds no document; an existing index is kept as it is."""
-    count = len(components.store.documents())
-    if count:
-        log.info("index: %d documents already indexed in %s (kept)", count, components.settings.data_dir)
-        return
-    if not demo_dir.is_dir():
-        log.warning("index empty and no demo corpus at %s: add documents from the Documents page", demo_dir)
-        return
-    log.info("index empty: indexing the demo corpus %s (once; one to three minutes on 2 cores)", demo_dir)
-    report = components.synchronizer.sync(discover([demo_dir]))
-    components.keyword.rebuild()
-    log.info("demo corpus indexed: %s", report.summary().splitlines()[0])
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -71,21 +56,25 @@ class RunningApp:
         self.blocks.close(verbose=False)
 
 
-def launch(blocks: gr.Blocks, components: Components, *, port: int | None = None, block: bool = True) -> RunningApp:
+def launch(blocks: gr.Blocks, services: AppServices, *, port: int | None = None, block: bool = True) -> RunningApp:
     """Serve ``blocks`` with the UI settings; ``block=False`` returns once the app answers (tests).
 
     Raises :class:`PortInUse` when the port is taken.
     """
-    ui = components.settings.ui
-    if exposed_without_auth(components.settings):
+    ui = services.settings.ui
+    if exposed_without_auth(services.settings):
         log.warning(
             "the interface listens on %s without a password: anyone who reaches this address can read and change "
-            "the index; set ASSISTANT_UI__AUTH_USER and ASSISTANT_UI__AUTH_PASSWORD",
+            "the index; create an account (python -m assistant users add) or set ASSISTANT_UI__AUTH_USER and "
+            "ASSISTANT_UI__AUTH_PASSWORD",
             ui.host,
         )
     port = port or ui.port
     sock = bind(ui.host, port)
-    app = build_web_app(blocks, components)
+    access = open_access(services.settings)
+    app = build_web_app(
+        blocks, ui, services.store, services.indexer.readable_text, access=access, api=api_services(services, access)
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     shown = "127.0.0.1" if ui.host in ("0.0.0.0", "::", "") else ui.host
     url = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}/"

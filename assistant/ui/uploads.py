@@ -19,9 +19,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.factory import MB
-from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.sync import SIDECAR_SUFFIX
+from assistant.corpus import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES
+from assistant.settings import MB
 
 MAX_STEM_BYTES = 120  # the readable part; with hash, suffix and ".meta.yaml", far below the 255-byte file name limit
 HASH_CHARS = 10

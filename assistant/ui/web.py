@@ -17,12 +17,12 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from assistant.accounts import LOCAL_USER, Access, Permission, allows, open_access, refusal
-from assistant.api import mount_api
-from assistant.api.wiring import api_services
-from assistant.factory import Components
+from assistant.accounts import LOCAL_USER, Access, Permission, allows, refusal
+from assistant.api import ApiServices, mount_api
+from assistant.backends.store import DocumentRegistry
+from assistant.settings import UISettings
 from assistant.ui.assets import CLICK_JS, CSS
-from assistant.ui.document_view import DOCUMENT_ROUTE, serve_document
+from assistant.ui.document_view import DOCUMENT_ROUTE, TextReader, serve_document
 from assistant.ui.layout import FRENCH
 from assistant.ui.login import LoginThrottle, Sessions, add_login_routes
 from assistant.ui.request_guard import RequestGuard
@@ -85,10 +85,18 @@ def session_user(access: Access, sessions: Sessions) -> UserOf:
     return user_of
 
 
-def build_web_app(blocks: gr.Blocks, components: Components) -> FastAPI:
-    """The FastAPI app serving ``blocks`` and the ``/v1`` API with the settings of ``components``."""
-    ui = components.settings.ui
-    access = open_access(components.settings)
+def build_web_app(
+    blocks: gr.Blocks,
+    ui: UISettings,
+    store: DocumentRegistry,
+    read_text: TextReader,
+    *,
+    access: Access,
+    api: ApiServices,
+) -> FastAPI:
+    """The FastAPI app serving ``blocks`` and the ``/v1`` API (``api``) with the settings ``ui``; logins and roles
+    come from ``access``; the document route checks ``store``'s registry and shows text documents as ``read_text``
+    reads them."""
     sessions = Sessions()
     user_of = session_user(access, sessions)
     app = FastAPI(
@@ -106,7 +114,7 @@ def build_web_app(blocks: gr.Blocks, components: Components) -> FastAPI:
     )
     add_login_routes(app, ui, sessions, throttle, authenticate=access.authenticate)
     app.add_middleware(RequestGuard, ui=ui)  # added last: runs first
-    mount_api(app, api_services(components, access))
+    mount_api(app, api)
 
     def api_key_valid(request: Request) -> bool:
         """An API client may open the ``link`` of a citation with its key."""
@@ -118,12 +126,12 @@ def build_web_app(blocks: gr.Blocks, components: Components) -> FastAPI:
         """An indexed local file, checked against the index as it is now (a removed document is gone)."""
         if user_of(request) is None and not api_key_valid(request):
             return PlainTextResponse("Identifiez-vous d'abord.", 401)
-        record = components.store.documents().get(doc_id)
+        record = store.documents().get(doc_id)
         if record is None or record.source.startswith(("http://", "https://")):
             return PlainTextResponse(NOT_FOUND, 404)
         path = Path(record.source)
         try:
-            served = serve_document(path, record.metadata)
+            served = serve_document(path, record.metadata, read_text)
         except OSError:
             return PlainTextResponse(NOT_FOUND, 404)
         return Response(served.body, media_type=served.media_type, headers=served.headers)

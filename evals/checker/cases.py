@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source.yaml"
 CASES = HERE / "cases.jsonl"
 CORPUS = REPO / "corpus" / "demo"
-GLOSSARY = REPO / "corpus" / "glossary.yaml"
+GLOSSARY = REPO / "assistant" / "glossary.yaml"
 UNSUPPORTED = "unsupported"
 FABRICATIONS = (
     "number",

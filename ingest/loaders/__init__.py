@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from assistant.types import Block
+from assistant.corpus import LoadError, unsupported_format
+from ingest.loaders.base import LoadedFile
+from ingest.loaders.limits import ReadBudget, check_archive
 
-if TYPE_CHECKING:
-    from ingest.loaders.limits import ReadBudget
-
-
-class LoadError(Exception):
-    """A file that cannot be ingested; the message is French and says what to do."""
+Loader = Callable[[bytes, Path, ReadBudget], LoadedFile]
 
 
-@dataclass
-class LoadedFile:
-    blocks: list[Block]
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-Loader = Callable[[bytes, Path, "ReadBudget"], LoadedFile]
-
-
-def _registry() -> dict[str, Loader]:
+def loaders() -> dict[str, Loader]:
+    """The loader of each suffix. Imported on first use: the PDF, Word and HTML libraries take most of a second
+    to import, which commands that never read a file (``stats``, ``search``) should not pay."""
     from ingest.loaders import docx, html, pdf, text
 
     return {
@@ -40,23 +28,15 @@ def _registry() -> dict[str, Loader]:
     }
 
 
-SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt")
-
-
 def load_file(data: bytes, path: Path, budget: ReadBudget | None = None) -> LoadedFile:
     """Dispatch on the file extension; raise LoadError with a French reason.
 
     ``budget`` bounds what reading may cost (characters, unpacked size, time) and hears about
     pages read; without one, the default limits apply.
     """
-    from ingest.loaders.limits import ReadBudget, check_archive
-
-    loader = _registry().get(path.suffix.lower())
+    loader = loaders().get(path.suffix.lower())
     if loader is None:
-        raise LoadError(
-            f"format non pris en charge ({path.suffix or 'sans extension'}) : "
-            f"formats acceptés {', '.join(SUPPORTED_SUFFIXES)}"
-        )
+        raise unsupported_format(path.suffix)
     if not data.strip():
         raise LoadError("fichier vide")
     budget = budget or ReadBudget()
@@ -67,3 +47,16 @@ def load_file(data: bytes, path: Path, budget: ReadBudget | None = None) -> Load
         for block in loaded.blocks:
             budget.add_text(block.text)
     return loaded
+
+
+def readable_text(path: Path, fmt: str) -> str:
+    """A text document as the index read it, for display: an HTML page's main content as Markdown (headings
+    marked), Markdown without its YAML header, plain text as is. Raises LoadError (French) or OSError."""
+    data = path.read_bytes()
+    if fmt in ("html", "htm"):
+        blocks = load_file(data, path).blocks
+        return "\n\n".join(("#" * max(1, b.level) + " " if b.kind == "heading" else "") + b.text for b in blocks)
+    from ingest.loaders.text import decode_text, split_front_matter
+
+    _, body = split_front_matter(decode_text(data))
+    return body

@@ -15,8 +15,9 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from assistant.corpus import LoadError
 from assistant.types import Block
-from ingest.loaders import LoadedFile, LoadError
+from ingest.loaders.base import LoadedFile
 from ingest.loaders.limits import ReadBudget
 
 UNREADABLE_ADVICE = "ouvrez-le et réenregistrez-le au format .docx"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import trafilatura
 
-from ingest.loaders import LoadedFile, LoadError
+from assistant.corpus import LoadError
+from ingest.loaders.base import LoadedFile
 from ingest.loaders.limits import ReadBudget
 from ingest.loaders.text import decode_text, markdown_blocks
 

@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.loaders import LoadError
+from assistant.corpus import LoadError
 
 MB = 1024 * 1024
 # entries this small may compress very well without being a threat (styles, settings)

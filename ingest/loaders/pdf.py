@@ -12,8 +12,9 @@ from pathlib import Path
 from pypdf import PageObject, PdfReader
 from pypdf.errors import PdfReadError
 
+from assistant.corpus import LoadError
 from assistant.types import Block
-from ingest.loaders import LoadedFile, LoadError
+from ingest.loaders.base import LoadedFile
 from ingest.loaders.limits import ReadBudget
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from typing import Any
 import charset_normalizer
 import yaml
 
+from assistant.corpus import LoadError
 from assistant.types import Block
-from ingest.loaders import LoadedFile, LoadError
+from ingest.loaders.base import LoadedFile
 from ingest.loaders.limits import ReadBudget
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assistant.ui.documents import french_timestamp
+from assistant.french_dates import french_timestamp
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -89,15 +89,26 @@ class FeedbackStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        self._ready = False  # the file is created on first use: a command that never rates writes nothing
+
+    def _prepare(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._open() as db:
             db.execute(_SCHEMA)
             known = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
             if "cited_sources" not in known:  # a file written before the sources were kept
                 db.execute("ALTER TABLE feedback ADD COLUMN cited_sources TEXT NOT NULL DEFAULT '[]'")
+        self._ready = True
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        if not self._ready:
+            self._prepare()
+        with self._open() as db:
+            yield db
+
+    @contextmanager
+    def _open(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=10)
         try:
             with db:  # commits, or rolls back on error

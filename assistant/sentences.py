@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from assistant.types import Span
 
 # A period after these is not a sentence end ("M. Dupont", "art. 3", "cf. annexe").
 _ABBREVIATIONS = {
@@ -33,13 +34,6 @@ _ABBREVIATIONS = {
 }
 _BOUNDARY = re.compile(r"(?<=[.!?…])[»”\"')\]]*\s+(?=[«“\"'(\[A-ZÀ-ÖØ-Þ0-9•–-])|\n+")
 _WORD_BEFORE = re.compile(r"(\w+)\.$")
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-    text: str
 
 
 def split_sentences(text: str, offset: int = 0) -> list[Span]:
