@@ -25,6 +25,7 @@ from assistant.indexing import Indexer
 from assistant.jobs import IngestQueue, JobBoard, JobRunner
 from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
+from assistant.retrieval.ranker import load_ranker
 from assistant.settings import MB, ChromaSettings, EmbedderSettings, GenerationSettings, IngestSettings, Settings
 from ingest.chunking import ChunkSizes
 from ingest.loaders.limits import ReadLimits
@@ -274,7 +275,8 @@ def build_services(settings: Settings, *, embedder: CachedEmbedder | None = None
         background=settings.ingest.mode == "queue",
     )
     glossary = load_configured_glossary(retrieval.glossary)
-    searcher = HybridSearcher(store, embedder, keyword, retrieval, glossary)
+    ranker = load_ranker() if retrieval.ranker == "learned" else None
+    searcher = HybridSearcher(store, embedder, keyword, retrieval, glossary, ranker=ranker)
     count_tokens = e5_token_counter(embedder)
     synchronizer = build_synchronizer(settings, store, embedder, count_tokens)
     indexer = Indexer(synchronizer, keyword, store, uploads_dir=settings.paths.uploads)

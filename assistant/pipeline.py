@@ -100,12 +100,16 @@ class Assistant:
         keyword = self.searcher.keyword_index()
         idf = keyword.idf
         pool = candidates(passages, material.units)
-        if analysis.kind == "fact":
+        if analysis.kind in ("fact", "list"):
             # the asked figure may sit a few sentences past the retrieved passage, in the same document
             seen = {(c.doc_id, c.unit.span.start) for c in pool}
             for found in document_candidates(passages[:3], material.document_units).values():
                 pool += [c for c in found if (c.doc_id, c.unit.span.start) not in seen]
         verdict = self._answerability(analysis, pool, keyword)
+        for part in analysis.parts:
+            # an amount asked beside another detail must be there too (« le budget annuel… et qui finance ? »)
+            if verdict.answerable and part.detail == "amount":
+                verdict = self._answerability(replace(analysis, detail="amount", head=part.head), pool, keyword)
         log.debug("question %r: %s, %s", question, analysis.kind, verdict)
         if not passages or not verdict.answerable:
             yield from self._refuse(question, passages, model)
@@ -179,7 +183,16 @@ class Assistant:
         known = lambda term: keyword.document_frequency(term) > 0  # noqa: E731
         return assess(
             [(t.forms, idf(t.word)) for t in analysis.focus],
-            [(c.unit.span.text, c.words, c.context, index[c.doc_id], c.unit.section == "funding") for c in pool],
+            [
+                (
+                    c.unit.span.text,
+                    c.words,
+                    c.context,
+                    index[c.doc_id],
+                    c.unit.section == "funding" or c.unit.kind == "item",
+                )
+                for c in pool
+            ],
             list(documents.values()),
             detail=analysis.detail,
             known=known,

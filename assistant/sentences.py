@@ -60,3 +60,14 @@ def _append(spans: list[Span], text: str, start: int, end: int, offset: int) -> 
     lead = len(piece) - len(piece.lstrip())
     begin = start + lead
     spans.append(Span(begin + offset, begin + len(stripped) + offset, stripped))
+
+
+def reads_as_statement(text: str) -> bool:
+    """Headings, questions and contact lines are not statements: a sentence that says something ends
+    like one, or is long enough to be more than a title or a list label."""
+    stripped = text.rstrip(" »\"')")
+    if stripped.endswith("?"):
+        return False
+    if not stripped.endswith((".", "!", "…", ":", ";")) and len(stripped.split()) < 14:
+        return False  # a title or a list label
+    return "(fictif)." not in stripped[-12:] or len(stripped.split()) > 14

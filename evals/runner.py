@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 PHASES = ("retrieval", "answers", "speed", "checker")
 DEFAULT_SETS = ("spf", "piaf", "seeds", "domain")
 CHECK_SETS = ("seeds", "spf-fast")
-CHECK_SYSTEMS = ("keyword", "dense", "hybrid")  # the product's own; the typical stack cannot regress with our code
+# the product's own; the typical stack cannot regress with our code
+CHECK_SYSTEMS = ("keyword", "dense", "fusion", "hybrid")
 DEFAULT_SIZES = (1000, 10000, 50000)
 LATENCY_QUESTIONS = 30
 BASELINE = REPO / "evals" / "baseline.json"

@@ -1,7 +1,8 @@
 """The retrieval systems compared, all over the same documents and the same embedder.
 
-- keyword, dense, hybrid: the product's own index (built by its ingest path) and one ``HybridSearcher.rank``
-  call per question; keyword and dense are that call's two input rankings (``hit.provenance``), hybrid its fusion.
+- keyword, dense, fusion, hybrid: the product's own index (built by its ingest path) and one ``HybridSearcher.rank``
+  call per question; keyword and dense are that call's two input rankings (``hit.provenance``), fusion their score
+  fusion, hybrid the order it returns (the learned ranker's, or the fusion when the ranker is off).
 - typical: the stack many RAG tutorials ship: LangChain's ``RecursiveCharacterTextSplitter`` (1,000 / 200
   characters) over the same extracted document texts, a Chroma collection, the same cached embedder, top-k.
 """
@@ -33,7 +34,7 @@ from evals.metrics import document_ranking, percentile, recall_curve, summarize
 
 log = logging.getLogger(__name__)
 
-PRODUCT_SYSTEMS = ("keyword", "dense", "hybrid")
+PRODUCT_SYSTEMS = ("keyword", "dense", "fusion", "hybrid")
 SYSTEMS = (*PRODUCT_SYSTEMS, "typical")
 TYPICAL_CHUNK_CHARS = 1000
 TYPICAL_OVERLAP_CHARS = 200
@@ -58,7 +59,12 @@ def product_rankings(hits: list[Hit]) -> dict[str, list[str]]:
         ranked = sorted((h for h in hits if name in h.provenance), key=lambda h: h.provenance[name])
         return document_ranking(hit_document(h) for h in ranked)
 
-    return {"keyword": by("keyword"), "dense": by("dense"), "hybrid": document_ranking(hit_document(h) for h in hits)}
+    return {
+        "keyword": by("keyword"),
+        "dense": by("dense"),
+        "fusion": by("fusion"),
+        "hybrid": document_ranking(hit_document(h) for h in hits),
+    }
 
 
 @dataclass(frozen=True)

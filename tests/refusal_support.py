@@ -9,9 +9,12 @@ from assistant.generation.refusal import assess
 from assistant.retrieval.french import analyze
 
 
-def assess_sentences(question: str, documents: Sequence[Sequence[str]], known: Collection[str] = ()):
+def assess_sentences(
+    question: str, documents: Sequence[Sequence[str]], known: Collection[str] = (), *, unknown: float = 0.0
+):
     """:func:`assess` for ``question`` over ``documents`` (each a list of sentences); ``known`` words are in
-    the corpus vocabulary (others count as unknown to it)."""
+    the corpus vocabulary (others count as unknown to it); ``unknown``: the question's share of words the
+    corpus never uses."""
     analysis = analyse_question(question)
     units = [
         (s, frozenset(analyze(s)), frozenset(), d, False) for d, sentences in enumerate(documents) for s in sentences
@@ -25,7 +28,7 @@ def assess_sentences(question: str, documents: Sequence[Sequence[str]], known: C
         known=lambda w: w in known,
         words_of_focus=[t.word for t in analysis.focus],
         min_coverage=0.3,
-        unknown=0.0,
+        unknown=unknown,
         anchors=analysis.anchors,
         head_forms=analysis.head,
         complement_forms=analysis.complement,

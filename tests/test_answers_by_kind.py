@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.types import Turn
@@ -32,7 +34,8 @@ def test_new_topic_after_a_mobility_thread_answers_the_new_topic(demo_index) -> 
     history = [Turn(MOBILITY), Turn("et qui finance ?")]
     answer = demo_index.assistant.ask("Qu'est-ce qu'une Cité de l'emploi ?", history)
     assert not answer.refused
-    assert "cités de l'emploi" in answer.text.lower()
+    # singular or plural, as the passage ranked first words it
+    assert re.search(r"cités? de l'emploi", answer.text.lower())
     assert "mobilité" not in answer.text.lower()
 
 

@@ -6,7 +6,7 @@ from refusal_support import assess_sentences
 
 from assistant.citations import Claim
 from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, Territory
-from assistant.generation.composer import compose
+from assistant.generation.composer import compose, document_candidates
 from assistant.generation.followup import contextualize, needs_context
 from assistant.generation.parts import Label, candidates, render_parts
 from assistant.generation.question import analyse_question
@@ -298,3 +298,155 @@ def test_a_precedent_from_a_page_keeps_the_line_naming_it_and_its_line_tail() ->
     assert head is not None and head.unit.span.text.startswith("POP-UP dev éco le 16 octobre à Tourcoing")
     assert [c.unit.span.text for c in line_tails([best], pool)] == ["Six parcours proposés."]
     assert title_line(head, pool) is None
+    report = "Introduction : des chiffres et une question\nLa chargée d'études a présenté un état des lieux de l'ESS.\n"
+    p, pool = _pool(report, title="Compte rendu")
+    best = next(c for c in pool if c.unit.span.text.startswith("La chargée"))
+    assert title_line(best, pool) is None
+
+
+FONDS = (
+    "Le fonds Avenir Quartiers\n\n"
+    "Le fonds de dotation Avenir Quartiers soutient des projets dans les deux quartiers de la ville.\n\n"
+    "- 212 000 euros collectés en 2020 et 2021 ;\n"
+    "- 34 entreprises mécènes en 2021, dont 26 de moins de 50 salariés.\n\n"
+    "La séance de lancement a eu lieu à Sainte-Colombe, dans la salle des fêtes.\n"
+)
+
+
+def test_each_clause_of_a_two_part_fact_question_gets_its_unit() -> None:
+    p, pool = _pool(FONDS, title="Mécénat")
+    question = "Combien le fonds Avenir Quartiers a-t-il collecté et auprès de combien d'entreprises ?"
+    claims = [x.text for x in compose(analyse_question(question), pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert "212 000 euros collectés en 2020 et 2021 ;" in claims
+    assert "34 entreprises mécènes en 2021, dont 26 de moins de 50 salariés." in claims
+    where = compose(analyse_question("Combien d'entreprises mécènes pour le fonds, et où ?"), pool, idf, passages=[p])
+    assert "La séance de lancement a eu lieu à Sainte-Colombe, dans la salle des fêtes." in [
+        x.text for x in where if isinstance(x, Claim)
+    ]
+
+
+def test_a_number_counts_what_follows_it() -> None:
+    from assistant.generation.refusal import counts, gives_detail
+
+    assert counts("34 entreprises mécènes en 2021", frozenset({"entrepris"}))
+    assert counts("la communauté consacrera 0,4 équivalent temps plein", frozenset({"equivalent", "temp"}))
+    assert not counts(
+        "Il soutient des projets dans les deux quartiers, avec des entreprises.", frozenset({"entrepris"})
+    )
+    assert gives_detail("à Sainte Colombe (près de Vienne)", "place")
+    assert not gives_detail("à chaque séance, toujours les mêmes", "place")
+    assert not gives_detail("entre développeurs économiques locaux", "place")
+    assert gives_detail("Budget 2021 : 412 000 €", "amount") and not gives_detail("En 2021 seulement.", "amount")
+
+
+def test_a_short_line_that_ends_like_no_sentence_is_no_lever() -> None:
+    from assistant.generation.howto import is_title_line
+
+    assert is_title_line("Séminaire du 9 juillet 2019")
+    assert is_title_line("Retrouver ici le rapport d'étude")
+    assert is_title_line("Voir le communiqué de l’IRDSU à l’issue des journées : il faut dépasser les injonctions !")
+    assert not is_title_line("Désigner un interlocuteur unique.")
+    assert not is_title_line(
+        "Mesurer l'image dès le départ permet de défendre la démarche lorsque les résultats tardent"
+    )
+
+
+LESSONS = (
+    "Changer l'image du quartier\n\n"
+    "Contexte\n\n"
+    "Les agences immobilières déconseillaient le quartier aux entreprises.\n\n"
+    "Enseignements\n\n"
+    "- Les professionnels de l'immobilier sont une cible prioritaire et souvent négligée.\n"
+    "- Mesurer l'image dès le départ permet de défendre la démarche.\n"
+)
+
+
+def test_howto_takes_the_lessons_of_a_second_document_not_only_its_best_sentence() -> None:
+    first = passage(1, GUIDE, 0, len(GUIDE), doc_id="d1", title="Mobiliser les entreprises", type="guide")
+    second = passage(2, LESSONS, 0, len(LESSONS), doc_id="d2", title="Changer l'image", type="dossier")
+    units = {1: units_in(first, document_units(GUIDE)), 2: units_in(second, document_units(LESSONS))}
+    pool = candidates([first, second], units)
+    documents = document_candidates(
+        [first, second], {"d1": tuple(document_units(GUIDE)), "d2": tuple(document_units(LESSONS))}
+    )
+    analysis = analyse_question("Comment mobiliser les entreprises et les agences immo pour changer l'image ?")
+    parts = compose(analysis, pool, idf, passages=[first, second], documents=documents)
+    claims = [x.text for x in parts if isinstance(x, Claim)]
+    assert "Les professionnels de l'immobilier sont une cible prioritaire et souvent négligée." in claims
+    assert "Mesurer l'image dès le départ permet de défendre la démarche." in claims
+
+
+OBJECTIVES = (
+    "Les objectifs de la formation action\n\n"
+    "- Rapprocher les développeurs économiques et les équipes de la politique de la ville ;\n"
+    "- Soutenir la préparation du volet économique des contrats de ville ;\n"
+    "- Préparer des éléments pour les prochaines équipes municipales.\n\n"
+    "La formation a réuni vingt personnes.\n"
+)
+
+
+def test_a_list_question_is_answered_with_the_whole_short_list() -> None:
+    p, pool = _pool(OBJECTIVES, title="Formation-action")
+    analysis = analyse_question("Quels objectifs poursuivait la formation action des développeurs économiques ?")
+    assert analysis.kind == "list"
+    text, claims = render_parts(compose(analysis, pool, idf, passages=[p]), [p])
+    assert [c.text for c in claims][:3] == [
+        "Rapprocher les développeurs économiques et les équipes de la politique de la ville ;",
+        "Soutenir la préparation du volet économique des contrats de ville ;",
+        "Préparer des éléments pour les prochaines équipes municipales.",
+    ]
+    assert text.splitlines()[0] == "Les documents indiquent :" and text.splitlines()[1].startswith("- Rapprocher")
+
+
+def test_a_howto_asking_for_examples_keeps_the_line_naming_one() -> None:
+    from assistant.generation.howto import example_lines
+
+    page = PAGE + "\nL'exemple de Mobil'Job, la plateforme mobilité d'Alès Agglomération\n\nVoir la vidéo.\n"
+    p, pool = _pool(page, title="Développement économique")
+    analysis = analyse_question("Comment monter une plateforme mobilité pour l'emploi ? Des exemples ?")
+    assert analysis.kind == "howto" and "precedent" in analysis.also
+    assert [c.unit.span.text for c in example_lines(analysis, pool)] == [
+        "L'exemple de Mobil'Job, la plateforme mobilité d'Alès Agglomération"
+    ]
+    assert example_lines(analyse_question("Comment monter une foncière commerciale ?"), pool) == []
+
+
+ACCOUNT = (
+    "Présentation de la formation action\n\n"
+    "Les objectifs\n\n"
+    "- Rapprocher les développeurs économiques et les équipes de la politique de la ville.\n\n"
+    "Le public cible\n\n"
+    "La formation action a réuni huit territoires, chacun en binôme : un chef de projet et un développeur.\n\n"
+    "Le calendrier\n\n"
+    "La formation action s'est déroulée en 5 séances de travail sur neuf mois.\n"
+)
+
+
+def test_a_document_presenting_what_the_question_sets_up_answers_with_how_it_was_set_up() -> None:
+    from assistant.generation.question import setting_up
+
+    assert setting_up("Comment organiser une formation-action qui rapproche les équipes ?") == {"format", "action"}
+    assert setting_up("Comment renforcer le pilier économique ?") == frozenset()
+    p, pool = _pool(ACCOUNT, title="Présentation de la formation action", type="dossier")
+    question = "Comment organiser une formation-action qui rapproche développeurs et équipes ?"
+    documents = document_candidates([p], {"d1": tuple(document_units(ACCOUNT))})
+    parts = compose(analyse_question(question), pool, idf, passages=[p], documents=documents)
+    claims = [x.text for x in parts if isinstance(x, Claim)]
+    assert "La formation action s'est déroulée en 5 séances de travail sur neuf mois." in claims
+    assert any("binôme" in c for c in claims)
+
+
+def test_a_fact_answer_leads_with_the_units_answering_its_clauses_in_order() -> None:
+    fiche = (
+        "Le pôle mobilité\n\n"
+        "Diagnostic mobilité individuel d'une heure trente : budget, permis.\n\n"
+        "En 2021, 463 personnes ont bénéficié d'un diagnostic mobilité.\n\n"
+        "Budget 2021 : 412 000 euros.\n"
+    )
+    p, pool = _pool(fiche, title="Pôle mobilité")
+    question = "combien de personnes ont eu un diagnostic mobilité en 2021 et avec quel budget ?"
+    claims = [x.text for x in compose(analyse_question(question), pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert claims[:2] == [
+        "En 2021, 463 personnes ont bénéficié d'un diagnostic mobilité.",
+        "Budget 2021 : 412 000 euros.",
+    ]

@@ -179,14 +179,19 @@ def hit(doc: str, index: int, **provenance: float) -> Hit:
     return Hit(chunk, score=1.0, provenance=provenance)
 
 
-def test_one_fused_list_gives_the_keyword_dense_and_hybrid_rankings():
-    fused = [
-        hit("a", 0, keyword=2, dense=1, similarity=0.9),
-        hit("b", 0, keyword=1),
-        hit("a", 1, dense=2, similarity=0.8),
-        hit("c", 0, dense=3, similarity=0.7),
+def test_one_ranked_list_gives_the_keyword_dense_fusion_and_hybrid_rankings():
+    ranked = [  # the learned ranker's order; "fusion" is each hit's rank by score fusion
+        hit("a", 0, keyword=2, dense=1, similarity=0.9, fusion=2),
+        hit("b", 0, keyword=1, fusion=3),
+        hit("a", 1, dense=2, similarity=0.8, fusion=4),
+        hit("c", 0, dense=3, similarity=0.7, fusion=1),
     ]
-    assert product_rankings(fused) == {"keyword": ["b", "a"], "dense": ["a", "c"], "hybrid": ["a", "b", "c"]}
+    assert product_rankings(ranked) == {
+        "keyword": ["b", "a"],
+        "dense": ["a", "c"],
+        "fusion": ["c", "a", "b"],
+        "hybrid": ["a", "b", "c"],
+    }
 
 
 def test_jsonl_corpora_are_written_as_files_kept_whole_or_cut(tmp_path):

@@ -145,3 +145,37 @@ def test_what_a_count_or_a_rate_is_of() -> None:
     assert head_word("Combien a coûté le PLIE en 2020 et quelle part vient du FSE ?") is None
     assert head_complement("quel est le taux de chômage à Port-Ravel ?") == "chômage"
     assert head_complement("Quel est le budget 2022 de la cité de l'emploi ?") is None
+
+
+def test_a_later_clause_asks_a_detail_of_its_own() -> None:
+    from assistant.generation.question import question_parts
+
+    (boxes,) = question_parts("Combien Bpifrance met dans « Ose ta boîte » et combien de boites créées en 2021 ?")
+    assert (boxes.detail, {"boit", "entrepris"} <= boxes.head) == ("count", True)
+    (total,) = question_parts("combien la Région finance Mob'Acacias, budget total ?")
+    assert (total.text, total.detail) == ("budget total", "amount")
+    (where,) = question_parts("Combien de séances pour la formation-action, et où ?")
+    assert where.detail == "place" and where.focus == ()
+    (firms,) = question_parts("Combien le fonds a-t-il collecté et auprès de combien d'entreprises ?")
+    assert firms.text == "combien d'entreprises" and "entrepris" in firms.head
+    assert question_parts("Quel est le loyer des locaux rénovés dans les quartiers, en pied d'immeuble ?") == ()
+    assert analyse_question("Combien de séances, et où ?").parts[0].detail == "place"
+    assert analyse_question("Comment monter une foncière, et avec qui ?").parts == ()  # how-to: no fact parts
+
+
+@pytest.mark.parametrize(
+    ("question", "detail"),
+    [
+        ("Combien Bpifrance met dans « Ose ta boîte » ?", "amount"),
+        ("Combien le fonds de dotation a-t-il collecté en 2021 ?", "amount"),
+        ("Combien de personnes ont été financées ?", "count"),
+    ],
+)
+def test_how_much_someone_puts_in_is_an_amount(question: str, detail: str) -> None:
+    assert question_detail(question) == detail
+
+
+def test_short_forms_practitioners_type_are_covered_by_the_words_documents_write() -> None:
+    focus = {t.word: t.forms for t in analyse_question("changer l'image auprès des agences immo et de la comcom").focus}
+    assert "immobili" in focus["immo"] and "communaut" in focus["comcom"]
+    assert "aupr" not in focus

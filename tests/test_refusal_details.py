@@ -45,3 +45,25 @@ def test_a_budget_is_the_budget_of_the_thing_asked_about() -> None:
     other = ["La conciergerie solidaire de la Plaine rend des services.", "Budget 2023 : 356 000 €."]
     assert not _assess(asked, [garage, other]).answerable
     assert _assess(asked, [[*garage, "Budget 2023 : 290 000 €."], other]).answerable
+
+
+def test_an_amount_asked_per_unit_needs_a_unit_stating_it_per_that_unit() -> None:
+    from assistant.generation.question import per_unit
+
+    assert per_unit("combien a coûté le chantier-école par stagiaire ?") == "stagiaire"
+    assert per_unit("Quel budget, financé par la Région ?") is None
+    assert per_unit("Combien coûte la plateforme par an ?") is None  # a budget is yearly unless said otherwise
+    asked = "combien a coûté le chantier-école isolation par stagiaire ?"
+    total = [["Le chantier-école isolation a coûté 120 000 euros pour douze mois."]]
+    assert not _assess(asked, total).answerable
+    per = [["Le chantier-école isolation a coûté 120 000 euros, soit 10 000 euros par stagiaire."]]
+    assert _assess(asked, per).answerable
+
+
+def test_a_budget_asked_beside_who_funds_is_a_part_of_its_own() -> None:
+    from assistant.generation.question import analyse_question
+
+    analysis = analyse_question("quel est le budget annuel de la crèche Les Petits Mariniers et qui la finance ?")
+    assert analysis.kind == "funding"
+    assert [p.detail for p in analysis.parts] == ["amount"]
+    assert analyse_question("Qui finance la crèche Les Petits Mariniers ?").parts == ()

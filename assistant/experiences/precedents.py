@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from assistant.experiences.records import Evidence, ExperienceCard
 from assistant.experiences.sections import fold, sentences
 from assistant.experiences.territory import canonical_region, french_number, inhabitants_in
-from assistant.generation.extractive import reads_as_statement
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.french import analyze
 from assistant.retrieval.hybrid import Retriever
+from assistant.sentences import reads_as_statement
 from assistant.types import Hit, Span
 
 Idf = Callable[[str], float]

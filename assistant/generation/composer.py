@@ -5,7 +5,9 @@ exactly; the composer adds only short template phrases (« D'après le guide « 
 labels, never claims, and the glossary's definition, labelled as the glossary's.
 
 - fact: the unit that carries the asked detail (amount, date, count…) and covers the focus, then at
-  most two units that add what the first leaves out;
+  most two units that add what the first leaves out, and the unit each later clause asks for (« … et
+  combien d'entreprises ? », « , budget total ? », « et où ? »), the answering units first;
+- list (« Quels objectifs… »): the best units, a chosen item bringing the rest of its short list;
 - funding / partners: the items of the sections that state them (« Budget et financements »,
   « Partenaires »), whole;
 - precedent: one block per experience card (territory, what was done, lead, partners, results);
@@ -23,10 +25,10 @@ from dataclasses import replace
 from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard
 from assistant.generation.card_answers import compose_card_field, compose_precedents
-from assistant.generation.howto import STEP, compose_howto, document_candidates
+from assistant.generation.howto import STEP, compose_howto, document_candidates, list_siblings
 from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, line_tails, title_of
-from assistant.generation.question import QuestionAnalysis, analyse_question, covered
-from assistant.generation.refusal import contains_kind
+from assistant.generation.question import FocusTerm, QuestionAnalysis, QuestionPart, analyse_question, covered
+from assistant.generation.refusal import contains_kind, gives_detail
 from assistant.generation.units import passage_units
 from assistant.retrieval.french import analyze
 from assistant.types import Passage
@@ -69,6 +71,8 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
             value += 0.2
     if analysis.kind == "definition" and _DEFINING.search(unit.span.text):
         value += 0.2
+    if analysis.kind == "list" and unit.kind == "item":
+        value += 0.2  # a list is answered by a list's items
     return value
 
 
@@ -128,7 +132,13 @@ def compose(
         parts += [Label(f"Selon le glossaire de l'assistant : {definition}"), Label("Dans les documents :")]
     precise = analysis.kind == "fact" and analysis.detail not in (None, "name")
     limit = 3 if precise else {"definition": 2, "list": 6, "comparison": 5}.get(analysis.kind, 4)
-    return parts + [claim(c) for c in _complementary(analysis, ranked, idf, limit, pool)]
+    chosen = _complementary(analysis, ranked, idf, limit, pool)
+    if analysis.kind == "list":
+        # a chosen item brings the rest of its short list, in document order
+        siblings = list_siblings(chosen, pool)
+        chosen = sorted([*chosen, *siblings], key=lambda c: (c.passage, c.unit.span.start))
+        parts.append(Label("Les documents indiquent :"))
+    return parts + [claim(c) for c in chosen]
 
 
 def _complementary(
@@ -155,11 +165,50 @@ def _complementary(
             continue
         chosen.append(candidate)
         seen |= candidate.words
+    # the detail each clause asks: the question's own (« combien de séances ») when it names what is
+    # counted, then those of its later clauses (« … et où ? »)
+    asked = list(analysis.parts)
+    if precise and analysis.head:
+        asked.insert(0, QuestionPart(analysis.text, analysis.detail, (), analysis.head))
+    for part in asked:
+        if not any(_answers_part(part, c) for c in chosen):
+            fitting = [(_own_share(part, c), value, c) for value, c in ranked if _answers_part(part, c)]
+            if fitting:
+                chosen.append(max(fitting, key=lambda f: f[:2])[2])
     chosen += line_tails(chosen, pool)
     by_passage: dict[int, int] = {}
     for position, candidate in enumerate(chosen):
         by_passage.setdefault(candidate.passage, position)
-    return sorted(chosen, key=lambda c: (by_passage[c.passage], c.unit.span.start))
+    reading = sorted(chosen, key=lambda c: (by_passage[c.passage], c.unit.span.start))
+    # a fact answer leads with the units that answer its clauses, in the question's order, then the rest
+    leading = [next((c for c in reading if _answers_part(part, c)), None) for part in asked]
+    first = list(dict.fromkeys(c for c in leading if c is not None))
+    return [*first, *(c for c in reading if c not in first)]
+
+
+# words that say which detail a clause asks (« budget total », « la part »), not what it is about
+_DETAIL_WORDS = frozenset(analyze("budget annuel annuelle coût montant combien nombre taux part total prix met mis"))
+
+
+def _own_terms(part: QuestionPart) -> list[FocusTerm]:
+    """The clause's words about its subject; when it has none (« budget total ? »), its detail words."""
+    return [t for t in part.focus if t.word not in _DETAIL_WORDS] or list(part.focus)
+
+
+def _own_share(part: QuestionPart, candidate: Candidate) -> float:
+    own = _own_terms(part)
+    return sum(covered(t, candidate.words) for t in own) / len(own) if own else 1.0
+
+
+def _answers_part(part: QuestionPart, candidate: Candidate) -> bool:
+    """A unit answers a further clause of the question when it gives that clause's kind of detail, names
+    what is counted (« entreprises » in « auprès de combien d'entreprises ? ») and speaks of at least half of
+    the clause's own words."""
+    return (
+        gives_detail(candidate.unit.span.text, part.detail, part.head)
+        and (not part.head or bool(part.head & candidate.words))
+        and _own_share(part, candidate) >= 0.5
+    )
 
 
 def compose_section(

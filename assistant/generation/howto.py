@@ -10,6 +10,7 @@ from assistant.citations import Idf
 from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, title_of, type_of
 from assistant.generation.question import QuestionAnalysis, covered
 from assistant.generation.units import Unit
+from assistant.retrieval.french import analyze
 from assistant.retrieval.french import fold_accents as fold
 from assistant.types import Passage
 
@@ -73,8 +74,14 @@ def compose_howto(
     if not ranked:
         return []
     # the document of the best unit, with a prior for the retrieval rank of its passage
-    best_doc = max(ranked, key=lambda vc: vc[0] + 0.3 / (vc[1].rank + 1))[1].doc_id
-    chosen = _advice(analysis, documents.get(best_doc) or [c for _, c in ranked if c.doc_id == best_doc], idf)
+    best = max(ranked, key=lambda vc: vc[0] + 0.3 / (vc[1].rank + 1))[1]
+    best_doc = best.doc_id
+    # a document presenting the very thing the question asks to set up (« Présentation de la formation
+    # action… » for « Comment organiser une formation-action ? ») answers by how it was set up: its public,
+    # its calendar, its process count as much as its lessons
+    account = bool(analysis.subject) and analysis.subject <= frozenset(analyze(title_of(passages, best.passage)))
+    units = documents.get(best_doc) or [c for _, c in ranked if c.doc_id == best_doc]
+    chosen = _advice(analysis, units, idf, account=account)
     # and the three units that answer the question best, wherever they are: a page on many subjects has
     # no section about the question, only sentences
     spans = {(c.doc_id, c.unit.span.start) for c in chosen}
@@ -86,18 +93,28 @@ def compose_howto(
             if (following.doc_id, following.unit.span.start) not in spans:
                 chosen.append(following)
                 spans.add((following.doc_id, following.unit.span.start))
+    # then the levers of two other documents: their own best advice (a dossier's « Enseignements »), else
+    # their best unit
     floor = 0.6 * ranked[0][0]
-    others: dict[str, int] = {}
+    others: list[str] = []
     for value, candidate in ranked:
-        if len(others) >= 2 and candidate.doc_id not in others or value < floor:
+        if len(others) >= 2 or value < floor:
+            break
+        if candidate.doc_id == best_doc or candidate.doc_id in others or candidate.unit.kind == "heading":
             continue
-        if candidate.doc_id == best_doc or others.get(candidate.doc_id, 0) >= 1 or candidate.unit.kind == "heading":
-            continue
-        if candidate in chosen:
-            others[candidate.doc_id] = 1
-            continue
-        chosen.append(candidate)
-        others[candidate.doc_id] = others.get(candidate.doc_id, 0) + 1
+        others.append(candidate.doc_id)
+        advice = _advice(analysis, documents.get(candidate.doc_id, []), idf, limit=3, steps=False)
+        for found in advice or [candidate]:
+            if (found.doc_id, found.unit.span.start) not in spans:
+                chosen.append(found)
+                spans.add((found.doc_id, found.unit.span.start))
+    # « … ? Des exemples ? »: the lines of the documents used that name an example of the subject asked
+    if "precedent" in analysis.also:
+        for doc in dict.fromkeys(c.doc_id for c in chosen):
+            for line in example_lines(analysis, documents.get(doc, [])):
+                if (line.doc_id, line.unit.span.start) not in spans:
+                    chosen.append(line)
+                    spans.add((line.doc_id, line.unit.span.start))
     order = {best_doc: -1}
     for candidate in [*(c for _, c in ranked)]:
         if any(c.doc_id == candidate.doc_id for c in chosen):
@@ -113,6 +130,18 @@ def compose_howto(
             parts.append(Label(f"D'après {source} « {title_of(passages, candidate.passage)} » :", strong=True))
         parts.append(claim(candidate))
     return parts
+
+
+_EXAMPLE = re.compile(r"\bl['’]exemple\b|\bexemples?\b|\bexp[ée]riences?\b", re.IGNORECASE)
+
+
+def example_lines(analysis: QuestionAnalysis, units: Sequence[Candidate]) -> list[Candidate]:
+    """The headings or lines of a document that name an example of the subject asked: « L'exemple de
+    Mobil'Job, la plateforme mobilité d'Alès Agglomération » for « Comment monter une plateforme
+    mobilité ? Des exemples ? » (two words of the question's focus at least)."""
+    return [
+        c for c in units if _EXAMPLE.search(c.unit.span.text) and sum(covered(t, c.words) for t in analysis.focus) >= 2
+    ]
 
 
 def continuation(
@@ -136,9 +165,19 @@ def continuation(
     return found
 
 
-def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, limit: int = 8) -> list[Candidate]:
+def _advice(
+    analysis: QuestionAnalysis,
+    units: Sequence[Candidate],
+    idf: Idf,
+    limit: int = 8,
+    *,
+    steps: bool = True,
+    account: bool = False,
+) -> list[Candidate]:
     """The best acting units of each section of one document (two when the section is a list or long),
-    the introduction aside, in document order."""
+    the introduction aside, in document order; with ``steps``, the headings of a method's steps and the
+    rest of a short list too; with ``account`` (the document presents the thing asked), the best units of
+    its describing sections too."""
     sections: dict[str, list[Candidate]] = {}
     headed = [c for c in units if c.unit.heading]
     introduction = min(headed, key=lambda c: c.unit.span.start).unit.heading if headed else ""
@@ -150,15 +189,18 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
             continue
         if len(unit.span.text.split()) < 4 or unit.span.text.rstrip(" »").endswith(("?", ":")):
             continue
+        if unit.kind == "sentence" and is_title_line(unit.span.text):
+            continue
         sections.setdefault(unit.heading, []).append(candidate)
 
     def value(candidate: Candidate) -> float:
         acting = 0.3 if _ACTING.search(candidate.unit.span.text) else 0.0
+        role = heading_role(candidate.unit.heading)
         return (
             coverage(analysis, candidate.words | candidate.context, idf)
             + acting
             + 0.1 * (candidate.unit.kind == "item")
-            + heading_role(candidate.unit.heading)
+            + (max(0.0, role) if account else role)
         )
 
     sections = {
@@ -169,18 +211,35 @@ def _advice(analysis: QuestionAnalysis, units: Sequence[Candidate], idf: Idf, li
         ordered = sorted(found, key=value, reverse=True)
         best += ordered[: 2 if len(found) >= 3 else 1]
     top = max((value(c) for c in best), default=0.0)
-    best = [c for c in best if value(c) >= 0.5 * top and value(c) > 0.1]
+    best = [c for c in best if (account or value(c) >= 0.5 * top) and value(c) > 0.1]
     best = sorted(best, key=value, reverse=True)[:limit]
+    if not steps:
+        return sorted(best, key=lambda c: c.unit.span.start)
     # a step's heading says the step (« Étape 2 — Construire une offre d'engagement graduée »): it leads its units
     headings = {c.unit.span.text: c for c in units if c.unit.kind == "heading" and STEP.search(c.unit.span.text)}
-    steps = {
+    leading = {
         headings[c.unit.heading].unit.span.start: headings[c.unit.heading] for c in best if c.unit.heading in headings
     }
     # a method in steps is answered by its steps: every step's heading, when there are several
     if len(headings) >= 3:
-        steps |= {c.unit.span.start: c for c in headings.values()}
+        leading |= {c.unit.span.start: c for c in headings.values()}
     best += [c for c in list_siblings(best, units) if c not in best]
-    return sorted([*best, *steps.values()], key=lambda c: c.unit.span.start)
+    return sorted([*best, *leading.values()], key=lambda c: c.unit.span.start)
+
+
+_END = (".", "!", "…", ";", ":", "?", ")", "»")
+# the label of a link on a web page (« Voir le communiqué… », « Télécharger le rapport… »)
+_LINK_LABEL = re.compile(
+    r"^(voir|t[ée]l[ée]charger|lire|consulter|en savoir plus|retrouver|cliquez|acc[ée]der)\b", re.IGNORECASE
+)
+
+
+def is_title_line(text: str) -> bool:
+    """A short line that ends like no sentence (« Séminaire du 9 juillet 2019 », « Retrouver ici le rapport
+    d'étude », « Voir le communiqué de l'IRDSU… ») : a title, a date or a link's label, never a lever,
+    whatever its first word looks like."""
+    stripped = text.rstrip(" *_\"'")
+    return (len(stripped.split()) < 10 and not stripped.endswith(_END)) or bool(_LINK_LABEL.match(stripped))
 
 
 def list_siblings(chosen: Sequence[Candidate], units: Sequence[Candidate], most: int = 6) -> list[Candidate]:
@@ -191,7 +250,7 @@ def list_siblings(chosen: Sequence[Candidate], units: Sequence[Candidate], most:
     for item in items:
         if (
             runs
-            and item.unit.span.start - runs[-1][-1].unit.span.end <= 3
+            and item.unit.span.start - runs[-1][-1].unit.span.end <= 6  # a line break and a marker (« ;\n- », « \n2. »)
             and item.unit.heading == runs[-1][-1].unit.heading
         ):
             runs[-1].append(item)

@@ -145,7 +145,7 @@ def line_tails(chosen: Sequence[Candidate], pool: Sequence[Candidate]) -> list[C
             (after.passage, after.unit.span.start) not in taken
             and after.unit.span.start - candidate.unit.span.end <= 2
             and after.unit.kind == "sentence"
-            and len(after.unit.span.text.split()) <= 14
+            and 2 <= len(after.unit.span.text.split()) <= 14  # a bare « 3. » numbers the next item
         ):
             tails.append(after)
             taken.add((after.passage, after.unit.span.start))
@@ -164,6 +164,13 @@ def title_line(candidate: Candidate, pool: Sequence[Candidate]) -> Candidate | N
         candidate.unit.span.start - previous.unit.span.end > 3
         or len(text.split()) > 20
         or text.endswith((".", "!", "?", ":", ";"))
+        or _SECTION_HEADING.match(text)
     ):
         return None
     return previous
+
+
+# a section's generic heading names no experience (« Introduction : des chiffres et une question »)
+_SECTION_HEADING = re.compile(
+    r"^(introduction|contexte|conclusion|synth[èe]se|sommaire|pr[ée]sentation|programme|ordre du jour)\b", re.I
+)

@@ -60,9 +60,16 @@ _FUNDING = re.compile(
 _PARTNERS = re.compile(
     r"\b(avec )?quels? partenaires\b|\bpartenaires\b|\bavec qui\b|\bquels acteurs\b|\bpartenariats?\b", _I
 )
-_LIST = re.compile(r"^\s*(quels|quelles) sont (les|leurs)\b|\bliste (des|de)\b|\b[ée]num[ée]r", _I)
+# « Quels sont les… », « Quels objectifs poursuivait… », « quelles actions ont été menées » (a plural noun)
+_LIST = re.compile(
+    r"^\s*(quels|quelles) sont (les|leurs)\b|^\s*(quels|quelles) [a-zéèêàâîôûç]{3,}[sx]\b(?! (de |d['’])?\w+ (de|du|des) )|"
+    r"\bliste (des|de)\b|\b[ée]num[ée]r",
+    _I,
+)
 _AMOUNT = re.compile(
     r"\bcombien (a |ont |avait )?(co[uû]t|rapport|financ|met|mis|mettent|verse|vers|touch|investi|d[ée]pens|pay)|"
+    # « combien Bpifrance met… », « combien le fonds a-t-il collecté » (not « combien de personnes… »)
+    r"\bcombien (?!de |d['’])[^?,;]{0,70}?\b(co[uû]t|financ|met\b|mettent|vers|investi|d[ée]pens|pay|collect|lev[ée])|"
     r"\bquel (est |était |a été )?(le |son |leur )?(co[uû]t|budget|montant|loyer|tarif|prix|salaire)\b|"
     r"\b(budget|montant|enveloppe|co[uû]t|loyer|tarif|prix)\b|\bcombien d['’]euros\b",
     _I,
@@ -91,7 +98,7 @@ _NOT_FOCUS = frozenset(
         "définition signifie veut dire appelle est-ce différence entre comparer "
         "quelqu'un y a-t-il avez-vous vous nous on notre nos chercher cherche je peux "
         "sont ont monté mis place testé territoires communes villes "
-        "sans après jusqu vers etc vs ça plein quasi jamais rien coin aussi puis tout tous"
+        "sans après jusqu vers etc vs ça plein quasi jamais rien coin aussi puis tout tous auprès"
     )
 )
 
@@ -105,6 +112,17 @@ _ALTERNATIVES: dict[str, str] = {
     "emploi": "emploi emplois embauche",
     "entrepris": "entreprises entreprise PME",
     "creation": "création créateurs créer",
+    # short forms practitioners type, and the words a document writes instead
+    "immo": "immobilier immobilière immobilières",
+    "eco": "économique économie",
+    "dev": "développement",
+    "comcom": "communauté de communes",
+    "agglo": "agglomération",
+    "asso": "association associations",
+    "boit": "entreprise entreprises",
+    "rdv": "rendez-vous",
+    "etp": "équivalent temps plein",
+    "an": "an annuel annuelle année",
 }
 
 
@@ -117,16 +135,33 @@ class FocusTerm:
 
 
 @dataclass(frozen=True)
+class QuestionPart:
+    """A further detail asked in a clause of its own: « … et combien de boîtes créées en 2021 ? »,
+    « …, budget total ? », « … et où ? ». ``focus`` holds the clause's own content words."""
+
+    text: str
+    detail: str | None  # amount, date, count, figure, name, or place (« où »)
+    focus: tuple[FocusTerm, ...]
+    head: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class QuestionAnalysis:
     text: str
     kind: str
     detail: str | None  # for facts (and funding): amount, date, count, figure, name
     focus: tuple[FocusTerm, ...]
-    also: frozenset[str] = frozenset()  # other kinds asked in passing: "… et avec quels partenaires ?"
+    also: frozenset[str] = (
+        frozenset()
+    )  # other kinds asked in passing: "… et avec quels partenaires ?", "Des exemples ?"
     glossary_terms: tuple[str, ...] = ()  # glossary entries the question names (their ``term``)
     anchors: tuple[str, ...] = ()  # analysed proper names and years: « Cardabelles », « 2024 »
     head: frozenset[str] = frozenset()  # forms of what a count or an amount is of (« personnes », « loyer »)
     complement: frozenset[str] = frozenset()  # what a rate or share is of (« chômage » in « taux de chômage »)
+    parts: tuple[QuestionPart, ...] = ()  # further details asked in later clauses, for a fact question
+    subject: frozenset[str] = (
+        frozenset()
+    )  # what a how-to asks to set up (« formation-action » in « Comment organiser une formation-action… »)
 
     @property
     def topic(self) -> frozenset[str]:
@@ -138,7 +173,11 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
     """Kind, detail and focus of a question (see the module docstring)."""
     kind = question_kind(text)
     detail = question_detail(text) if kind in ("fact", "list") else ("funding" if kind == "funding" else None)
-    also = frozenset(k for k, pattern in (("partners", _PARTNERS), ("funding", _FUNDING)) if pattern.search(text))
+    also = frozenset(
+        k
+        for k, pattern in (("partners", _PARTNERS), ("funding", _FUNDING), ("precedent", _PRECEDENT))
+        if pattern.search(text)
+    )
     entries = glossary.find_terms(text) if glossary is not None else []
     return QuestionAnalysis(
         text=text,
@@ -150,11 +189,31 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         anchors=anchor_words(text),
         head=_head_forms(text),
         complement=_head_forms(text, complement) if (complement := head_complement(text)) else frozenset(),
+        parts=question_parts(text, entries)
+        if kind == "fact"
+        else funding_amount(text, entries)
+        if kind == "funding"
+        else (),
+        subject=setting_up(text) if kind == "howto" else frozenset(),
     )
 
 
+_SETTING_UP = re.compile(
+    r"\bcomment (?:organiser|monter|mettre en place|lancer|cr[ée]er|structurer|construire|conduire|animer)\s+"
+    r"(?:une?|des|le|la|les|l['’]|son|sa|ses|notre|nos)\s*([\w’'-]+)",
+    _I,
+)
+
+
+def setting_up(text: str) -> frozenset[str]:
+    """The analysed words of what a how-to question asks to set up: « Comment organiser une formation-action
+    qui… » -> {format, action}; empty when the question asks no such thing."""
+    match = _SETTING_UP.search(text)
+    return frozenset(analyze(match.group(1))) if match else frozenset()
+
+
 def _head_forms(text: str, word: str | None = None) -> frozenset[str]:
-    word = word or head_word(text)
+    word = word or head_word(text) or (per_unit(text) if _AMOUNT.search(text) else None)
     if word is None:
         return frozenset()
     stems = analyze(word)
@@ -180,7 +239,7 @@ def question_kind(text: str) -> str:
         return "funding"
     if _PARTNERS.search(text) and not _AMOUNT.search(text):
         return "partners"
-    if _LIST.search(text) and not (_AMOUNT.search(text) or _COUNT.search(text)):
+    if _LIST.search(text) and not (_AMOUNT.search(text) or _COUNT.search(text) or _FIGURE.search(text)):
         return "list"
     return "fact"
 
@@ -215,6 +274,56 @@ def head_word(text: str) -> str | None:
     if match is None:
         return None
     return match.group(1) or match.group(2)
+
+
+# a clause break, and a clause that asks something of its own (« et combien de… », « , budget total ? »)
+_CLAUSE_BREAK = re.compile(r"\s*[,;?]\s*(?:et\s+|mais\s+)?|\s+et\s+", re.I)
+_LEADING = re.compile(r"^(?:avec|aupr[èe]s d[e'’]|pour|dans|de|d['’]|à|en|sur|par)\s*", re.I)
+_ASKS = re.compile(
+    r"^(?:combien|quel|quelle|quels|quelles|o[uù]|qui|quand|(?:le |la |l['’]|son |sa |leur )?"
+    r"(?:budget|part|montant|enveloppe|co[uû]t|nombre|date|taux))\b",
+    re.I,
+)
+_WHERE = re.compile(r"^(?:et\s+)?o[uù]\b", re.I)
+
+
+def question_parts(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[QuestionPart, ...]:
+    """The details asked in the question's later clauses, each with its own kind and words: « Combien
+    Bpifrance met dans « Ose ta boîte » et combien de boîtes créées en 2021 ? » also asks a count of
+    « boîtes ». The first clause is the question itself; a clause that asks nothing (« dans les
+    quartiers, » ) is no part."""
+    found = []
+    for piece in _CLAUSE_BREAK.split(text)[1:]:
+        piece = _LEADING.sub("", piece.strip())
+        if not _ASKS.match(piece):
+            continue
+        detail = "place" if _WHERE.match(piece) else question_detail(piece)
+        found.append(QuestionPart(piece, detail, focus_terms(piece, entries), _head_forms(piece)))
+    return tuple(found)
+
+
+def funding_amount(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[QuestionPart, ...]:
+    """A funding question that also asks an amount before who funds (« le budget annuel de la crèche… et
+    qui la finance ? »): that amount, as a part of its own; empty otherwise."""
+    first = _CLAUSE_BREAK.split(text, maxsplit=1)[0]
+    if not _AMOUNT.search(first) or _FUNDING.search(first):
+        return ()
+    return (QuestionPart(first, "amount", focus_terms(first, entries), _head_forms(first)),)
+
+
+_PER_UNIT = re.compile(
+    # « par an »: a budget is yearly unless said otherwise, so « Budget 2022 : … » answers it
+    r"\bpar (?!(?:la|le|les|l|un|une|des|du|qui|quel|quelle|quels|quelles|quoi|rapport|exemple|ailleurs|an|ann[ée]e)\b)"
+    r"([a-zéèêàâîôûç]{2,})\b",
+    re.I,
+)
+
+
+def per_unit(text: str) -> str | None:
+    """What an amount or a count is asked per (« par stagiaire », « par an »): the document must say it per
+    the same thing; « par la Région » names an agent, not a unit."""
+    match = _PER_UNIT.search(text)
+    return match.group(1) if match else None
 
 
 _COMPLEMENT = re.compile(r"^\s+(?:de la |de l['’]|de |d['’]|du |des )\s*(\w+)", re.I)
@@ -255,12 +364,19 @@ def covered(term: FocusTerm, words: set[str] | frozenset[str]) -> bool:
     return bool(term.forms & words)
 
 
-_PROPER = re.compile(
+_PROPER_NAME = re.compile(
     r"(?<![\w'’])(?:[A-ZÉÈÀÂÎÔ][a-zéèêëàâîïôûç]+(?:[-'’ ](?:[dl][e'’]?|les?|la|des|du|sur|en)?[-'’ ]?[A-ZÉ][a-zéèêàâîôûç]+)*)"
 )
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # capitalised words that name no particular place or body
 _COMMON = frozenset(analyze("état etat région region département ville quartier quartiers métropole agglomération"))
+
+
+def proper_names(text: str) -> list[str]:
+    """The capitalised names of a question (« Valbrune », « France Services »), its first word aside: the
+    first word is capitalised anyway."""
+    start = len(text) - len(text.lstrip())
+    return [m.group(0) for m in _PROPER_NAME.finditer(text) if m.start() != start]
 
 
 def anchor_words(text: str) -> tuple[str, ...]:
@@ -269,9 +385,7 @@ def anchor_words(text: str) -> tuple[str, ...]:
     An answer about another place or another year is a near miss: these must be in the document that
     gives the asked detail."""
     words: list[str] = []
-    for match in _PROPER.finditer(text):
-        if match.start() == len(text) - len(text.lstrip()):
-            continue  # the question's first word is capitalised anyway
-        words += [w for w in analyze(match.group(0)) if w not in _COMMON and w not in _NOT_FOCUS]
+    for name in proper_names(text):
+        words += [w for w in analyze(name) if w not in _COMMON and w not in _NOT_FOCUS]
     words += _YEAR.findall(text)
     return tuple(dict.fromkeys(words))

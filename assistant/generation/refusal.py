@@ -1,10 +1,10 @@
-"""When to say "Je ne trouve pas…" (pure): too little evidence in the retrieved passages.
+"""When to say "Je ne trouve pas…" (pure): whether the retrieved material answers the question.
 
-Three signals, calibrated on the unanswerable questions of the domain and seed dev sets:
-how much of the question the best sentence covers, whether the kind of answer the
-question asks for (an amount, a date, a count) appears at all in the best sentences,
-and how much of the question is made of words the corpus never uses ("le prix d'une
-baguette de pain à Paris": a passage about prices covers "prix", nothing else exists).
+``assess`` decides before anything is composed, calibrated on the unanswerable questions of the domain and
+seed dev sets: how much of the question's focus the best unit covers, whether the asked detail (an amount, a
+date, a count, a name in the role asked) occurs in a unit about the question, whether the places, years and
+names the question gives are in the material, and how much of the question is made of words the corpus never
+uses ("le prix d'une baguette de pain à Paris": a passage about prices covers "prix", nothing else exists).
 """
 
 from __future__ import annotations
@@ -13,21 +13,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.generation.question import _PROPER
+from assistant.generation.question import proper_names
 from assistant.retrieval.french import analyze, fold_accents
 
-_AMOUNT_Q = re.compile(
-    r"\b(combien (a |ont )?co[uû]t|quel (est le |a été le )?(co[uû]t|budget|montant)|budget|montant|co[uû]t[ée]?)\b",
-    re.I,
-)
-_DATE_Q = re.compile(r"\b(quand|quelle date|en quelle ann[ée]e|depuis quand|à partir de quand)\b", re.I)
-_COUNT_Q = re.compile(r"\bcombien\b", re.I)
 _AMOUNT = re.compile(r"\d[\d  .,]*\s*(€|euros?|k€|M€|millions? d['’]euros)|\d+\s*(000|millions?)\s*(€|euros?)", re.I)
 _DATE = re.compile(
     r"\b(1[89]|20)\d{2}\b|\b\d{1,2}(er)? (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\b",
     re.I,
 )
-_NUMBER = re.compile(r"\d")
 # a count is a number that is not a year: « 463 personnes », « 1 140 », not « en 2021 »
 _COUNT = re.compile(
     r"(?<![\d/])(?!(?:19|20)\d\d\b)\d+(?:[  ]\d{3})*(?:,\d+)?\b|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent)\b",
@@ -37,54 +30,56 @@ _FUNDING_TEXT = re.compile(r"financ|subvention|cofinanc|crédits|\d\s*(€|euros
 _RATE = re.compile(r"\d\s*%|\bpour ?cent\b|\b(moitié|tiers|quart)\b", re.I)
 
 
-def expected_kind(question: str) -> str | None:
-    """ "amount", "date", "count" or None: what a direct answer must contain."""
-    if _AMOUNT_Q.search(question):
-        return "amount"
-    if _DATE_Q.search(question):
-        return "date"
-    if _COUNT_Q.search(question):
-        return "count"
-    return None
-
-
 def contains_kind(text: str, kind: str) -> bool:
     pattern = {"amount": _AMOUNT, "rate": _RATE, "date": _DATE, "count": _COUNT, "funding": _FUNDING_TEXT}[kind]
     return bool(pattern.search(text))
 
 
-ON_TOPIC = 0.7
+# a place named in a text: « à Sainte Colombe », « dans la Drôme », « au sein de la direction… »
+_PLACE = re.compile(
+    r"\b(?:à|au|aux|dans|en|sur|vers|depuis)\s+(?:la |le |l['’]|les )?[A-ZÉÈÀÂÎÔ]|\bau sein (?:de|du|des|d['’])\b|"
+    r"\blieu\b|\bsi[èe]ge\b",
+)
+
+
+_COUNTED = re.compile(
+    r"(?<![\d/])\d+(?:[  ]\d{3})*(?:,\d+)?(?![\d/])|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|"
+    r"quinze|vingt|trente|quarante|cinquante|cent)\b",
+    re.I,
+)
+
+
+def counts(text: str, head: frozenset[str]) -> bool:
+    """Whether a text gives a number of the thing counted: a number followed, within three words, by one of
+    ``head``'s analysed forms (« 34 entreprises mécènes », « 0,4 équivalent temps plein »)."""
+    for match in _COUNTED.finditer(text):
+        if head & set(analyze(" ".join(text[match.end() :].split()[:3]))):
+            return True
+    return False
+
+
+def gives_detail(text: str, detail: str | None, head: frozenset[str] = frozenset()) -> bool:
+    """Whether a text gives the kind of detail asked: an amount, a count (not a year, a rate, a day; of the
+    ``head`` when given), a figure, a date, a place; any text may give a name or an unspecified detail."""
+    match detail:
+        case "amount":
+            return contains_kind(text, "amount")
+        case "count":
+            return counts(text, head) if head else bool(count_values(text))
+        case "figure":
+            return contains_kind(text, "rate") or any(ch.isdigit() for ch in text)
+        case "date":
+            return contains_kind(text, "date")
+        case "place":
+            return bool(_PLACE.search(text))
+        case _:
+            return True
+
+
 # share of the question (idf-weighted) in words absent from the corpus: at most 0.48 on the
 # answerable domain and seed dev questions (abbreviations, colloquial words), 0.83 for an
 # off-topic question on the demo corpus
 MAX_UNKNOWN = 0.6
-
-
-@dataclass(frozen=True)
-class Evidence:
-    best_coverage: float  # share of the question (idf-weighted) covered by the best sentence
-    kind: str | None
-    kind_found: bool  # the asked kind occurs in a sentence about the question
-    unknown_share: float = 0.0  # share of the question (idf-weighted) in words the corpus never uses
-
-
-def gather_evidence(
-    question: str, best_sentences: Sequence[tuple[str, float]], *, unknown_share: float = 0.0
-) -> Evidence:
-    """``best_sentences``: (text, coverage) of the top candidate sentences, best first.
-
-    The asked kind must occur in a sentence that is itself about the question (close to the
-    best coverage): an amount elsewhere in the passages answers nothing.
-    """
-    kind = expected_kind(question)
-    best = best_sentences[0][1] if best_sentences else 0.0
-    on_topic = [text for text, score in best_sentences[:8] if score >= ON_TOPIC * best]
-    found = kind is None or any(contains_kind(text, kind) for text in on_topic)
-    return Evidence(best, kind, found, unknown_share)
-
-
-def should_refuse(evidence: Evidence, *, min_coverage: float) -> bool:
-    return evidence.best_coverage < min_coverage or not evidence.kind_found or evidence.unknown_share >= MAX_UNKNOWN
 
 
 # asking words are in every question, seldom in documents: they say nothing about the corpus
@@ -127,7 +122,8 @@ def assess(
     question: str = "",
 ) -> Answerability:
     """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context (title, heading), index of its document in
-    ``documents``, whether its context counts as its own words: a funding section's lines name no project);
+    ``documents``, whether its context counts as its own words: a funding section's lines and a list's items name
+    no project, their heading does);
     ``documents``: the analysed words of each retrieved document's units and title; ``anchors``: proper
     names and years of the question (analysed), which the document giving the asked detail must contain; ``known``: whether the corpus
     uses a focus word (``words_of_focus``, same order as ``focus``).
@@ -281,12 +277,6 @@ def role_forms(question: str) -> frozenset[str]:
     empty when the question asks no such role."""
     words = set(analyze(question))
     return frozenset(w for stem, said in _ROLES.items() if stem in words for w in analyze(said))
-
-
-def proper_names(text: str) -> list[str]:
-    """The capitalised names of a question, its first word aside."""
-    start = len(text) - len(text.lstrip())
-    return [m.group(0) for m in _PROPER.finditer(text) if m.start() != start]
 
 
 def fold_name(text: str) -> str:

@@ -19,7 +19,8 @@ from bm25s.stopwords import STOPWORDS_FRENCH
 _WORD = re.compile(r"\w\w+", re.UNICODE)
 _FOLDED_FEMININE = re.compile(r"ee(s?)$")
 # saved with keyword indexes: an index analysed differently is rebuilt, not searched with other terms
-ANALYZER_VERSION = 2
+# (3: each chunk is indexed with its neighbours, see retrieval/windows.py)
+ANALYZER_VERSION = 3
 # Elided articles ("l'", "d'", "qu'") are dropped by the 2-letter minimum, except "qu".
 _EXTRA_STOPWORDS = {"qu", "cette", "ces", "cet", "dont", "comme", "ainsi", "aussi", "tres", "plus"}
 

@@ -1,4 +1,5 @@
-"""Hybrid search: French keyword index and dense index, fused by reciprocal rank, filtered and diversified."""
+"""Hybrid search: French keyword index and dense index, ordered by a learned ranker or by score fusion,
+filtered and diversified."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -15,13 +17,18 @@ from assistant.backends.embedder import Embedder
 from assistant.backends.store import ChunkStore, registry_fingerprint
 from assistant.corpus import embedding_text
 from assistant.glossary import Glossary
+from assistant.retrieval.features import Candidate, QueryProfile, candidate_rows
 from assistant.retrieval.filters import Filters, matches, to_where
 from assistant.retrieval.fusion import diversify, fuse_ranked_lists, fuse_scored_lists
 from assistant.retrieval.lexical import KeywordIndex
+from assistant.retrieval.ranker import LearnedRanker, order_by_score
+from assistant.retrieval.windows import keyword_texts
 from assistant.settings import RetrievalSettings
 from assistant.types import Chunk, Hit
 
 log = logging.getLogger(__name__)
+
+TIE_MARGIN = 10  # candidates asked beyond the list's length, so that ties at the cut-off are settled by id
 
 
 class KeywordIndexKeeper:
@@ -35,7 +42,7 @@ class KeywordIndexKeeper:
     """
 
     def __init__(
-        self, store: ChunkStore, directory: Path, *, k1: float = 1.2, b: float = 0.6, background: bool = False
+        self, store: ChunkStore, directory: Path, *, k1: float = 1.5, b: float = 0.75, background: bool = False
     ) -> None:
         self.store = store
         self.directory = directory
@@ -104,10 +111,11 @@ class KeywordIndexKeeper:
 
     def _rebuild(self, fingerprint: str | None) -> KeywordIndex:
         fingerprint = fingerprint or registry_fingerprint(self.store.documents())
-        chunks = list(self.store.iter_chunks())
+        # in id order: the same index, whatever order the store returns its chunks in
+        chunks = sorted(self.store.iter_chunks(), key=lambda c: c.chunk_id)
         index = KeywordIndex.build(
             [c.chunk_id for c in chunks],
-            [embedding_text(c) for c in chunks],
+            keyword_texts(chunks),
             fingerprint,
             [c.metadata for c in chunks],
             k1=self.k1,
@@ -120,6 +128,37 @@ class KeywordIndexKeeper:
         log.info("keyword index rebuilt: %d chunks", len(index))
         self._index = index
         return index
+
+
+@dataclass(frozen=True)
+class CandidatePool:
+    """The keyword and dense lists for one question (``(chunk id, score)``, best first) and their chunks."""
+
+    profile: QueryProfile
+    keyword: list[tuple[str, float]]
+    dense: list[tuple[str, float]]
+    chunks: dict[str, Chunk]
+
+    def candidates(self) -> list[Candidate]:
+        """Every chunk of either list, once, in a fixed order (dense list, then keyword-only chunks)."""
+        keyword = {cid: (rank, score) for rank, (cid, score) in enumerate(self.keyword, 1)}
+        dense = {cid: (rank, similarity) for rank, (cid, similarity) in enumerate(self.dense, 1)}
+        found = []
+        for cid in dict.fromkeys([*dense, *keyword]):
+            chunk = self.chunks[cid]
+            found.append(
+                Candidate(
+                    chunk_id=cid,
+                    doc_id=chunk.doc_id,
+                    text=embedding_text(chunk),
+                    context=" ".join([str(chunk.metadata.get("title", "")), *chunk.heading_path]),
+                    keyword_score=keyword[cid][1] if cid in keyword else None,
+                    keyword_rank=keyword[cid][0] if cid in keyword else None,
+                    similarity=dense[cid][1] if cid in dense else None,
+                    dense_rank=dense[cid][0] if cid in dense else None,
+                )
+            )
+        return found
 
 
 class Retriever(Protocol):
@@ -141,7 +180,8 @@ class Retriever(Protocol):
 
 
 class HybridSearcher:
-    """Ranks chunks for a question by fusing keyword and dense rankings."""
+    """Ranks chunks for a question: the keyword and dense lists' candidates, ordered by the learned
+    ranker when one is given, else by fusing the two lists' scores."""
 
     def __init__(
         self,
@@ -150,12 +190,15 @@ class HybridSearcher:
         keyword: KeywordIndexKeeper,
         settings: RetrievalSettings,
         glossary: Glossary | None = None,
+        *,
+        ranker: LearnedRanker | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.keyword = keyword
         self.settings = settings
         self.glossary = glossary
+        self.ranker = ranker
 
     def keyword_index(self) -> KeywordIndex:
         return self.keyword.current()
@@ -163,33 +206,66 @@ class HybridSearcher:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self.embedder.embed_passages(texts)
 
-    def rank(self, question: str, filters: Filters | None = None) -> list[Hit]:
-        """All fused candidates, best first (no diversity): what evaluations score."""
+    def gather(self, question: str, filters: Filters | None = None) -> CandidatePool:
+        """The candidates of both lists with what each list said of them, and the question's profile."""
         filters = filters or Filters()
         query = self.glossary.expand_query(question) if self.glossary is not None else question
         n = self.settings.candidates
         accept = (lambda meta: matches(filters, meta)) if filters else None
-        keyword = self.keyword.current().search(query, n, accept=accept)
-        dense = self.store.query(self.embedder.embed_query(question), n, where=to_where(filters))
+        index = self.keyword.current()
+        # Identical passages (513 of spf's 5,039 chunks repeat another) score exactly alike, and Chroma returns
+        # such ties in an order, and across the cut-off with members, that change from one index build to the
+        # next: a few more are asked for, ties are ordered by id, then the lists are cut.
+        keyword = sorted(index.search(query, n + TIE_MARGIN, accept=accept), key=lambda p: (-p[1], p[0]))[:n]
+        found = self.store.query(self.embedder.embed_query(question), n + TIE_MARGIN, where=to_where(filters))
+        dense = sorted(found, key=lambda p: (-p[1], p[0].chunk_id))[:n]
+        known: dict[str, Chunk] = {c.chunk_id: c for c, _ in dense}
+        missing = [cid for cid, _ in keyword if cid not in known]
+        known.update((c.chunk_id, c) for c in self.store.get_chunks(missing))
+        return CandidatePool(
+            QueryProfile.build(question, query, index.idf),
+            keyword=[(cid, score) for cid, score in keyword if cid in known],
+            dense=[(c.chunk_id, similarity) for c, similarity in dense],
+            chunks=known,
+        )
+
+    def rank(self, question: str, filters: Filters | None = None) -> list[Hit]:
+        """All candidates, best first (no diversity): what evaluations score.
+
+        Each hit's provenance gives its rank in the keyword and dense lists, its cosine similarity
+        and its rank by score fusion (``fusion``), whichever orders the hits.
+        """
+        pool = self.gather(question, filters)
         weights = {"keyword": self.settings.keyword_weight, "dense": self.settings.dense_weight}
         if self.settings.fusion == "rrf":
-            rankings = {"keyword": [cid for cid, _ in keyword], "dense": [c.chunk_id for c, _ in dense]}
+            rankings = {"keyword": [cid for cid, _ in pool.keyword], "dense": [cid for cid, _ in pool.dense]}
             fused = fuse_ranked_lists(rankings, weights=weights, k=self.settings.rrf_k)
         else:
-            scored = {"keyword": keyword, "dense": [(c.chunk_id, similarity) for c, similarity in dense]}
-            fused = fuse_scored_lists(scored, weights=weights)
-        known: dict[str, Chunk] = {c.chunk_id: c for c, _ in dense}
-        similarity = {c.chunk_id: s for c, s in dense}
-        missing = [cid for cid, _, _ in fused if cid not in known]
-        known.update((c.chunk_id, c) for c in self.store.get_chunks(missing))
+            fused = fuse_scored_lists({"keyword": pool.keyword, "dense": pool.dense}, weights=weights)
+        similarity = dict(pool.dense)
         hits = []
-        for cid, score, ranks in fused:
-            if cid in known:
-                provenance = {name: float(r) for name, r in ranks.items()}
-                if cid in similarity:
-                    provenance["similarity"] = similarity[cid]
-                hits.append(Hit(chunk=known[cid], score=score, provenance=provenance))
-        return hits
+        for position, (cid, score, ranks) in enumerate(fused, 1):
+            provenance = {name: float(r) for name, r in ranks.items()}
+            if cid in similarity:
+                provenance["similarity"] = similarity[cid]
+            provenance["fusion"] = float(position)
+            hits.append(Hit(chunk=pool.chunks[cid], score=score, provenance=provenance))
+        if self.ranker is None or not hits:
+            return hits
+        candidates = pool.candidates()
+        by_id = {h.chunk.chunk_id: h for h in hits}
+        ids = [c.chunk_id for c in candidates]
+        scores = self.ranker.score(candidate_rows(pool.profile, candidates))
+        # callers compare scores with the best one (precedents): 1 for the best candidate, 0 for the last
+        low, high = min(scores), max(scores)
+        return [
+            replace(
+                by_id[ids[i]],
+                score=(scores[i] - low) / (high - low) if high > low else 1.0,
+                provenance={**by_id[ids[i]].provenance, "ranker": scores[i]},
+            )
+            for i in order_by_score(ids, scores)
+        ]
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Best ``k`` chunks, at most ``max_per_document`` per document while others are relevant."""
