@@ -1,4 +1,5 @@
-"""Command line: ``python -m assistant ingest|search|stats|serve|stack|worker|enqueue|jobs``. Output is for people, or JSON with --json."""
+"""Command line: ``python -m assistant ingest|search|stats|serve|stack|worker|enqueue|jobs|users|keys``. Output is for
+people, or JSON with --json."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from assistant.accounts.cli import add_subcommands as add_account_subcommands
+from assistant.accounts.cli import keys_command, users_command
 from assistant.argparse_fr import french
 from assistant.corpus import DocumentRecord, Progress, Source
 from assistant.experiences_cli import HANDLERS as EXPERIENCE_HANDLERS
@@ -89,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", parents=[common], help="état des tâches d'indexation")
     jobs.add_argument("--json", action="store_true", help="sortie JSON")
     add_experience_subcommands(sub, common)
+    add_account_subcommands(sub, common)
     return parser
 
 
@@ -414,6 +418,11 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     settings = load_settings(data_dir=args.data_dir)
+    # accounts and keys live beside the index, which they never open
+    if args.command == "users":
+        return users_command(settings.paths.accounts, args)
+    if args.command == "keys":
+        return keys_command(settings.paths.accounts, args, shortcut_user=settings.ui.auth_user)
     if args.command == "stack":  # starts its own Chroma server: nothing to open here
         return _stack(settings, args)
     if getattr(args, "recents", False):

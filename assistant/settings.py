@@ -199,6 +199,18 @@ class UISettings(BaseModel):
     login_max_delay_s: float = Field(300.0, gt=0, description="Longest delay between two login attempts")
 
 
+class ApiSettings(BaseModel):
+    requests_per_minute: int = Field(30, ge=1, description="Requests one API key may make per minute (then 429)")
+    model_name: str = Field(
+        "assistant-politique-ville", description="The model name /v1/models lists and /v1/chat/completions answers as"
+    )
+    log_questions: bool = Field(
+        False,
+        description="Write question texts in the server log; by default a question is kept only in its user's own "
+        "history (saved conversations)",
+    )
+
+
 @dataclass(frozen=True)
 class DataPaths:
     """Every file and folder the product writes, all under the data folder (the embedding cache aside)."""
@@ -260,6 +272,16 @@ class DataPaths:
         """Ratings and comments on answers (SQLite)."""
         return self.root / "feedback.sqlite3"
 
+    @property
+    def accounts(self) -> Path:
+        """Accounts, API keys (hashed) and usage counts (SQLite)."""
+        return self.root / "accounts.sqlite3"
+
+    @property
+    def conversations(self) -> Path:
+        """Each user's saved conversations, with the citations of each answer (SQLite)."""
+        return self.root / "conversations.sqlite3"
+
 
 def _default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME)) / "embeddings"
@@ -281,6 +303,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     generation: GenerationSettings = GenerationSettings()
     ui: UISettings = UISettings()
+    api: ApiSettings = ApiSettings()
 
     @property
     def paths(self) -> DataPaths:

@@ -27,6 +27,7 @@ GROUPS: list[tuple[str, str]] = [
     ("assistant.jobs", "indexing"),  # the durable ingest queue runs jobs through the indexer
     ("assistant.factory", "assembly"),
     ("assistant.ui", "interface"),
+    ("assistant.api", "interface"),  # the HTTP API is an interface too, beside the web pages
     ("assistant.cli", "entry points"),
     ("assistant.serving", "entry points"),
     ("assistant.experiences_cli", "entry points"),

@@ -1,9 +1,10 @@
-"""What the app runs on, in French, for the settings panel and the feedback records (pure)."""
+"""What the app runs on, in French, for the settings panel and the feedback records."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from assistant.accounts.store import accounts_exist
 from assistant.corpus import DocumentRecord
 from assistant.settings import Settings
 
@@ -33,7 +34,11 @@ def settings_markdown(settings: Settings, answerer_kind: str, records: Mapping[s
     elif answerer_kind == "local":
         answerer += " — modèle **Qwen2.5-Coder-1.5B-Instruct**"
     ui = settings.ui
-    protected = "oui (identifiant et mot de passe)" if ui.auth_user and ui.auth_password else "non"
+    protected = "non"
+    if accounts_exist(settings.paths.accounts):
+        protected = "oui (comptes et rôles)"
+    elif ui.auth_user and ui.auth_password:
+        protected = "oui (identifiant et mot de passe)"
     index = (
         f"serveur Chroma {settings.chroma.host}:{settings.chroma.port}" if settings.chroma.host else "Chroma embarqué"
     )
@@ -50,6 +55,8 @@ def settings_markdown(settings: Settings, answerer_kind: str, records: Mapping[s
 
 
 def exposed_without_auth(settings: Settings) -> bool:
-    """True when the app listens beyond this machine and nobody has to log in."""
+    """True when the app listens beyond this machine and nobody has to log in (no account, no password setting)."""
     ui = settings.ui
-    return ui.host not in LOCAL_HOSTS and not (ui.auth_user and ui.auth_password)
+    if ui.host in LOCAL_HOSTS or (ui.auth_user and ui.auth_password):
+        return False
+    return not accounts_exist(settings.paths.accounts)

@@ -100,7 +100,9 @@ class Actions:
             yield messages, gr.skip(), answers, ""
             return
         filters = build_filters(dict(zip(FACETS, facets, strict=True)), year_from, year_to)
-        log.info("question with filters [%s] after %d turns: %s", filters.describe(), len(answers), question)
+        # the question's text stays in its user's history unless the settings ask for it in the log
+        logged = question if self.settings.api.log_questions else f"({len(question)} caractères)"
+        log.info("question with filters [%s] after %d turns: %s", filters.describe(), len(answers), logged)
         history = [Turn(a.question, a.text) for a in answers]
         messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
         try:
@@ -113,7 +115,7 @@ class Actions:
                     answers = [*answers, step.answer]
                     yield messages, sources_panel(answers, citation_link), answers, ""
         except Exception:
-            log.exception("answer failed for %r", question)
+            log.exception("answer failed for %r", logged)
             # the failed exchange leaves the chat (one user and one assistant message per answer, for ratings);
             # the question goes back into the box to be asked again
             gr.Warning(ERROR_REPLY)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from assistant.accounts import Access, Permission, open_access
+from assistant.conversations import ConversationStore
 from assistant.experiences.export import ExportFolder
 from assistant.retrieval.filters import Filters
 from assistant.ui.actions import Actions, citation_link
@@ -18,6 +20,7 @@ from assistant.ui.facets import FACETS, describe_filters
 from assistant.ui.note_tab import build_note_tab
 from assistant.ui.precedents_tab import build_precedents_tab
 from assistant.ui.services import AppServices
+from assistant.ui.team import TeamPanel, guarded
 
 TITLE = "Assistant documentaire — politique de la ville"
 UPLOAD_TYPES = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".yaml"]
@@ -92,7 +95,7 @@ class DocumentsTab:
     table: gr.Dataframe
 
 
-def build_chat_tab() -> ChatTab:
+def build_chat_tab(team: TeamPanel) -> ChatTab:
     """The « Questions » tab: filters, the conversation, ratings, and the sources of the answers."""
     with gr.Tab("Questions", id="chat"):
         with gr.Row(equal_height=False):
@@ -105,6 +108,7 @@ def build_chat_tab() -> ChatTab:
                 year_from = gr.Dropdown(label="Depuis l'année", choices=[], elem_id="year-from")
                 year_to = gr.Dropdown(label="Jusqu'à l'année", choices=[], elem_id="year-to")
                 clear_filters = gr.Button("Retirer les filtres", size="sm")
+                team.build_conversations()
             with gr.Column(scale=3):
                 active = gr.Markdown(describe_filters(Filters()), elem_id="active-filters")
                 # Gradio's own "copy_all" button is labelled in English whatever the language: ours
@@ -216,19 +220,28 @@ def build_ui(services: AppServices) -> gr.Blocks:
     )
     desk = services.desk  # experience cards, shared by the Précédents and Note tabs
     exports = ExportFolder(settings.paths.exports)
+    access = open_access(settings)
+    team = TeamPanel(
+        access,
+        ConversationStore(settings.paths.conversations),
+        versions=lambda: {doc_id: r.content_hash for doc_id, r in services.store.documents().items()},
+        link_for=citation_link,
+        exports_dir=settings.paths.exports,
+    )
     # uploaded and exported files in Gradio's cache are deleted after a day (checked every hour)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
         answers = gr.State([])  # this session's answers, in order: the conversation's memory
         feedback_entry = gr.State(None)  # id of this session's last rating, for its comment
         gr.Markdown(f"## {TITLE}")
         with gr.Tabs():
-            chat = build_chat_tab()
+            chat = build_chat_tab(team)
             build_precedents_tab(blocks, desk, exports)
             build_note_tab(desk, exports)
             documents = build_documents_tab(settings.ui.max_upload_mb)
             with gr.Tab("Réglages", id="settings"):
                 settings_view = gr.Markdown(elem_id="settings-view")
-        wire_events(blocks, actions, chat, documents, settings_view, answers, feedback_entry)
+                team.build_usage()
+        wire_events(blocks, actions, chat, documents, settings_view, answers, feedback_entry, access=access, team=team)
     return blocks
 
 
@@ -240,8 +253,14 @@ def wire_events(
     settings_view: gr.Markdown,
     answers: gr.State,
     feedback_entry: gr.State,
+    *,
+    access: Access,
+    team: TeamPanel,
 ) -> None:
-    """What each control does; the Documents tab's refresh also resets the chat's filters (their choices change)."""
+    """What each control does; the Documents tab's refresh also resets the chat's filters (their choices change).
+
+    The server checks the role of each indexing event (``access``); ``team`` saves the conversations and shows
+    each control only to the roles it serves."""
     filter_inputs = [chat.year_from, chat.year_to, *chat.facets]
     refreshed = [
         documents.table,
@@ -259,26 +278,52 @@ def wire_events(
 
     chat_in = [chat.question, chat.chatbot, answers, *filter_inputs]
     chat_out = [chat.chatbot, chat.sources, answers, chat.question]
-    for trigger in (chat.question.submit, chat.send.click):
+    answered = [
         trigger(actions.respond, chat_in, chat_out, concurrency_limit=2, show_progress="minimal")
+        for trigger in (chat.question.submit, chat.send.click)
+    ]
     conversation = [chat.chatbot, chat.sources, answers, feedback_entry, chat.comment, chat.question]
-    chat.new_chat.click(actions.new_conversation, None, conversation, **quiet)
-    chat.chatbot.clear(actions.new_conversation, None, conversation, **quiet)  # the chat's own bin button
+    cleared = [
+        chat.new_chat.click(actions.new_conversation, None, conversation, **quiet),
+        chat.chatbot.clear(actions.new_conversation, None, conversation, **quiet),  # the chat's own bin button
+    ]
     for control in filter_inputs:
         control.change(actions.show_filters, filter_inputs, chat.active, show_progress="hidden")
     chat.clear_filters.click(actions.refresh, outputs=refreshed, **quiet)
 
     chat.copy_all.click(None, [chat.chatbot], None, js=COPY_CONVERSATION_JS, **quiet)
-    chat.chatbot.like(actions.rate, [answers], [chat.feedback_status, feedback_entry], **quiet)
+    rated = chat.chatbot.like(actions.rate, [answers], [chat.feedback_status, feedback_entry], **quiet)
     chat.send_comment.click(
         actions.comment, [chat.comment, feedback_entry], [chat.feedback_status, chat.comment], **quiet
     )
-    chat.export.click(actions.export_feedback, None, chat.export_file, **quiet)
+    chat.export.click(
+        guarded(actions.export_feedback, Permission.SEE_FEEDBACK, access), None, chat.export_file, **quiet
+    )
 
     documents_out = [documents.message, *refreshed]
     index_events = {"concurrency_id": "index", "concurrency_limit": 1, "show_progress_on": [documents.message]}
-    documents.ingest_uploads.click(actions.ingest_uploads, [documents.upload], documents_out, **index_events)
-    documents.ingest_folder.click(actions.ingest_folder, [documents.folder], documents_out, **index_events)
-    documents.delete.click(actions.delete, [documents.picker], documents_out, **index_events)
-    documents.reindex.click(actions.reindex, [documents.picker], documents_out, **index_events)
+    upload = guarded(actions.ingest_uploads, Permission.UPLOAD, access)
+    documents.ingest_uploads.click(upload, [documents.upload], documents_out, **index_events)
+    index_folder = guarded(actions.ingest_folder, Permission.INDEX_FOLDER, access)
+    documents.ingest_folder.click(index_folder, [documents.folder], documents_out, **index_events)
+    delete = guarded(actions.delete, Permission.DELETE, access)
+    documents.delete.click(delete, [documents.picker], documents_out, **index_events)
+    reindex = guarded(actions.reindex, Permission.REINDEX, access)
+    documents.reindex.click(reindex, [documents.picker], documents_out, **index_events)
     documents.search.change(actions.search_documents, [documents.search], documents.table, show_progress="hidden")
+    team.wire(
+        blocks,
+        answered=answered,
+        cleared=cleared,
+        rated=rated,
+        chatbot=chat.chatbot,
+        sources=chat.sources,
+        answers=answers,
+        by_permission={
+            Permission.UPLOAD: [documents.upload, documents.ingest_uploads],
+            Permission.INDEX_FOLDER: [documents.folder, documents.ingest_folder],
+            Permission.REINDEX: [documents.reindex],
+            Permission.DELETE: [documents.delete],
+            Permission.SEE_FEEDBACK: [chat.export],
+        },
+    )

@@ -131,8 +131,23 @@ def login_page(message: str = "", auth_message: str = "") -> str:
     )
 
 
-def add_login_routes(app: FastAPI, ui: UISettings, sessions: Sessions, throttle: LoginThrottle) -> None:
-    """``GET/POST /login`` and ``GET /logout`` for the user and password of ``ui``."""
+def add_login_routes(
+    app: FastAPI,
+    ui: UISettings,
+    sessions: Sessions,
+    throttle: LoginThrottle,
+    *,
+    authenticate: Callable[[str, str], str | None] | None = None,
+) -> None:
+    """``GET/POST /login`` and ``GET /logout``: ``authenticate(user, password)`` gives the user name or None
+    (by default, the one user and password of ``ui``)."""
+
+    def settings_user(user: str, password: str) -> str | None:
+        right_user = secrets.compare_digest(user.encode(), (ui.auth_user or "").encode())
+        right_password = secrets.compare_digest(password.encode(), (ui.auth_password or "").encode())
+        return user if right_user and right_password and ui.auth_user and ui.auth_password else None
+
+    check = authenticate or settings_user
     auth_message = "Assistant documentaire : identifiez-vous."
 
     def answer(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -158,15 +173,14 @@ def add_login_routes(app: FastAPI, ui: UISettings, sessions: Sessions, throttle:
             seconds = max(1, round(wait))
             message = f"Trop d'essais infructueux : réessayez dans {seconds} s."
             return answer(request, 429, message, {"Retry-After": str(seconds)})
-        right_user = secrets.compare_digest(user.encode(), (ui.auth_user or "").encode())
-        right_password = secrets.compare_digest(password.encode(), (ui.auth_password or "").encode())
-        if not (right_user and right_password):
+        name = check(user, password)
+        if name is None:
             failures = throttle.fail(*keys)
             log.warning("login failed for user %r from %s (%d failed attempts in a row)", user, address, failures)
             return answer(request, 400, "Identifiant ou mot de passe incorrect.")
         throttle.succeed(*keys)
-        log.info("login of %r from %s", user, address)
-        token = sessions.open(user)
+        log.info("login of %r from %s", name, address)
+        token = sessions.open(name)
         if "text/html" in request.headers.get("accept", ""):
             response: Response = RedirectResponse("/", 303)
         else:

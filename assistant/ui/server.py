@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import gradio as gr
 import uvicorn
 
+from assistant.accounts import open_access
+from assistant.api.wiring import api_services
 from assistant.ui.about import exposed_without_auth
 from assistant.ui.services import AppServices
 from assistant.ui.web import build_web_app
@@ -63,12 +65,16 @@ def launch(blocks: gr.Blocks, services: AppServices, *, port: int | None = None,
     if exposed_without_auth(services.settings):
         log.warning(
             "the interface listens on %s without a password: anyone who reaches this address can read and change "
-            "the index; set ASSISTANT_UI__AUTH_USER and ASSISTANT_UI__AUTH_PASSWORD",
+            "the index; create an account (python -m assistant users add) or set ASSISTANT_UI__AUTH_USER and "
+            "ASSISTANT_UI__AUTH_PASSWORD",
             ui.host,
         )
     port = port or ui.port
     sock = bind(ui.host, port)
-    app = build_web_app(blocks, ui, services.store, services.indexer.readable_text)
+    access = open_access(services.settings)
+    app = build_web_app(
+        blocks, ui, services.store, services.indexer.readable_text, access=access, api=api_services(services, access)
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     shown = "127.0.0.1" if ui.host in ("0.0.0.0", "::", "") else ui.host
     url = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}/"

@@ -8,6 +8,7 @@ same paths (``/``, ``/gradio_api/…``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
@@ -16,6 +17,8 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from assistant.accounts import LOCAL_USER, Access, Permission, allows, refusal
+from assistant.api import ApiServices, mount_api
 from assistant.backends.store import DocumentRegistry
 from assistant.settings import UISettings
 from assistant.ui.assets import CLICK_JS, CSS
@@ -28,42 +31,100 @@ AUTH_MESSAGE = "Assistant documentaire : identifiez-vous."
 NOT_FOUND = "Ce document n'est pas (ou plus) dans l'index."
 
 
+UPLOAD_ROUTE = "/gradio_api/upload"
+UserOf = Callable[[Request], str | None]
+
+
 class LoginRedirect:
     """ASGI middleware: the page itself (``GET /``) sends a visitor without a session to the login form."""
 
-    def __init__(self, app: ASGIApp, sessions: Sessions) -> None:
+    def __init__(self, app: ASGIApp, user_of: UserOf) -> None:
         self.app = app
-        self.sessions = sessions
+        self.user_of = user_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/":
             request = Request(scope)
-            if self.sessions.user_of(request) is None:
+            if self.user_of(request) is None:
                 await RedirectResponse("/login", 303)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def build_web_app(blocks: gr.Blocks, ui: UISettings, store: DocumentRegistry, read_text: TextReader) -> FastAPI:
-    """The FastAPI app serving ``blocks`` with the settings ``ui``; the document route checks ``store``'s registry
-    and shows text documents as ``read_text`` reads them."""
-    protected = bool(ui.auth_user and ui.auth_password)
+class UploadGuard:
+    """ASGI middleware: Gradio's file upload route refuses (403) a user whose role may not add documents.
+
+    The upload form is hidden from such a user; this is the server's side of it (the
+    indexing events themselves check the role too).
+    """
+
+    def __init__(self, app: ASGIApp, user_of: UserOf, access: Access) -> None:
+        self.app = app
+        self.user_of = user_of
+        self.access = access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/") == UPLOAD_ROUTE:
+            role = self.access.role_of(self.user_of(Request(scope)))
+            if not allows(role, Permission.UPLOAD):
+                await PlainTextResponse(refusal(role, Permission.UPLOAD), 403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def session_user(access: Access, sessions: Sessions) -> UserOf:
+    """Who is behind a request of the interface: the session's user while their account exists;
+    ``LOCAL_USER`` when nobody has to log in (no account, no password setting)."""
+
+    def user_of(request: Request) -> str | None:
+        if not access.login_required():
+            return LOCAL_USER
+        user = sessions.user_of(request)
+        return user if access.role_of(user) is not None else None
+
+    return user_of
+
+
+def build_web_app(
+    blocks: gr.Blocks,
+    ui: UISettings,
+    store: DocumentRegistry,
+    read_text: TextReader,
+    *,
+    access: Access,
+    api: ApiServices,
+) -> FastAPI:
+    """The FastAPI app serving ``blocks`` and the ``/v1`` API (``api``) with the settings ``ui``; logins and roles
+    come from ``access``; the document route checks ``store``'s registry and shows text documents as ``read_text``
+    reads them."""
     sessions = Sessions()
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    user_of = session_user(access, sessions)
+    app = FastAPI(
+        title="Assistant documentaire — politique de la ville",
+        docs_url="/v1/docs",
+        redoc_url=None,
+        openapi_url="/v1/openapi.json",
+    )
     # An empty list: no Access-Control-Allow-Origin for anyone (and Gradio then adds none of its own).
     app.add_middleware(CORSMiddleware, allow_origins=[])
-    if protected:
-        app.add_middleware(LoginRedirect, sessions=sessions)
-        throttle = LoginThrottle(
-            free_attempts=ui.login_free_attempts, base_delay_s=ui.login_delay_s, max_delay_s=ui.login_max_delay_s
-        )
-        add_login_routes(app, ui, sessions, throttle)
+    app.add_middleware(LoginRedirect, user_of=user_of)
+    app.add_middleware(UploadGuard, user_of=user_of, access=access)
+    throttle = LoginThrottle(
+        free_attempts=ui.login_free_attempts, base_delay_s=ui.login_delay_s, max_delay_s=ui.login_max_delay_s
+    )
+    add_login_routes(app, ui, sessions, throttle, authenticate=access.authenticate)
     app.add_middleware(RequestGuard, ui=ui)  # added last: runs first
+    mount_api(app, api)
+
+    def api_key_valid(request: Request) -> bool:
+        """An API client may open the ``link`` of a citation with its key."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and access.key_caller(token.strip()) is not None
 
     @app.get(DOCUMENT_ROUTE + "{doc_id}", include_in_schema=False)
     def open_document(doc_id: str, request: Request) -> Response:
         """An indexed local file, checked against the index as it is now (a removed document is gone)."""
-        if protected and sessions.user_of(request) is None:
+        if user_of(request) is None and not api_key_valid(request):
             return PlainTextResponse("Identifiez-vous d'abord.", 401)
         record = store.documents().get(doc_id)
         if record is None or record.source.startswith(("http://", "https://")):
@@ -80,7 +141,7 @@ def build_web_app(blocks: gr.Blocks, ui: UISettings, store: DocumentRegistry, re
         app,
         blocks,
         path="/",
-        auth_dependency=sessions.user_of if protected else None,
+        auth_dependency=user_of,
         auth_message=AUTH_MESSAGE,
         server_name=ui.host,
         server_port=ui.port,
