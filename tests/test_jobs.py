@@ -133,15 +133,7 @@ def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settin
 
     settings.ingest.mode = "queue"
     services = build_services(settings, embedder=embedder)
-    actions = Actions(
-        services.assistant,
-        services.indexer,
-        services.store,
-        services.feedback,
-        settings,
-        answerer_kind=services.answerer_kind,
-        ingest_queue=services.ingest_queue,
-    )
+    actions = Actions.from_services(services)
     sent = tmp_path / "envoi" / "note.md"
     sent.parent.mkdir()
     sent.write_text("# Note\n\nLe conseil citoyen de Roubaix se réunit chaque trimestre.\n", "utf-8")

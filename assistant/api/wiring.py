@@ -8,7 +8,7 @@ from pathlib import Path
 
 from assistant.accounts import Access
 from assistant.api.routes import ApiServices, IngestResult
-from assistant.corpus import SIDECAR_SUFFIX, DocumentRecord, Source
+from assistant.corpus import DocumentRecord, Source
 from assistant.experiences.note import Note, NoteReady
 from assistant.indexing import Indexer
 from assistant.jobs import IngestQueue
@@ -35,11 +35,7 @@ class IndexDocuments:
 
     def add(self, files: list[tuple[str, Path]]) -> IngestResult:
         saved = save_uploads(files, self.uploads_dir, max_mb=self.max_upload_mb)
-        documents = list(saved.documents)
-        for sidecar in saved.sidecars:  # a sidecar sent alone re-indexes the document it describes
-            described = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
-            if described.is_file() and described not in documents:
-                documents.append(described)
+        documents = saved.to_index()
         notes = describe_saved(saved)
         if not documents:
             return IngestResult(notes or "Aucun document à indexer.", list(saved.refused))

@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.backends.store import DocumentRegistry
-from assistant.corpus import SIDECAR_SUFFIX, FolderRefused, Progress, Source, SyncReport
+from assistant.corpus import FolderRefused, Progress, Source, SyncReport
 from assistant.feedback import CitedSource, FeedbackStore
 from assistant.indexing import Indexer
 from assistant.jobs import IngestQueue, jobs_markdown
@@ -35,6 +35,7 @@ from assistant.ui.documents import (
     sorted_records,
 )
 from assistant.ui.facets import FACETS, build_filters, describe_filters, facet_choices, year_choices
+from assistant.ui.services import AppServices
 from assistant.ui.uploads import describe_saved, save_uploads
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,19 @@ class Actions:
         self.settings = settings
         self.answerer_kind = answerer_kind
         self.uploads_dir = indexer.uploads_dir
+
+    @classmethod
+    def from_services(cls, services: AppServices) -> Actions:
+        """The page's actions over the assembled services (the Protocol, never the assembly itself)."""
+        return cls(
+            services.assistant,
+            services.indexer,
+            services.store,
+            services.feedback,
+            services.settings,
+            answerer_kind=services.answerer_kind,
+            ingest_queue=services.ingest_queue,
+        )
 
     # chat
     def respond(
@@ -193,11 +207,7 @@ class Actions:
         saved = save_uploads(
             [(Path(f).name, Path(f)) for f in files], self.uploads_dir, max_mb=self.settings.ui.max_upload_mb
         )
-        documents = list(saved.documents)
-        for sidecar in saved.sidecars:  # a sidecar sent alone re-indexes the document it describes
-            described = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
-            if described.is_file() and described not in documents:
-                documents.append(described)
+        documents = saved.to_index()
         notes = describe_saved(saved)
         if not documents:
             return (notes or "Aucun document à indexer.", *self.refresh())

@@ -209,15 +209,7 @@ def build_documents_tab(max_mb: float) -> DocumentsTab:
 def build_ui(services: AppServices) -> gr.Blocks:
     """The Blocks of the whole app; per-visitor state lives in ``gr.State``."""
     settings = services.settings
-    actions = Actions(
-        services.assistant,
-        services.indexer,
-        services.store,
-        services.feedback,
-        settings,
-        answerer_kind=services.answerer_kind,
-        ingest_queue=services.ingest_queue,
-    )
+    actions = Actions.from_services(services)
     desk = services.desk  # experience cards, shared by the Précédents and Note tabs
     exports = ExportFolder(settings.paths.exports)
     access = open_access(settings)

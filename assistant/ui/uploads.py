@@ -94,6 +94,15 @@ class SavedUploads:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (name as given, reason)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (name as given, readable name kept)
 
+    def to_index(self) -> list[Path]:
+        """The documents to index: those sent, and those a sidecar sent alone describes (it re-indexes them)."""
+        documents = list(self.documents)
+        for sidecar in self.sidecars:
+            described = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
+            if described.is_file() and described not in documents:
+                documents.append(described)
+        return documents
+
 
 def _store(temporary: Path, target: Path) -> None:
     """Copy into place through a hidden partial file, so a half-copied upload is never indexed."""
