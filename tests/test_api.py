@@ -136,6 +136,16 @@ def test_errors_are_json_in_french(served: Served):
         client.models.list()
 
 
+def test_the_documentation_page_loads_nothing_from_outside(served: Served):
+    page = httpx.get(served.url + "/v1/docs")
+    assert page.status_code == 200 and "/v1/openapi.json" in page.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and not [a for a in assets if a.startswith(("http:", "https:", "//"))]
+    for asset in assets:
+        if asset.startswith("/"):
+            assert httpx.get(served.url + asset).status_code == 200, asset
+
+
 def test_each_role_is_refused_what_it_may_not_do(served: Served, tmp_path: Path):
     upload = tmp_path / "bilan-kervalon.md"
     upload.write_text(

@@ -101,7 +101,7 @@ def build_web_app(
     user_of = session_user(access, sessions)
     app = FastAPI(
         title="Assistant documentaire — politique de la ville",
-        docs_url="/v1/docs",
+        docs_url=None,  # the API serves its own page, without a CDN
         redoc_url=None,
         openapi_url="/v1/openapi.json",
     )
