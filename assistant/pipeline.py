@@ -215,7 +215,7 @@ class Assistant:
                     c.words,
                     c.context,
                     index[c.doc_id],
-                    c.unit.section == "funding" or c.unit.kind == "item",
+                    c.unit.section == "funding" or c.unit.kind in ("item", "row"),
                 )
                 for c in pool
             ],

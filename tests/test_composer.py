@@ -450,3 +450,22 @@ def test_a_fact_answer_leads_with_the_units_answering_its_clauses_in_order() -> 
         "En 2021, 463 personnes ont bénéficié d'un diagnostic mobilité.",
         "Budget 2021 : 412 000 euros.",
     ]
+
+
+TABLE = (
+    "Tableau de bord emploi\n\n"
+    "Les chiffres de 2023 par quartier prioritaire.\n\n"
+    "| Quartier | Demandeurs d'emploi | Part des moins de 26 ans |\n"
+    "| La Garenne | 1 420 | 21 % |\n"
+    "| Champ-Fleury | 1 105 | 23 % |\n\n"
+    "Le taux reste stable depuis 2020.\n"
+)
+
+
+def test_a_table_row_says_what_its_figures_are_through_the_header_row() -> None:
+    _, pool = _pool(TABLE, title="Tableau de bord")
+    header = next(c for c in pool if c.unit.span.text.startswith("| Quartier"))
+    row = next(c for c in pool if c.unit.span.text.startswith("| Champ-Fleury"))
+    sentence = next(c for c in pool if c.unit.span.text.startswith("Le taux"))
+    assert row.unit.kind == "row" and header.words <= row.context
+    assert not header.words <= sentence.context  # only rows read the header

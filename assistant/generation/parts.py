@@ -37,7 +37,7 @@ class Candidate:
     doc_id: str
     unit: Unit
     words: frozenset[str]
-    context: frozenset[str] = frozenset()  # words of the document's title and of the unit's section heading
+    context: frozenset[str] = frozenset()  # words of the document title, the section heading, a row's header row
 
 
 Part = Label | Claim
@@ -51,14 +51,20 @@ def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> lis
     for rank, passage in enumerate(passages):
         title = _words(str(passage.chunk.metadata.get("title", "")))
         previous: frozenset[str] = frozenset()
+        header: frozenset[str] = frozenset()  # the first row of the table being read: its column names
+        last_kind = ""
         for unit in units.get(passage.number, []):
             words = _words(unit.span.text)
             # « Il s'est construit sur… » continues the sentence before it: it borrows its words
             words, previous = (words | previous if _ANAPHORIC.match(unit.span.text) else words), words
+            first_row = unit.kind == "row" and last_kind != "row"
+            header, last_kind = (words if first_row else header), unit.kind
             if is_instruction_like(unit.span.text) or (passage.chunk.doc_id, unit.span.start) in seen:
                 continue
             seen.add((passage.chunk.doc_id, unit.span.start))
-            context = title | _words(unit.heading)
+            # a table row (« | Champ-Fleury | 1 105 | 24 % | ») says what its figures are through its header row
+            # (the first row is the header itself: a row lying under it alone would otherwise read as a heading)
+            context = title | _words(unit.heading) | (header if unit.kind == "row" and not first_row else frozenset())
             found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, words, context))
     return found
 
