@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from assistant.generation.question import proper_names
 from assistant.retrieval.french import analyze, fold_accents
 
-_AMOUNT = re.compile(r"\d[\d  .,]*\s*(€|euros?|EUR\b|k€|M€|millions? d['’]euros)|\d+\s*(000|millions?)\s*(€|euros?)", re.I)
+_AMOUNT = re.compile(
+    r"\d[\d  .,]*\s*(€|euros?|EUR\b|k€|M€|millions? d['’]euros)|\d+\s*(000|millions?)\s*(€|euros?)", re.I
+)
 _DATE = re.compile(
     r"\b(1[89]|20)\d{2}\b|\b\d{1,2}(er)? (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\b",
     re.I,
