@@ -124,6 +124,8 @@ def _citations_from(text: str) -> tuple[SavedCitation, ...]:
     saved = []
     for item in json.loads(text):
         version = item.pop("version", "")
+        # JSON gives lists where the record holds tuples (a citation's other copies)
+        item = {k: tuple(v) if isinstance(v, list) else v for k, v in item.items()}
         saved.append(SavedCitation(Citation(**item), version))
     return tuple(saved)
 

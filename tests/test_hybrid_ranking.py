@@ -29,6 +29,8 @@ def write_corpus(folder: Path) -> Path:
 def build(folder: Path, data_dir: Path, embedder, cache_dir: Path, ranker: str):
     settings = Settings(data_dir=data_dir, cache_dir=cache_dir)
     settings.retrieval = settings.retrieval.model_copy(update={"ranker": ranker})
+    # the corpus holds identical passages on purpose (ties): copies of one text must stay separate documents here
+    settings.ingest.deduplicate = False
     services = build_services(settings, embedder=embedder)
     services.indexer.index_paths([folder])
     return services
