@@ -14,17 +14,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from assistant.experiences.export import (
+from assistant.experiences.precedents import Precedent, PrecedentRequest, parse_period
+from assistant.experiences.records import ExperienceCard, card_to_dict
+from assistant.factory import Services
+from assistant.notes.export import (
     display_location,
     note_to_docx,
     note_to_markdown,
     table_to_csv,
     table_to_markdown,
 )
-from assistant.experiences.note import NoteReady, SectionStarted, SectionWritten
-from assistant.experiences.precedents import Precedent, PrecedentRequest, parse_period
-from assistant.experiences.records import ExperienceCard, card_to_dict
-from assistant.factory import Services
+from assistant.notes.note import NoteReady, SectionStarted, SectionWritten
 
 
 def add_subcommands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -18,9 +18,9 @@ import gradio as gr
 from gradio.utils import diff
 
 from assistant.experiences.bibliography import Reference
-from assistant.experiences.editing import section_text
-from assistant.experiences.export import ExportFolder
-from assistant.experiences.note import SECTIONS, Note, NoteReady, NoteSection, Paragraph, SectionStarted, SectionWritten
+from assistant.notes.editing import section_text
+from assistant.notes.export import ExportFolder
+from assistant.notes.note import SECTIONS, Note, NoteReady, NoteSection, Paragraph, SectionStarted, SectionWritten
 from assistant.ui.note_tab import NoteTab
 from assistant.ui.updates import KEEP, Outputs
 

@@ -19,7 +19,7 @@ from ui_support import browser_fixture, fetch, screenshot, serve_demo  # noqa: F
 from assistant.backends.embedder import CachedEmbedder
 from assistant.experiences.bibliography import references_in
 from assistant.experiences.compare import MISSING
-from assistant.experiences.note import DRAFT_NOTICE, SECTIONS
+from assistant.notes.note import DRAFT_NOTICE, SECTIONS
 
 MODES_SUBSET = [
     "a-dossier-gouvernance-pilier-economique-valbrune.md",

@@ -23,10 +23,10 @@ from assistant.accounts import Access, Caller, Permission, refusal
 from assistant.api.errors import ApiError
 from assistant.api.ratelimit import RateLimiter
 from assistant.backends.store import DocumentRecord
-from assistant.experiences.export import note_to_docx, note_to_markdown
-from assistant.experiences.note import Note
 from assistant.experiences.precedents import Precedent, PrecedentRequest, parse_period
 from assistant.experiences.records import card_to_dict
+from assistant.notes.export import note_to_docx, note_to_markdown
+from assistant.notes.note import Note
 from assistant.pipeline import Event
 from assistant.retrieval.filters import Filters
 from assistant.settings import ApiSettings

@@ -11,7 +11,7 @@ import gradio as gr
 
 from assistant.accounts import Access, Permission, open_access
 from assistant.conversations import ConversationStore
-from assistant.experiences.export import ExportFolder
+from assistant.notes.export import ExportFolder
 from assistant.retrieval.filters import Filters
 from assistant.ui.actions import Actions, citation_link
 from assistant.ui.chat import sources_panel

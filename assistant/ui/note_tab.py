@@ -2,7 +2,7 @@
 
 The drafter (``ExperienceDesk.draft_note``) yields one event per section; each is shown as
 it comes. Every section is a text box the user edits; the export rebuilds the note from the
-edited texts (``assistant.experiences.editing``: uncited references dropped, the rest
+edited texts (``assistant.notes.editing``: uncited references dropped, the rest
 renumbered by first citation) and writes it to Word and Markdown.
 """
 
@@ -15,9 +15,10 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.experiences.editing import note_from_edited_sections, renumbering_summary, section_text
-from assistant.experiences.export import ExportFolder, reference_text
-from assistant.experiences.note import (
+from assistant.notes.desk import ExperienceDesk
+from assistant.notes.editing import note_from_edited_sections, renumbering_summary, section_text
+from assistant.notes.export import ExportFolder, reference_text
+from assistant.notes.note import (
     DRAFT_NOTICE,
     SECTIONS,
     Note,
@@ -26,7 +27,6 @@ from assistant.experiences.note import (
     SectionStarted,
     SectionWritten,
 )
-from assistant.experiences.service import ExperienceDesk
 from assistant.ui.safe_text import escape_markdown
 from assistant.ui.updates import KEEP, Outputs
 

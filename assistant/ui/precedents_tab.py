@@ -16,11 +16,11 @@ from typing import Any
 import gradio as gr
 
 from assistant.experiences.compare import MAX_COLUMNS, MIN_COLUMNS, ComparisonTable
-from assistant.experiences.export import ExportFolder, footnote_text
 from assistant.experiences.precedents import TERRITORY_KINDS, Precedent, PrecedentRequest, parse_period
 from assistant.experiences.records import ExperienceCard
-from assistant.experiences.service import ExperienceDesk
 from assistant.experiences.territory import canonical_region
+from assistant.notes.desk import ExperienceDesk
+from assistant.notes.export import ExportFolder, footnote_text
 from assistant.ui.document_view import document_link
 from assistant.ui.updates import KEEP, Outputs
 
