@@ -126,13 +126,13 @@ def test_the_job_of_a_silent_worker_elsewhere_is_claimed_after_the_lease(paths):
     assert board.claim(job_id).attempts == 2
 
 
-def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settings, embedder, tmp_path):
+def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settings, hashing_embedder, tmp_path):
     from assistant.factory import build_ingest_queue, build_services
     from assistant.jobs import indexing_runner
     from assistant.ui.actions import Actions
 
     settings.ingest.mode = "queue"
-    services = build_services(settings, embedder=embedder)
+    services = build_services(settings, embedder=hashing_embedder)
     actions = Actions.from_services(services)
     sent = tmp_path / "envoi" / "note.md"
     sent.parent.mkdir()

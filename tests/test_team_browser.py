@@ -26,9 +26,11 @@ QUESTION = "Que fait l'Atelier des Forges ?"
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path) -> Iterator[str]:
+def url(
+    tmp_path_factory: pytest.TempPathFactory, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path
+) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("team") / "data"
-    services = build_services(ui_settings(data_dir, embedding_cache_dir), embedder=embedder)
+    services = build_services(ui_settings(data_dir, embedding_cache_dir), embedder=hashing_embedder)
     report = services.indexer.index_paths([DEMO / name for name in DOCUMENTS])
     assert not report.failed, report.summary()
     store = AccountStore(services.settings.paths.accounts)

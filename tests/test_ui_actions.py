@@ -17,10 +17,10 @@ def _no_progress(*args, **kwargs) -> None:
 
 
 @pytest.fixture
-def actions(settings, embedder, tmp_path) -> Actions:
+def actions(settings, hashing_embedder, tmp_path) -> Actions:
     settings.ui.max_upload_mb = 1
     settings.ingest.allowed_folders = [tmp_path / "partage"]
-    services = build_services(settings, embedder=embedder)
+    services = build_services(settings, embedder=hashing_embedder)
     yield Actions(
         services.assistant,
         services.indexer,

@@ -277,12 +277,12 @@ def test_settings_panel_and_backend_label_show_what_runs(tmp_path: Path):
     assert not exposed_without_auth(Settings(data_dir=tmp_path, ui=protected))
 
 
-def test_gradio_progress_overlay_is_hidden_where_it_would_speak_english(services):
+def test_gradio_progress_overlay_is_hidden_where_it_would_speak_english(light_services):
     """Gradio's overlay writes « processing | 0.0/0.8s » and « queue: 1/2 » in English; only the chat (a spinner)
     and the indexing events (a progress bar with our French description) show progress."""
     from assistant.ui import build_ui
 
-    blocks = build_ui(services)
+    blocks = build_ui(light_services)
     shown = {
         (dep["api_name"], dep["show_progress"])
         for dep in blocks.config["dependencies"]
