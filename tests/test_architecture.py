@@ -31,7 +31,6 @@ GROUPS: list[tuple[str, str]] = [
     ("assistant.api", "interface"),  # the HTTP API is an interface too, beside the web pages
     ("assistant.cli", "entry points"),
     ("assistant.serving", "entry points"),
-    ("assistant.experiences_cli", "entry points"),
     ("assistant.__main__", "entry points"),
     ("evals", "entry points"),
     ("app", "entry points"),

@@ -13,8 +13,8 @@ import pytest
 from conftest import REPO
 
 from assistant.backends.llm import LLMUnavailable, Message
+from assistant.cli.experiences import HANDLERS, add_subcommands
 from assistant.experiences.bibliography import Bibliography, references_in
-from assistant.experiences_cli import HANDLERS, add_subcommands
 from assistant.notes.export import note_to_docx, note_to_markdown, reference_text
 from assistant.notes.note import (
     DRAFT_NOTICE,

@@ -1,6 +1,6 @@
 """Command line for experience cards: ``experiences``, ``precedents``, ``compare``, ``note``.
 
-Wired into ``assistant/cli.py`` by ``add_subcommands(sub, common)`` and ``HANDLERS``.
+Wired into ``assistant.cli`` by ``add_subcommands(sub, common)`` and ``HANDLERS``, like every command family.
 Cards are synced with the index before each command (only changed documents are read).
 """
 
