@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -32,7 +33,7 @@ _SHORT_ACRONYM_MAX_LETTERS = 3
 _SEPARATORS = re.compile(r"[\s'’‘ʼ`´\-‐‑–—]+")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
-_ENTRY_KEYS = {"term", "expansion", "definition", "synonyms", "replaced_by", "replaced_in"}
+_ENTRY_KEYS = {"term", "expansion", "definition", "synonyms", "replaced_by", "replaced_in", "ends_on", "end_note"}
 # libyaml's loader is several times faster than the pure-Python one; both give the same result.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -48,6 +49,9 @@ class GlossaryEntry:
     # what replaced this frame (a programme, an agency, a zoning) and the year it did: "ANCT", 2020
     replaced_by: str = ""
     replaced_in: int | None = None
+    # a dispositif that closed with no successor: its last day (ISO date) and what ended, per which text
+    ends_on: str = ""
+    end_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,13 @@ def _parse_entry(item: object, path: Path, position: int) -> GlossaryEntry:
     replaced_by, replaced_in = item.get("replaced_by", ""), item.get("replaced_in")
     if not isinstance(replaced_by, str) or (replaced_by and not isinstance(replaced_in, int)):
         raise ValueError(f"{where} : « replaced_by » (texte) va avec « replaced_in » (année)")
+    ends_on, end_note = item.get("ends_on", ""), item.get("end_note", "")
+    if isinstance(ends_on, date):  # YAML reads an unquoted 2025-12-31 as a date
+        ends_on = ends_on.isoformat()
+    if not isinstance(ends_on, str) or not isinstance(end_note, str) or bool(ends_on) != bool(end_note):
+        raise ValueError(f"{where} : « ends_on » (date AAAA-MM-JJ) va avec « end_note » (texte)")
+    if ends_on and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", ends_on):
+        raise ValueError(f"{where} : « ends_on » doit être une date AAAA-MM-JJ, pas {ends_on!r}")
     return GlossaryEntry(
         term=item["term"].strip(),
         expansion=item["expansion"].strip(),
@@ -221,4 +232,6 @@ def _parse_entry(item: object, path: Path, position: int) -> GlossaryEntry:
         synonyms=tuple(synonym.strip() for synonym in synonyms),
         replaced_by=replaced_by.strip(),
         replaced_in=replaced_in if replaced_by else None,
+        ends_on=ends_on,
+        end_note=end_note.strip(),
     )

@@ -3,9 +3,11 @@ preferred for questions about the present and with the recent-first option. Clai
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO
 
 from assistant.currency import (
@@ -61,6 +63,52 @@ def test_the_notice_says_what_replaced_the_frame_and_when(glossary):
     assert currency_notice({"year": 2019}, "…", glossary, newer_version="Étude 2023") == (
         "Source de 2019 : une version plus récente existe : Étude 2023."
     )
+
+
+def test_a_closed_dispositif_gets_its_end_date_once_it_has_passed(glossary):
+    zfu_te = "Les entreprises qui s'implantent en ZFU-TE sont exonérées d'impôt sur les bénéfices."
+    notice = currency_notice({"year": 2019}, zfu_te, glossary, today=date(2026, 3, 1))
+    assert notice is not None and notice.startswith("Source de 2019 : cadre « ZFU-TE », dispositif ouvert")
+    assert "31 décembre 2025" in notice and "loi de finances" in notice
+    assert currency_notice({"year": 2019}, zfu_te, glossary, today=date(2025, 6, 1)) is None  # still open then
+    assert currency_notice({"year": 2026}, zfu_te, glossary, today=date(2026, 3, 1)) is None  # written after its end
+    assert currency_notice({}, zfu_te, glossary, today=date(2026, 3, 1)) is None  # undated: only its periods count
+
+
+def test_the_glossary_records_the_ended_frames_a_practitioner_meets(glossary):
+    ended = {
+        "CGET": ("l'ANCT", 2020),
+        "Acsé": ("le CGET", 2016),
+        "SG-CIV": ("le CGET", 2014),
+        "DDCS": ("les DDETS", 2021),
+        "ZUS": ("les QPV", 2015),
+        "ZFU": ("les ZFU-TE", 2015),
+        "CUCS": ("les contrats de ville", 2015),
+        "DDU": ("la DPV", 2015),
+        "emplois d'avenir": ("les parcours emploi compétences (PEC)", 2018),
+    }
+    for term, (successor, year) in ended.items():
+        entry = glossary.lookup(term)
+        assert entry is not None and (entry.replaced_by, entry.replaced_in) == (successor, year), term
+    assert glossary.lookup("ZFU-TE").ends_on == "2025-12-31"
+    passage = "En 2013, la DDCS et l'Acsé finançaient les emplois d'avenir des associations du quartier."
+    notice = currency_notice({"year": 2013}, passage, glossary, today=date(2026, 3, 1))
+    assert notice == (
+        "Source de 2013 : cadre « DDCS », remplacé par les DDETS en 2021 ; « Acsé », remplacé par le CGET en 2016 ; "
+        "« emplois d'avenir », remplacé par les parcours emploi compétences (PEC) en 2018."
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [({"ends_on": "2025-12-31"}, "va avec"), ({"ends_on": "fin 2025", "end_note": "fermé"}, "AAAA-MM-JJ")],
+)
+def test_an_end_date_needs_its_note_and_an_iso_date(tmp_path, extra, message):
+    entry = {"term": "ZX", "expansion": "zone x", "definition": "Une zone.", **extra}
+    path = tmp_path / "glossaire.yaml"
+    path.write_text(yaml.safe_dump([entry], allow_unicode=True), "utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_glossary(path)
 
 
 def _hit(doc_id: str, score: float, year: int | None, text: str = "…", periods=()) -> Hit:
