@@ -144,11 +144,11 @@ def rank_by_currency(
     Each position keeps its score, so what reads scores (answerability) sees the same scale.
     ``present``: the question asks about today: sources of an ended frame weigh 0.6, current ones 1.15.
     ``recent_first``: the user's ranking option: each year of age costs 5 % (at most 50 %; undated 50 %).
-    A document with a newer version (``superseded`` doc ids) weighs 0.6 in both cases.
+    A document with a newer version (``superseded`` doc ids) weighs 0.6, whether asked or not.
     """
-    if not (present or recent_first):
-        return list(hits)
     older = set(superseded)
+    if not (present or recent_first or older):
+        return list(hits)
     newest = max((_year(h.chunk.metadata) or 0 for h in hits), default=0)
     weighted = []
     for rank, hit in enumerate(hits):

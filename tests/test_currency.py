@@ -10,6 +10,7 @@ import pytest
 import yaml
 from conftest import REPO
 
+from assistant.api.routes import parse_filters
 from assistant.currency import (
     asks_about_the_present,
     currency_notice,
@@ -19,6 +20,7 @@ from assistant.currency import (
 from assistant.factory import build_services
 from assistant.glossary import load_glossary
 from assistant.periods import document_periods
+from assistant.retrieval.filters import Filters
 from assistant.types import Chunk, Hit
 from ingest.sync import discover
 
@@ -197,6 +199,19 @@ def test_the_recent_first_option_ranks_the_newer_source_first(settings, services
     question = "Valmont comité de pilotage pilier emploi contrat de ville CGET Pôle emploi"
     default = services.searcher.search(question, k=2)
     assert Path(default[0].chunk.metadata["source"]).name == "valmont-2016.md"
+    # the user's option for one question (chat tab, API) …
+    asked = services.searcher.search(question, k=2, filters=Filters(recent_first=True))
+    assert [Path(h.chunk.metadata["source"]).name for h in asked] == ["valmont-2024.md", "valmont-2016.md"]
+    # … or the setting, for every question
     settings.retrieval.recent_first = True
     recent = build_services(settings, embedder=services.embedder).searcher.search(question, k=2)
     assert [Path(h.chunk.metadata["source"]).name for h in recent] == ["valmont-2024.md", "valmont-2016.md"]
+
+
+def test_the_api_carries_the_recent_first_option_with_the_filters():
+    assert parse_filters(None) is None
+    assert parse_filters(None, recent_first=True) == Filters(recent_first=True)
+    both = parse_filters({"year": "2019-2024"}, recent_first=True)
+    assert (both.year_min, both.year_max, both.recent_first) == (2019, 2024, True)
+    assert not Filters(recent_first=True)  # it ranks, it does not filter
+    assert Filters(recent_first=True).describe() == "sources récentes d'abord"

@@ -167,6 +167,11 @@ def test_an_updated_version_is_indexed_and_linked_to_the_older(services, tmp_pat
     assert by_name["etude-2023.md"].metadata[SUPERSEDES] == by_name["etude-2019.md"].doc_id
     assert superseded_documents(records) == {by_name["etude-2019.md"].doc_id: by_name["etude-2023.md"].doc_id}
     assert set(indexed(services)) == {"etude-2019.md", "etude-2023.md"}
+    # the newer version is preferred without asking; the older stays findable
+    hits = services.searcher.search("foncière de quartier avec la Banque des Territoires et les bailleurs", k=4)
+    assert Path(hits[0].chunk.metadata["source"]).name == "etude-2023.md"
+    older = [h for h in hits if h.chunk.metadata["source"].endswith("etude-2019.md")]
+    assert older and older[0].provenance["currency"] < 1
     titles = [row[0] for row in document_rows(list(records.values()))]
     assert f"{TITLE} (version remplacée par etude-2023.md)" in titles
 
