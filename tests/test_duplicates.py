@@ -248,7 +248,8 @@ def test_deleting_the_reference_from_the_index_promotes_a_copy_at_once(services,
     assert hits[0].chunk.metadata["filename"] == "etude-fonciere.pdf"
 
 
-def test_a_choice_killed_half_way_is_completed_by_the_next_sync(services, tmp_path, monkeypatch):
+@pytest.mark.parametrize("killed_at", [2, 3], ids=["before-the-copy-is-stored", "before-the-relinks"])
+def test_a_choice_killed_half_way_is_completed_by_the_next_sync(services, tmp_path, monkeypatch, killed_at):
     folder = tmp_path / "docs"
     write_copies(folder)
     sync(services, folder)
@@ -256,13 +257,13 @@ def test_a_choice_killed_half_way_is_completed_by_the_next_sync(services, tmp_pa
     original = store.put_document
     writes = []
 
-    def crash_after_the_chosen_copy_is_stored(document, content_hash, chunks, vectors):
+    def killed_on_a_write(document, content_hash, chunks, vectors):
         writes.append(len(chunks))
-        if len(writes) == 3:  # stamp the choice, store the chosen copy's passages, then killed
+        if len(writes) == killed_at:  # 1: the choice stamped, 2: the chosen copy's passages, 3: the relinks
             raise KeyboardInterrupt("killed")
         return original(document, content_hash, chunks, vectors)
 
-    monkeypatch.setattr(store, "put_document", crash_after_the_chosen_copy_is_stored)
+    monkeypatch.setattr(store, "put_document", killed_on_a_write)
     with pytest.raises(KeyboardInterrupt):
         services.indexer.choose_reference(chosen(services, "etude-fonciere.docx"))
     monkeypatch.setattr(store, "put_document", original)
