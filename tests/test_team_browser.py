@@ -18,7 +18,7 @@ from assistant.backends.embedder import CachedEmbedder
 from assistant.factory import build_services
 from assistant.settings import Settings
 from assistant.ui import build_ui, launch
-from assistant.ui.team import guarded
+from assistant.ui.guard import guarded
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 DOCUMENTS = ["a-fiche-ebe-saint-aurel.md", "a-fiche-garage-solidaire-lussan.md"]

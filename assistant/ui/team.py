@@ -1,24 +1,22 @@
-"""The interface for a team: role checks on events, controls shown by role, saved conversations, usage.
+"""The interface for a team: controls shown by role, saved conversations, API keys, accounts and usage.
 
-``guarded`` makes the server check the caller's role before an event runs, whatever the page
-shows; ``TeamPanel`` builds the « Mes conversations » controls and the administrators' usage
-view, and wires them to the chat. Who is calling comes from Gradio's request (the session's
-user, or ``LOCAL_USER`` when nobody logs in).
+``TeamPanel`` builds the « Mes conversations » controls and the administrators' usage view, and
+wires them to the chat; the server checks each administrators' event by role (``guard.guarded``).
+Who is calling comes from Gradio's request (the session's user, or ``LOCAL_USER`` when nobody logs in).
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import gradio as gr
 
-from assistant.accounts import Access, AccountError, Permission, Role, allows, parse_role, refusal
+from assistant.accounts import Access, AccountError, Permission, Role, allows, parse_role
 from assistant.conversations import (
     ConversationStore,
     ConversationSummary,
@@ -28,57 +26,62 @@ from assistant.conversations import (
 )
 from assistant.types import Answer, Citation
 from assistant.ui.chat import answer_markdown, sources_panel
+from assistant.ui.guard import guarded
 from assistant.ui.safe_text import escape_markdown
+from assistant.ui.updates import KEEP, Outputs
 
 log = logging.getLogger(__name__)
 
 LinkFor = Callable[[Citation], str | None]
-F = TypeVar("F", bound=Callable[..., Any])
 ROLES = [r.value for r in Role]
 
 
-def guarded(fn: F, permission: Permission, access: Access) -> F:
-    """``fn`` as a Gradio event that first checks the caller's role (a French error when it may not).
+@dataclass(frozen=True)
+class ConversationView:
+    """What a « Mes conversations » event sets: the chat it reopens, the saved conversation, the controls."""
 
-    Gradio hands a ``gr.Request`` to a parameter annotated with it: the wrapper declares one in
-    front of ``fn``'s own parameters, which keep their order and defaults (``gr.Progress``), or
-    checks the one ``fn`` declares itself (named ``request``).
-    """
+    chatbot: Any = KEEP
+    sources: Any = KEEP
+    answers: Any = KEEP
+    current: Any = KEEP
+    picker: Any = KEEP
+    title: Any = KEEP
+    export_file: Any = KEEP
+    status: Any = KEEP
 
-    def check(request: gr.Request | None) -> None:
-        role = access.role_of(getattr(request, "username", None))
-        if not allows(role, permission):
-            log.warning("event refused to %r (%s): %s", getattr(request, "username", None), role, permission)
-            raise gr.Error(refusal(role, permission))
 
-    signature = inspect.signature(fn)
-    own_request = "request" in signature.parameters  # fn wants the request too: the same one is checked
+@dataclass(frozen=True)
+class KeysView:
+    """The new key (shown once), the list of the user's keys, the revocation choices, the label box."""
 
-    def request_and_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
-        if own_request:
-            return signature.bind_partial(*args, **kwargs).arguments.get("request"), args
-        return args[0], args[1:]
+    shown: Any
+    listing: str
+    picker: Any
+    label: Any = KEEP
 
-    if inspect.isgeneratorfunction(fn):
 
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request, rest = request_and_call(args, kwargs)
-            check(request)
-            yield from fn(*rest, **kwargs)
-    else:
+@dataclass(frozen=True)
+class AccountsView:
+    """The administrators' status line, usage table and account choices, and the new-account boxes."""
 
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request, rest = request_and_call(args, kwargs)
-            check(request)
-            return fn(*rest, **kwargs)
+    status: str
+    usage: str
+    picker: Any
+    name: Any = KEEP
+    password: Any = KEEP
 
-    functools.update_wrapper(wrapper, fn)
-    if not own_request:
-        request_parameter = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request)
-        signature = signature.replace(parameters=[request_parameter, *signature.parameters.values()])
-    wrapper.__signature__ = signature
-    wrapper.__annotations__ = {"request": gr.Request}  # only this one: fn's own may not resolve here
-    return wrapper  # type: ignore[return-value]
+
+@dataclass(frozen=True)
+class RoleView:
+    """What the page shows a user on load, by role: the controls, the usage and accounts views, their lists."""
+
+    controls: tuple[Any, ...]
+    usage: Any
+    accounts_admin: Any
+    account_picker: Any
+    conversations: Any
+    key_list: str
+    key_picker: Any
 
 
 def _user(request: gr.Request | None) -> str | None:
@@ -216,126 +219,158 @@ class TeamPanel:
         """Connect to the chat: ``answered`` are the events after which answers are saved, ``cleared`` those that
         start a new conversation, ``rated`` the rating event; ``by_permission`` the controls each permission shows."""
         quiet = {"show_progress": "hidden"}
+        saved = Outputs(current=self.current, picker=self.picker)
         for event in answered:
-            event.then(self.save, [answers, self.current], [self.current, self.picker], **quiet)
+            event.then(saved.adapt(self.save), [answers, self.current], saved.components, **quiet)
         for event in cleared:
             event.then(lambda: None, None, self.current, **quiet)
         rated.then(self.count_feedback, None, None, **quiet)
-        chat = [chatbot, sources, answers, self.current, self.status]
-        self.reopen.click(self.open, [self.picker], chat, **quiet)
-        self.delete.click(self.remove, [self.picker, self.current], [self.picker, self.current, self.status], **quiet)
-        self.rename.click(self.retitle, [self.picker, self.title], [self.picker, self.title, self.status], **quiet)
-        self.export.click(self.export_markdown, [self.picker], [self.export_file, self.status], **quiet)
-        keys_out = [self.key_shown, self.key_list, self.key_picker]
-        self.key_create.click(self.create_key, [self.key_label], [*keys_out, self.key_label], **quiet)
-        self.key_revoke.click(self.revoke_key, [self.key_picker], keys_out, **quiet)
-        admin_out = [self.accounts_status, self.usage, self.account_picker]
+        chat = Outputs(chatbot=chatbot, sources=sources, answers=answers, current=self.current, status=self.status)
+        self.reopen.click(chat.adapt(self.open), [self.picker], chat.components, **quiet)
+        removed = Outputs(picker=self.picker, current=self.current, status=self.status)
+        self.delete.click(removed.adapt(self.remove), [self.picker, self.current], removed.components, **quiet)
+        renamed = Outputs(picker=self.picker, title=self.title, status=self.status)
+        self.rename.click(renamed.adapt(self.retitle), [self.picker, self.title], renamed.components, **quiet)
+        exported = Outputs(export_file=self.export_file, status=self.status)
+        self.export.click(exported.adapt(self.export_markdown), [self.picker], exported.components, **quiet)
+        keys = Outputs(shown=self.key_shown, listing=self.key_list, picker=self.key_picker)
+        created = Outputs(**keys.targets, label=self.key_label)
+        self.key_create.click(created.adapt(self.create_key), [self.key_label], created.components, **quiet)
+        self.key_revoke.click(keys.adapt(self.revoke_key), [self.key_picker], keys.components, **quiet)
+        admin = Outputs(status=self.accounts_status, usage=self.usage, picker=self.account_picker)
+        added = Outputs(**admin.targets, name=self.new_name, password=self.new_password)
         manage = Permission.MANAGE_ACCOUNTS
         self.create_account.click(
-            guarded(self.add_account, manage, self.access),
+            added.adapt(guarded(self.add_account, manage, self.access)),
             [self.new_name, self.new_password, self.new_role],
-            [*admin_out, self.new_name, self.new_password],
+            added.components,
             **quiet,
         )
         self.change_role.click(
-            guarded(self.set_role, manage, self.access), [self.account_picker, self.account_role], admin_out, **quiet
+            admin.adapt(guarded(self.set_role, manage, self.access)),
+            [self.account_picker, self.account_role],
+            admin.components,
+            **quiet,
         )
         self.remove_account.click(
-            guarded(self.remove_user, manage, self.access), [self.account_picker], admin_out, **quiet
+            admin.adapt(guarded(self.remove_user, manage, self.access)),
+            [self.account_picker],
+            admin.components,
+            **quiet,
         )
         controls = [c for group in by_permission.values() for c in group]
         permissions = [p for p, group in by_permission.items() for _ in group]
 
-        def on_load(request: gr.Request) -> tuple[Any, ...]:
+        def on_load(request: gr.Request) -> RoleView:
             role = self.access.role_of(_user(request))
-            shown = [gr.update(visible=allows(role, p)) for p in permissions]
             usage = allows(role, Permission.SEE_USAGE)
-            usage_view = gr.update(visible=usage, value=usage_markdown(self.access) if usage else "")
             manages = allows(role, Permission.MANAGE_ACCOUNTS)
             names = [a.name for a in self.access.store.users()] if manages else []
-            return (
-                *shown,
-                usage_view,
-                gr.update(visible=manages),
-                gr.update(choices=names, value=None),
-                self.choices(request),
-                *self.keys_view(request)[1:],
+            keys = self.keys_view(request)
+            return RoleView(
+                controls=tuple(gr.update(visible=allows(role, p)) for p in permissions),
+                usage=gr.update(visible=usage, value=usage_markdown(self.access) if usage else ""),
+                accounts_admin=gr.update(visible=manages),
+                account_picker=gr.update(choices=names, value=None),
+                conversations=self.choices(request),
+                key_list=keys.listing,
+                key_picker=keys.picker,
             )
 
-        outputs = [*controls, self.usage, self.accounts_admin, self.account_picker, self.picker]
-        blocks.load(on_load, None, [*outputs, self.key_list, self.key_picker], **quiet)
+        loaded = Outputs(
+            controls=controls,
+            usage=self.usage,
+            accounts_admin=self.accounts_admin,
+            account_picker=self.account_picker,
+            conversations=self.picker,
+            key_list=self.key_list,
+            key_picker=self.key_picker,
+        )
+        blocks.load(loaded.adapt(on_load), None, loaded.components, **quiet)
 
     def choices(self, request: gr.Request, value: str | None = None) -> dict[str, Any]:
         user = _user(request)
         found = self.conversations.list(user) if user else []
         return gr.update(choices=[(conversation_label(s), s.id) for s in found], value=value)
 
-    def save(self, answers: list[Answer], current: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
+    def save(self, answers: list[Answer], current: dict[str, Any] | None, request: gr.Request) -> ConversationView:
         """Keep the answers given since the last save in the user's conversation (created at its first answer)."""
         user = _user(request)
         if user is None or not answers:
-            return current, gr.skip()
+            return ConversationView(current=current)
         current = dict(current or {})
         if not current.get("id"):
             current = {"id": self.conversations.create(user, title_from(answers[0].question)), "saved": 0}
         new = answers[current["saved"] :]
         if not new:
-            return current, gr.skip()
+            return ConversationView(current=current)
         versions = self.versions()
         for answer in new:
             if not self.conversations.append(user, current["id"], saved_turn(answer, versions)):
-                return None, self.choices(request)  # deleted meanwhile: the next answer starts a new one
+                return ConversationView(
+                    current=None, picker=self.choices(request)
+                )  # deleted meanwhile: the next answer starts a new one
         self.access.store.count(user, questions=len(new), refusals=sum(a.refused for a in new))
         current["saved"] = len(answers)
-        return current, self.choices(request, current["id"])
+        return ConversationView(current=current, picker=self.choices(request, current["id"]))
 
     def count_feedback(self, request: gr.Request) -> None:
         user = _user(request)
         if user is not None:
             self.access.store.count(user, feedback=1)
 
-    def open(self, conversation_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+    def open(self, conversation_id: str | None, request: gr.Request) -> ConversationView:
         """Show a saved conversation again; the next question continues it, with its context."""
         user = _user(request)
         conversation = self.conversations.get(user, conversation_id or "") if user else None
         if conversation is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Choisissez une de vos conversations."
+            return ConversationView(status="Choisissez une de vos conversations.")
         answers = [t.as_answer() for t in conversation.turns]
         current = {"id": conversation.id, "saved": len(answers)}
         message = f"Conversation « {escape_markdown(conversation.title)} » rouverte : vos questions la poursuivent."
-        return chat_messages(answers), sources_panel(answers, self.link_for), answers, current, message
+        return ConversationView(
+            chatbot=chat_messages(answers),
+            sources=sources_panel(answers, self.link_for),
+            answers=answers,
+            current=current,
+            status=message,
+        )
 
     def remove(
         self, conversation_id: str | None, current: dict[str, Any] | None, request: gr.Request
-    ) -> tuple[Any, ...]:
+    ) -> ConversationView:
         user = _user(request)
         if not user or not conversation_id or not self.conversations.delete(user, conversation_id):
-            return gr.skip(), current, "Choisissez une de vos conversations."
+            return ConversationView(current=current, status="Choisissez une de vos conversations.")
         if current and current.get("id") == conversation_id:
             current = None  # the chat on screen is no longer saved; its next answer starts a new conversation
-        return self.choices(request), current, "Conversation supprimée."
+        return ConversationView(picker=self.choices(request), current=current, status="Conversation supprimée.")
 
-    def retitle(self, conversation_id: str | None, title: str, request: gr.Request) -> tuple[Any, ...]:
+    def retitle(self, conversation_id: str | None, title: str, request: gr.Request) -> ConversationView:
         user = _user(request)
         if not user or not conversation_id:
-            return gr.skip(), title, "Choisissez une de vos conversations."
+            return ConversationView(title=title, status="Choisissez une de vos conversations.")
         if not self.conversations.rename(user, conversation_id, title or ""):
-            return gr.skip(), title, "Indiquez un titre."
-        return self.choices(request, conversation_id), "", "Conversation renommée."
+            return ConversationView(title=title, status="Indiquez un titre.")
+        return ConversationView(
+            picker=self.choices(request, conversation_id), title="", status="Conversation renommée."
+        )
 
-    def export_markdown(self, conversation_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+    def export_markdown(self, conversation_id: str | None, request: gr.Request) -> ConversationView:
         user = _user(request)
         conversation = self.conversations.get(user, conversation_id or "") if user else None
         if conversation is None:
-            return gr.update(visible=False), "Choisissez une de vos conversations."
+            return ConversationView(export_file=gr.update(visible=False), status="Choisissez une de vos conversations.")
         folder = self.exports_dir / "conversations" / conversation.id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / export_name(conversation.title)
         path.write_text(conversation_markdown(conversation), encoding="utf-8")
-        return gr.update(value=str(path), visible=True), "Conversation exportée avec ses sources."
+        return ConversationView(
+            export_file=gr.update(value=str(path), visible=True), status="Conversation exportée avec ses sources."
+        )
 
     # API keys
-    def keys_view(self, request: gr.Request, shown: str | None = None) -> tuple[Any, ...]:
+    def keys_view(self, request: gr.Request, shown: str | None = None) -> KeysView:
         """The new key (once), the list of the user's keys and the revocation choices."""
         user = _user(request)
         keys = self.access.store.keys(user) if user else []
@@ -347,35 +382,35 @@ class TeamPanel:
         listing = "\n".join(lines) if lines else "_Aucune clé._"
         choices = [(f"{k.key_id} — {k.label or 'sans libellé'}", k.key_id) for k in keys]
         key_box = gr.update(value=shown or "", visible=shown is not None)
-        return key_box, listing, gr.update(choices=choices, value=None)
+        return KeysView(key_box, listing, gr.update(choices=choices, value=None))
 
-    def create_key(self, label: str, request: gr.Request) -> tuple[Any, ...]:
+    def create_key(self, label: str, request: gr.Request) -> KeysView:
         user = _user(request)
         if user is None or self.access.role_of(user) is None:
             raise gr.Error("Identifiez-vous d'abord.")
         _, token = self.access.store.create_key(user, (label or "").strip()[:80])
-        return (*self.keys_view(request, shown=token), "")
+        return replace(self.keys_view(request, shown=token), label="")
 
-    def revoke_key(self, key_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+    def revoke_key(self, key_id: str | None, request: gr.Request) -> KeysView:
         user = _user(request)
         if user and key_id and self.access.store.revoke_key(key_id, user=user):
             gr.Info("Clé révoquée.")
         return self.keys_view(request)
 
     # accounts (administrators; each event is guarded by MANAGE_ACCOUNTS)
-    def _accounts_view(self, message: str) -> tuple[Any, ...]:
+    def _accounts_view(self, message: str) -> AccountsView:
         names = [a.name for a in self.access.store.users()]
-        return message, usage_markdown(self.access), gr.update(choices=names, value=None)
+        return AccountsView(message, usage_markdown(self.access), gr.update(choices=names, value=None))
 
-    def add_account(self, name: str, password: str, role: str) -> tuple[Any, ...]:
+    def add_account(self, name: str, password: str, role: str) -> AccountsView:
         try:
             account = self.access.store.add_user((name or "").strip(), password or "", parse_role(role or ""))
         except (AccountError, ValueError) as exc:
-            return (*self._accounts_view(f"✗ {escape_markdown(str(exc))}"), gr.skip(), "")
+            return replace(self._accounts_view(f"✗ {escape_markdown(str(exc))}"), password="")
         message = f"Compte « {escape_markdown(account.name)} » créé ({account.role.value})."
-        return (*self._accounts_view(message), "", "")
+        return replace(self._accounts_view(message), name="", password="")
 
-    def set_role(self, name: str | None, role: str | None, request: gr.Request) -> tuple[Any, ...]:
+    def set_role(self, name: str | None, role: str | None, request: gr.Request) -> AccountsView:
         if not name or not role:
             return self._accounts_view("Choisissez un compte et un rôle.")
         if name.casefold() == (_user(request) or "").casefold():
@@ -386,7 +421,7 @@ class TeamPanel:
             return self._accounts_view(f"✗ {escape_markdown(str(exc))}")
         return self._accounts_view(f"« {escape_markdown(name)} » est maintenant {role}.")
 
-    def remove_user(self, name: str | None, request: gr.Request) -> tuple[Any, ...]:
+    def remove_user(self, name: str | None, request: gr.Request) -> AccountsView:
         if not name:
             return self._accounts_view("Choisissez un compte.")
         if name.casefold() == (_user(request) or "").casefold():
