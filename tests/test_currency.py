@@ -22,6 +22,7 @@ from assistant.glossary import load_glossary
 from assistant.periods import document_periods
 from assistant.retrieval.filters import Filters
 from assistant.types import Chunk, Hit
+from assistant.ui.facets import build_filters, describe_filters
 from ingest.sync import discover
 
 
@@ -215,3 +216,11 @@ def test_the_api_carries_the_recent_first_option_with_the_filters():
     assert (both.year_min, both.year_max, both.recent_first) == (2019, 2024, True)
     assert not Filters(recent_first=True)  # it ranks, it does not filter
     assert Filters(recent_first=True).describe() == "sources récentes d'abord"
+    # the chat's box: the order is shown with the filters, and travels with them to the search
+    assert build_filters({}, None, None, recent_first=True) == Filters(recent_first=True)
+    assert describe_filters(Filters(recent_first=True)) == (
+        "**Filtres actifs :** aucun — toute la base documentaire · sources récentes d'abord"
+    )
+    assert describe_filters(Filters(year_min=2020, recent_first=True)).endswith(
+        "à partir de 2020 · sources récentes d'abord"
+    )

@@ -13,7 +13,8 @@ from files import write_docx, write_pdf
 
 from assistant.copies import DUPLICATE_OF, SUPERSEDES, copy_locations, superseded_documents
 from assistant.factory import build_services
-from assistant.ui.documents import document_rows
+from assistant.ui.actions import Actions
+from assistant.ui.documents import document_choices, document_rows
 from ingest.duplicates import FINGERPRINT, CopyFinder, Known, read_fingerprint, signature
 from ingest.sync import discover
 
@@ -271,3 +272,28 @@ def test_a_choice_killed_half_way_is_completed_by_the_next_sync(services, tmp_pa
     reference, locations = the_reference(services)
     assert reference == "etude-fonciere.docx" and len(locations) == 3
     assert set(indexed(services)) == {"etude-fonciere.docx", "garage.md"}
+
+
+def test_the_documents_page_shows_the_copies_and_sets_the_reference(services, tmp_path):
+    folder = tmp_path / "docs"
+    write_copies(folder)
+    sync(services, folder)
+    actions = Actions.from_services(services)
+    view = actions.refresh()
+    titles = [row[0] for row in view.table["data"]]
+    assert f"{TITLE} (exemplaire de référence ; copies : etude-fonciere.docx, etude-fonciere.pdf)" in titles
+    labels = [label for label, _ in document_choices(list(services.store.documents().values()))]
+    assert f"{TITLE} — etude-fonciere.pdf ({chosen(services, 'etude-fonciere.pdf')})" in labels
+
+    def progress(*args, **kwargs):
+        return None
+
+    view = actions.choose_reference(chosen(services, "etude-fonciere.pdf"), progress)
+    assert "★" in view.message and "etude-fonciere.pdf : copie de référence à la place de" in view.message
+    titles = [row[0] for row in view.table["data"]]
+    assert f"{TITLE} (exemplaire de référence choisi ; copies : copie de etude.md, etude-fonciere.docx)" in titles
+    again = actions.choose_reference(chosen(services, "etude-fonciere.pdf"), progress)
+    assert again.message == "« etude-fonciere.pdf » est l'exemplaire de référence (choix enregistré)."
+    alone = actions.choose_reference(chosen(services, "garage.md"), progress)
+    assert alone.message == "« Garage solidaire » n'a pas d'autre exemplaire indexé : il est sa propre référence."
+    assert actions.choose_reference(None, progress).message == "Choisissez un document dans la liste."
