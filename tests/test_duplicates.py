@@ -248,6 +248,12 @@ def test_deleting_the_reference_from_the_index_promotes_a_copy_at_once(services,
     hits = services.searcher.search("taux de vacance des locaux d'activité à la Calade-Nord", k=3)
     assert hits[0].chunk.metadata["filename"] == "etude-fonciere.pdf"
 
+    # removing a copy leaves the reference and its passages as they are
+    passages = indexed(services)["etude-fonciere.pdf"]
+    services.indexer.delete(chosen(services, "copie de etude.md"))
+    assert the_reference(services) == ("etude-fonciere.pdf", ["etude-fonciere.pdf"])
+    assert indexed(services) == {"etude-fonciere.pdf": passages, "garage.md": indexed(services)["garage.md"]}
+
 
 @pytest.mark.parametrize("killed_at", [2, 3], ids=["before-the-copy-is-stored", "before-the-relinks"])
 def test_a_choice_killed_half_way_is_completed_by_the_next_sync(services, tmp_path, monkeypatch, killed_at):
