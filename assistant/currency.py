@@ -90,7 +90,7 @@ def ended_frames(
         if entry is not None and _ended_since(entry, year, today):
             found.append(entry)
     if year is not None:
-        for entry in glossary.find_terms(passage):
+        for entry in [*glossary.find_terms(passage), *glossary.former_names(passage)]:
             if _ended_since(entry, year, today) and entry not in found:
                 found.append(entry)
     return found

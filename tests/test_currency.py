@@ -102,9 +102,24 @@ def test_the_glossary_records_the_ended_frames_a_practitioner_meets(glossary):
     )
 
 
+def test_a_former_name_in_an_older_source_gets_its_successor(glossary):
+    passage = "Le comité réunit Pôle emploi et la mission locale, qui suit 40 jeunes en Garantie jeunes."
+    assert currency_notice({"year": 2019}, passage, glossary) == (
+        "Source de 2019 : cadre « Pôle emploi », remplacé par France Travail en 2024 ; "
+        "« Garantie jeunes », remplacé par CEJ (contrat d'engagement jeune) en 2022."
+    )
+    assert currency_notice({"year": 2024}, "Le comité réunit France Travail et la mission locale.", glossary) is None
+    assert currency_notice({"year": 2023}, "France Travail remplace Pôle emploi.", glossary) is not None
+    assert glossary.expand_query("Pôle emploi") != "Pôle emploi"  # still a synonym, for the queries
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [({"ends_on": "2025-12-31"}, "va avec"), ({"ends_on": "fin 2025", "end_note": "fermé"}, "AAAA-MM-JJ")],
+    [
+        ({"ends_on": "2025-12-31"}, "va avec"),
+        ({"ends_on": "fin 2025", "end_note": "fermé"}, "AAAA-MM-JJ"),
+        ({"succeeds": {"ZY": 2020}}, "aussi dans synonyms"),
+    ],
 )
 def test_an_end_date_needs_its_note_and_an_iso_date(tmp_path, extra, message):
     entry = {"term": "ZX", "expansion": "zone x", "definition": "Une zone.", **extra}
