@@ -469,3 +469,24 @@ def test_a_table_row_says_what_its_figures_are_through_the_header_row() -> None:
     sentence = next(c for c in pool if c.unit.span.text.startswith("Le taux"))
     assert row.unit.kind == "row" and header.words <= row.context
     assert not header.words <= sentence.context  # only rows read the header
+
+
+REPORT = (
+    "Le rapport de Marie Durand et Paul Martin, remis en juillet 2013, porte sur la participation des habitants.\n"
+    "Ce travail a réuni une commission de responsables associatifs et de chercheurs. "
+    "Il s'est construit sur des auditions de plus de 300 personnes.\n"
+)
+
+
+def test_a_sentence_continuing_another_borrows_its_words_down_the_chain_across_a_chunk_border() -> None:
+    units = document_units(REPORT)
+    border = REPORT.index("Il s'est")
+    first = passage(1, REPORT, 0, border)
+    second = passage(2, REPORT, REPORT.index("Ce travail"), len(REPORT))
+    pool = candidates([second, first], {2: units_in(second, units), 1: units_in(first, units)})
+    pool += candidates([first], {1: units_in(first, units)})
+    last = next(c for c in pool if c.unit.span.text.startswith("Il s'est"))
+    # read first from the passage where « Ce travail » opens: it still knows the report it continues
+    assert {"durand", "rapport", "person"} <= last.words
+    opening = next(c for c in pool if c.unit.span.text.startswith("Le rapport"))
+    assert "person" not in opening.words  # a sentence borrows from the one before it, never the other way

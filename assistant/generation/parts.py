@@ -48,15 +48,13 @@ def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> lis
     a unit shown in two passages of one document counts once, in the better-ranked passage."""
     found = []
     seen: set[tuple[str, int]] = set()
+    borrowed = _borrowed_words(passages, units)
     for rank, passage in enumerate(passages):
         title = _words(str(passage.chunk.metadata.get("title", "")))
-        previous: frozenset[str] = frozenset()
         header: frozenset[str] = frozenset()  # the first row of the table being read: its column names
         last_kind = ""
         for unit in units.get(passage.number, []):
-            words = _words(unit.span.text)
-            # « Il s'est construit sur… » continues the sentence before it: it borrows its words
-            words, previous = (words | previous if _ANAPHORIC.match(unit.span.text) else words), words
+            words = borrowed[(passage.chunk.doc_id, unit.span.start)]
             first_row = unit.kind == "row" and last_kind != "row"
             header, last_kind = (words if first_row else header), unit.kind
             if is_instruction_like(unit.span.text) or (passage.chunk.doc_id, unit.span.start) in seen:
@@ -67,6 +65,29 @@ def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> lis
             context = title | _words(unit.heading) | (header if unit.kind == "row" and not first_row else frozenset())
             found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, words, context))
     return found
+
+
+def _borrowed_words(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> dict[tuple[str, int], frozenset[str]]:
+    """The words of each unit, by (document, start): « Il s'est construit sur… » continues the sentence just
+    before it and borrows its words, and so on down the chain (« Le rapport de X… Ce travail a réuni… Il
+    s'est construit… »), read in document order over every passage so that a chunk border between two
+    sentences breaks no chain."""
+    by_document: dict[str, dict[int, Unit]] = {}
+    for passage in passages:
+        for unit in units.get(passage.number, []):
+            by_document.setdefault(passage.chunk.doc_id, {})[unit.span.start] = unit
+    words: dict[tuple[str, int], frozenset[str]] = {}
+    for doc, read in by_document.items():
+        previous: Unit | None = None
+        for start in sorted(read):
+            unit = read[start]
+            own = _words(unit.span.text)
+            follows = previous is not None and unit.span.start - previous.span.end <= 3
+            if follows and _ANAPHORIC.match(unit.span.text):
+                own = own | words[(doc, previous.span.start)]
+            words[(doc, start)] = own
+            previous = unit
+    return words
 
 
 @lru_cache(maxsize=65536)
