@@ -490,3 +490,37 @@ def test_a_sentence_continuing_another_borrows_its_words_down_the_chain_across_a
     assert {"durand", "rapport", "person"} <= last.words
     opening = next(c for c in pool if c.unit.span.text.startswith("Le rapport"))
     assert "person" not in opening.words  # a sentence borrows from the one before it, never the other way
+
+
+ACTIONS = (
+    "Actions menées\n\n"
+    "- Diagnostic mobilité individuel.\n"
+    "- Location de vélos à assistance électrique.\n"
+    "- Auto-école sociale avec un code adapté.\n"
+    "- Navettes vers la zone d'activités aux horaires décalés.\n"
+    "- Ateliers collectifs pour lire un plan de réseau.\n"
+    "- Permanence administrative le jeudi.\n"
+)
+
+
+def test_a_precedent_gives_up_to_five_actions_of_the_experience_in_document_order() -> None:
+    def field(text: str) -> FieldValue:
+        start = ACTIONS.index(text)
+        return FieldValue(text, Evidence("d1", start, start + len(text), text))
+
+    lines = [line[2:] for line in ACTIONS.splitlines() if line.startswith("- ")]
+    card = ExperienceCard(
+        doc_id="d1",
+        content_hash="",
+        title="Pôle mobilité",
+        source="f.md",
+        territory=Territory(commune=FieldValue("Vergnolles")),
+        actions=tuple(field(line) for line in lines),
+    )
+    p, pool = _pool(ACTIONS, title="Pôle mobilité")
+    analysis = analyse_question("Un exemple de navettes aux horaires décalés pour aller travailler ?")
+    parts = compose(analysis, pool, idf, passages=[p], cards=[(1, card)])
+    quoted = [x.text for x in parts if isinstance(x, Claim)]
+    # the navette action is among them (the one the question asks about), in the document's order
+    assert len(quoted) == 5 and "Navettes vers la zone d'activités aux horaires décalés." in quoted
+    assert quoted == [line for line in lines if line in quoted]

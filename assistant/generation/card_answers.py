@@ -97,7 +97,7 @@ def _card_block(analysis: QuestionAnalysis, number: int, card: ExperienceCard, i
     parts.append(Label(f"{place} — {title} :" if place else f"{title} :", strong=True))
     fields: list[tuple[str, Sequence[FieldValue]]] = [
         ("Ce qui a été fait", [card.summary] if card.summary else []),
-        ("Actions", relevant(card.actions, 3)),
+        ("Actions", relevant(card.actions, 5)),
         ("Porteur", [card.lead] if card.lead else []),
         ("Partenaires", card.partners[:6]),
         ("Financeurs", card.funders[:6] if "funding" in wanted else ()),
