@@ -179,3 +179,14 @@ def test_short_forms_practitioners_type_are_covered_by_the_words_documents_write
     focus = {t.word: t.forms for t in analyse_question("changer l'image auprès des agences immo et de la comcom").focus}
     assert "immobili" in focus["immo"] and "communaut" in focus["comcom"]
     assert "aupr" not in focus
+
+
+def test_set_phrases_say_how_the_question_is_asked_not_what_it_is_about() -> None:
+    focus = analyse_question("Comment aborder le numérique dans les projets sans en faire une fin en soi ?").focus
+    assert [t.word for t in focus] == ["abord", "numer", "projet"]
+    assert [t.word for t in analyse_question("Comment relancer le commerce concrètement, pas à pas ?").focus] == [
+        "relanc",
+        "commerc",
+    ]
+    # « fin » is a subject when it is not in the set phrase
+    assert "fin" in [t.word for t in analyse_question("Quand prend fin le contrat de ville ?").focus]

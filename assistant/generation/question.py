@@ -339,10 +339,20 @@ def head_complement(text: str) -> str | None:
     return complement.group(1) if complement else None
 
 
+# set phrases that say how the question is asked, not what it is about (« sans en faire une fin en soi »,
+# « concrètement », « pas à pas »): their rare words (« soi ») would outweigh the subject
+_SET_PHRASES = re.compile(
+    r"\b(?:(?:une |des )?fins? en (?:soi|elle-m[êe]me|lui-m[êe]me)|concr[èe]tement|au quotidien|en pratique|"
+    r"pas à pas|de a à z|au juste|en gros|grosso modo|dans les grandes lignes)\b",
+    _I,
+)
+
+
 def focus_terms(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[FocusTerm, ...]:
     """The question's content words (analysed), each once, with the forms that also cover it.
 
     An acronym of the glossary is covered by its expansion's words too, and the reverse."""
+    text = _SET_PHRASES.sub(" ", text)
     words = [w for w in dict.fromkeys(analyze(text)) if w not in _NOT_FOCUS and (not w.isdigit() or len(w) == 4)]
     extra: dict[str, set[str]] = {}
     for entry in entries:
