@@ -524,3 +524,22 @@ def test_a_precedent_gives_up_to_five_actions_of_the_experience_in_document_orde
     # the navette action is among them (the one the question asks about), in the document's order
     assert len(quoted) == 5 and "Navettes vers la zone d'activités aux horaires décalés." in quoted
     assert quoted == [line for line in lines if line in quoted]
+
+
+NUMERIC = (
+    "Le forum a abordé le numérique sous plusieurs angles. "
+    "La politique de la ville mobilise l'ensemble des politiques publiques. "
+    "Concernant le numérique, il s'agit d'un outil à s'approprier pour répondre à un problème identifié. "
+    "L'enjeu est de passer de la maîtrise d'ouvrage à la maîtrise d'usage des politiques publiques. "
+    "Le déjeuner a réuni quarante participants.\n"
+)
+
+
+def test_a_paragraph_about_the_subject_goes_on_while_it_speaks_of_it_up_to_four_sentences() -> None:
+    from assistant.generation.howto import continuation
+
+    p, pool = _pool(NUMERIC, title="Forum")
+    analysis = analyse_question("Comment aborder le numérique dans les politiques de la ville ?")
+    first = next(c for c in pool if c.unit.span.text.startswith("Le forum"))
+    following = [c.unit.span.text for c in continuation(analysis, first, pool)]
+    assert following[-1].startswith("L'enjeu est de passer") and len(following) == 3  # not the lunch

@@ -145,7 +145,7 @@ def example_lines(analysis: QuestionAnalysis, units: Sequence[Candidate]) -> lis
 
 
 def continuation(
-    analysis: QuestionAnalysis, unit: Candidate, units: Sequence[Candidate], most: int = 2
+    analysis: QuestionAnalysis, unit: Candidate, units: Sequence[Candidate], most: int = 4
 ) -> list[Candidate]:
     """The units that carry on a unit in its paragraph or the next one and still speak of the question's
     focus: on a page about many subjects, the paragraph about the subject asked goes on (« Selon le CGET,
