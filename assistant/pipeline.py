@@ -22,11 +22,12 @@ from assistant.currency import currency_notice, without_present_markers
 from assistant.generation.composer import compose, document_candidates
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
 from assistant.generation.material import Material, read_material
-from assistant.generation.parts import Candidate, candidates, clean_label, render_parts
+from assistant.generation.parts import Candidate, Label, candidates, clean_label, render_parts, unnamed_areas
 from assistant.generation.prompts import build_messages, kind_guidance
 from assistant.generation.question import QuestionAnalysis, analyse_question
 from assistant.generation.refusal import Answerability, assess, unknown_share
 from assistant.retrieval.filters import Filters
+from assistant.retrieval.french import analyze
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.passages import expand_passages
 from assistant.settings import GenerationSettings
@@ -35,6 +36,7 @@ from assistant.types import Answer, Passage, Turn
 log = logging.getLogger(__name__)
 
 OFFLINE = "offline"
+_SCOPED = ("precedent", "howto")  # kinds whose answer may come from elsewhere than the area the question names
 REFUSAL = "Je ne trouve pas cette information dans le corpus."
 _MODEL_REFUSAL = re.compile(r"^\s*je ne trouve pas", re.IGNORECASE)
 
@@ -202,6 +204,14 @@ class Assistant:
 
     def _answerability(self, analysis: QuestionAnalysis, pool: list[Candidate], keyword: Any) -> Answerability:
         idf = keyword.idf
+        if analysis.kind in _SCOPED and analysis.areas:
+            # « un exemple dans le Nord ? »: a document names the town (« Tourcoing »), seldom its région or
+            # département, so the area does not decide; the answer says when no document names it
+            question = analysis.text
+            for area in analysis.areas:
+                question = question.replace(area, " ")
+            areas = {w for area in analysis.areas for w in analyze(area)}
+            analysis = replace(analysis, text=question, anchors=tuple(a for a in analysis.anchors if a not in areas))
         documents: dict[str, frozenset[str]] = {}
         for c in pool:
             documents[c.doc_id] = documents.get(c.doc_id, frozenset()) | c.words | c.context
@@ -270,6 +280,10 @@ class Assistant:
         parts = compose(
             analysis, pool, idf, passages=passages, cards=material.cards, definition=definition, documents=documents
         )
+        unnamed = unnamed_areas(analysis, pool) if analysis.kind in _SCOPED else []
+        if parts and unnamed:
+            where = " ni ".join(f"« {area} »" for area in unnamed)
+            parts.insert(0, Label(f"Aucun document ne mentionne {where} ; voici les plus proches :"))
         text, claims = render_parts(parts, passages)
         passages = material.covering(claims)
         if not claims:

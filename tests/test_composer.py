@@ -543,3 +543,11 @@ def test_a_paragraph_about_the_subject_goes_on_while_it_speaks_of_it_up_to_four_
     first = next(c for c in pool if c.unit.span.text.startswith("Le forum"))
     following = [c.unit.span.text for c in continuation(analysis, first, pool)]
     assert following[-1].startswith("L'enjeu est de passer") and len(following) == 3  # not the lunch
+
+
+def test_an_area_no_unit_names_is_reported_one_named_is_not() -> None:
+    from assistant.generation.parts import unnamed_areas
+
+    _, pool = _pool(FICHE, title="Mob'Acacias")
+    assert unnamed_areas(analyse_question("Une plateforme mobilité dans le Nord ?"), pool) == ["Nord"]
+    assert unnamed_areas(analyse_question("Une plateforme mobilité en Centre-Val de Loire ?"), pool) == []

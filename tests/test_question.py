@@ -190,3 +190,18 @@ def test_set_phrases_say_how_the_question_is_asked_not_what_it_is_about() -> Non
     ]
     # « fin » is a subject when it is not in the set phrase
     assert "fin" in [t.word for t in analyse_question("Quand prend fin le contrat de ville ?").focus]
+
+
+@pytest.mark.parametrize(
+    ("question", "areas"),
+    [
+        ("Y a-t-il eu un forum dans le Nord pour les entrepreneurs ?", ("Nord",)),
+        ("une plateforme mobilité en Bretagne, ça existe ?", ("Bretagne",)),
+        ("Des exemples dans les Hauts-de-France ou en Île-de-France ?", ("Hauts-de-France", "Île-de-France")),
+        ("En Seine-Saint-Denis, des chantiers d'insertion ?", ("Seine-Saint-Denis",)),
+        ("une régie de quartier en QPV à Lyon ?", ()),  # an acronym, a town: no area
+        ("Quel budget en 2021 dans le quartier des Acacias ?", ()),
+    ],
+)
+def test_the_area_a_question_names_as_its_scope(question: str, areas: tuple[str, ...]) -> None:
+    assert analyse_question(question).areas == areas

@@ -201,3 +201,9 @@ def title_line(candidate: Candidate, pool: Sequence[Candidate]) -> Candidate | N
 _SECTION_HEADING = re.compile(
     r"^(introduction|contexte|conclusion|synth[èe]se|sommaire|pr[ée]sentation|programme|ordre du jour)\b", re.I
 )
+
+
+def unnamed_areas(analysis: QuestionAnalysis, pool: Sequence[Candidate]) -> list[str]:
+    """The regions or départements the question names (« dans le Nord ») that no unit of the material names."""
+    words = frozenset().union(*(c.words | c.context for c in pool)) if pool else frozenset()
+    return [area for area in analysis.areas if not set(analyze(area)) <= words]

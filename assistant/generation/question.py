@@ -162,6 +162,7 @@ class QuestionAnalysis:
     subject: frozenset[str] = (
         frozenset()
     )  # what a how-to asks to set up (« formation-action » in « Comment organiser une formation-action… »)
+    areas: tuple[str, ...] = ()  # regions or départements named as a scope (« dans le Nord »), as written
 
     @property
     def topic(self) -> frozenset[str]:
@@ -195,6 +196,7 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         if kind == "funding"
         else (),
         subject=setting_up(text) if kind == "howto" else frozenset(),
+        areas=area_names(text),
     )
 
 
@@ -346,6 +348,18 @@ _SET_PHRASES = re.compile(
     r"pas à pas|de a à z|au juste|en gros|grosso modo|dans les grandes lignes)\b",
     _I,
 )
+
+
+# a region or a département named as the scope of the question (« dans le Nord », « en Bretagne », « dans les
+# Hauts-de-France »), not a town (« à Tourcoing »): an acronym (« en QPV ») is no area
+_AREA = re.compile(
+    r"\b(?:[Dd]ans (?:le |la |les |l['’])|[Ee]n )([A-ZÉÈÎ][a-zéèêëàâîïôûç]+(?:-(?:de-|du-|et-)?[A-ZÉÈÎa-zé][a-zéèêëàâîïôûç]+| (?:de |du )?[A-ZÉÈÎ][a-zéèêëàâîïôûç]+)*)"
+)
+
+
+def area_names(text: str) -> tuple[str, ...]:
+    """The regions and départements a question names as its scope, as written (« Nord », « Hauts-de-France »)."""
+    return tuple(dict.fromkeys(m.group(1) for m in _AREA.finditer(text)))
 
 
 def focus_terms(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[FocusTerm, ...]:
