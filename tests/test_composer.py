@@ -18,6 +18,7 @@ from assistant.generation.units import (
     units_in,
     widen_passage,
 )
+from assistant.glossary import Glossary, GlossaryEntry
 from assistant.types import Chunk, Hit, Passage, Turn
 
 
@@ -551,3 +552,25 @@ def test_an_area_no_unit_names_is_reported_one_named_is_not() -> None:
     _, pool = _pool(FICHE, title="Mob'Acacias")
     assert unnamed_areas(analyse_question("Une plateforme mobilité dans le Nord ?"), pool) == ["Nord"]
     assert unnamed_areas(analyse_question("Une plateforme mobilité en Centre-Val de Loire ?"), pool) == []
+
+
+def test_a_definition_takes_the_sentences_naming_the_term_not_those_of_its_topic() -> None:
+    glossary = Glossary(
+        [
+            GlossaryEntry(
+                term="Cité de l'emploi",
+                expansion="cité de l'emploi",
+                synonyms=("coalition des acteurs de l'emploi autour des habitants des quartiers",),
+                definition="Coopération des acteurs de l'emploi autour d'une cohorte d'habitants des quartiers.",
+            )
+        ]
+    )
+    document = (
+        "La séance a réuni les acteurs de l'emploi des quartiers autour d'une cohorte d'habitants. "
+        "Les conseillers de la mission locale ont présenté leurs parcours d'accompagnement des habitants. "
+        "Les cités de l'emploi organisent la coopération des acteurs autour des habitants des quartiers.\n"
+    )
+    p, pool = _pool(document, title="Compte rendu")
+    analysis = analyse_question("Qu'est-ce qu'une Cité de l'emploi ?", glossary)
+    claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert claims == ["Les cités de l'emploi organisent la coopération des acteurs autour des habitants des quartiers."]

@@ -71,9 +71,36 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
             value += 0.2
     if analysis.kind == "definition" and _DEFINING.search(unit.span.text):
         value += 0.2
+    if analysis.kind == "definition":
+        # the glossary widens a term to the words of its definition, so every unit of the topic covers it:
+        # a unit that names the term itself (« Les cités de l'emploi… »), best as its subject, or spells
+        # out its acronym (« Les pôles territoriaux de coopération économique (PTCE) regroupent… ») defines it
+        at = term_position(defined_term(analysis), unit.span.text)
+        if at is not None:
+            value += 0.3 + (0.2 if at == 0 else 0.0)
+        if any(f"({t.lower()})" in unit.span.text.lower() for t in analysis.glossary_terms):
+            value += 0.2
     if analysis.kind == "list" and unit.kind == "item":
         value += 0.2  # a list is answered by a list's items
     return value
+
+
+def defined_term(analysis: QuestionAnalysis) -> tuple[str, ...]:
+    """The analysed words of the term a definition question asks about: the glossary's term it names, else
+    its focus words."""
+    if analysis.glossary_terms:
+        return tuple(analyze(analysis.glossary_terms[0]))
+    return tuple(t.word for t in analysis.focus)
+
+
+def term_position(term: Sequence[str], text: str) -> int | None:
+    """Where a text names a term (its analysed words in a row, singular or plural alike), in analysed words
+    from the start; None when it does not."""
+    words = analyze(text)
+    size = len(term)
+    if not size:
+        return None
+    return next((i for i in range(len(words) - size + 1) if tuple(words[i : i + size]) == tuple(term)), None)
 
 
 def _names(analysis: QuestionAnalysis, card: ExperienceCard) -> bool:
@@ -127,6 +154,11 @@ def compose(
             return parts
     if analysis.kind == "howto":
         return compose_howto(analysis, ranked, passages, documents, idf)
+    if analysis.kind == "definition":
+        # the units that name the term define it; the others only share its topic
+        term = defined_term(analysis)
+        naming = [(v, c) for v, c in ranked if term_position(term, c.unit.span.text) is not None]
+        ranked = naming or ranked
     parts: list[Part] = []
     if analysis.kind == "definition" and definition:
         parts += [Label(f"Selon le glossaire de l'assistant : {definition}"), Label("Dans les documents :")]
