@@ -33,6 +33,8 @@ KINDS = [
     ("Quelles communes ont monté une plateforme mobilité pour l'emploi, et avec quels partenaires ?", "precedent"),
     ("Y a-t-il un exemple de garage solidaire en milieu rural ?", "precedent"),
     ("retour d'expérience d'une ressourcerie dans un ancien supermarché", "precedent"),
+    ("des formations au code qui marchent pour les jeunes des QPV ?", "precedent"),
+    ("des clauses d'insertion qui ont fonctionné dans un petit marché public ?", "precedent"),
     ("un bailleur qui a reconverti ses locaux vides, ça existe ?", "precedent"),
     ("Quelqu'un a déjà monté une CAE pour des artisans ?", "precedent"),
     ("Des territoires ont-ils testé des places en crèche réservées ?", "precedent"),

@@ -42,7 +42,9 @@ _PRECEDENT = re.compile(
     r"\b(ont|a)[- ]t?[- ]?(ils|elles|il|elle)\b.{0,30}\b(test[ée]|mont[ée]|mis en place|cr[ée]{1,2}|lanc[ée]|organis[ée])|"
     r"\by a[- ]t[- ]il (eu|des)\b|\bcas (concret|document[ée])s?\b|\bexp[ée]riences? (men[ée]es?|r[ée]ussies?)\b|"
     r"\bqui a d[ée]j[àa]\b|\bd[ée]j[àa] (mont[ée]|test[ée]|fait|exp[ée]riment[ée])\b|\bexiste-t-il (des|un|une)\b.{0,40}"
-    r"\b(exp[ée]rience|initiative|projet|dispositif)",
+    r"\b(exp[ée]rience|initiative|projet|dispositif)|"
+    # « des formations … qui marchent ? »: what worked somewhere is asked for
+    r"\bqui (marchent|fonctionnent|ont (marché|fonctionné|réussi))\b",
     _I,
 )
 _HOWTO = re.compile(
@@ -98,7 +100,8 @@ _NOT_FOCUS = frozenset(
         "définition signifie veut dire appelle est-ce différence entre comparer "
         "quelqu'un y a-t-il avez-vous vous nous on notre nos chercher cherche je peux "
         "sont ont monté mis place testé territoires communes villes "
-        "sans après jusqu vers etc vs ça plein quasi jamais rien coin aussi puis tout tous auprès"
+        "sans après jusqu vers etc vs ça plein quasi jamais rien coin aussi puis tout tous auprès "
+        "marchent fonctionnent"
     )
 )
 
