@@ -574,3 +574,25 @@ def test_a_definition_takes_the_sentences_naming_the_term_not_those_of_its_topic
     analysis = analyse_question("Qu'est-ce qu'une Cité de l'emploi ?", glossary)
     claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
     assert claims == ["Les cités de l'emploi organisent la coopération des acteurs autour des habitants des quartiers."]
+
+
+def test_a_precedent_from_a_report_goes_on_with_the_figures_of_its_paragraph() -> None:
+    from assistant.generation.card_answers import figures_after
+
+    report = (
+        "La responsable de l'école a présenté sa formation de développeur web de sept mois. "
+        "Le recrutement se fait sur la motivation. "
+        "Six mois après la fin de la formation, 70 % étaient en emploi. "
+        "Trois promotions ont été formées depuis 2022. "
+        "Une quatrième est prévue en 2025.\n"
+        "En 2023, le séminaire a réuni 40 personnes.\n"
+    )
+    p, pool = _pool(report, title="Compte rendu")
+    best = next(c for c in pool if c.unit.span.text.startswith("La responsable"))
+    # what came of it (figures), two at most, never past the paragraph
+    assert [c.unit.span.text for c in figures_after(best, pool, [p])] == [
+        "Six mois après la fin de la formation, 70 % étaient en emploi.",
+        "Trois promotions ont été formées depuis 2022.",
+    ]
+    last = next(c for c in pool if c.unit.span.text.startswith("Une quatrième"))
+    assert figures_after(last, pool, [p]) == []
