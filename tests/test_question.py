@@ -183,6 +183,11 @@ def test_short_forms_practitioners_type_are_covered_by_the_words_documents_write
     assert "aupr" not in focus
 
 
+def test_what_an_activity_earns_is_an_amount_of_its_own() -> None:
+    analysis = analyse_question("Quel est le chiffre d'affaires 2023 de la boutique à l'essai ?")
+    assert (analysis.detail, analysis.head) == ("amount", frozenset({"chiffr", "affair"}))
+
+
 def test_set_phrases_say_how_the_question_is_asked_not_what_it_is_about() -> None:
     focus = analyse_question("Comment aborder le numérique dans les projets sans en faire une fin en soi ?").focus
     assert [t.word for t in focus] == ["abord", "numer", "projet"]

@@ -36,6 +36,7 @@ from assistant.types import Passage
 __all__ = ["Candidate", "Label", "compose", "document_candidates"]
 
 _ACTION_START = re.compile(r"^[A-ZÉÀ][a-zéèêàâîôûç]+(er|ir|re)\b")
+_EARNINGS = re.compile(r"\bchiffres? d['’]affaires\b|\brecettes\b", re.I)
 _DEFINING = re.compile(r"\b(est|sont) (un|une|des|le|la|les)\b|\bd[ée]signe\b|\bconsiste\b|\bvise\b|\bpermet\b", re.I)
 
 
@@ -56,8 +57,8 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
     if analysis.detail and analysis.detail != "name" and contains_kind(unit.span.text, _pattern(analysis.detail)):
         value += 0.3
     wanted = {analysis.kind} | set(analysis.also)
-    if analysis.detail == "amount":
-        wanted.add("funding")
+    if analysis.detail == "amount" and not _EARNINGS.search(analysis.text):
+        wanted.add("funding")  # a budget is stated with its funders; what an activity earns is not
     if unit.section == "funding" and "funding" in wanted:
         value += 0.5
     if unit.section == "partners" and "partners" in wanted:

@@ -73,7 +73,9 @@ _AMOUNT = re.compile(
     # « combien Bpifrance met… », « combien le fonds a-t-il collecté » (not « combien de personnes… »)
     r"\bcombien (?!de |d['’])[^?,;]{0,70}?\b(co[uû]t|financ|met\b|mettent|vers|investi|d[ée]pens|pay|collect|lev[ée])|"
     r"\bquel (est |était |a été )?(le |son |leur )?(co[uû]t|budget|montant|loyer|tarif|prix|salaire)\b|"
-    r"\b(budget|montant|enveloppe|co[uû]t|loyer|tarif|prix)\b|\bcombien d['’]euros\b",
+    r"\b(budget|montant|enveloppe|co[uû]t|loyer|tarif|prix)\b|\bcombien d['’]euros\b|"
+    # what an activity earns is an amount too
+    r"\bchiffres? d['’]affaires\b|\brecettes\b",
     _I,
 )
 _DATE = re.compile(
@@ -266,7 +268,7 @@ def question_detail(text: str) -> str | None:
 _HEAD = re.compile(
     r"^\W*(?:et )?combien (?:de |d['’])\s*(\w+)|"
     r"\bquel(?:le)?s? (?:est |était |a été |sont )?(?:le |la |l['’]|les |son |sa |leur )?"
-    r"(budget|co[uû]t|montant|loyer|tarif|prix|taux|part|nombre|effectif|surface)\b",
+    r"(budget|co[uû]t|montant|loyer|tarif|prix|taux|part|nombre|effectif|surface|chiffre d['’]affaires)\b",
     re.I,
 )
 
