@@ -188,6 +188,12 @@ def test_what_an_activity_earns_is_an_amount_of_its_own() -> None:
     assert (analysis.detail, analysis.head) == ("amount", frozenset({"chiffr", "affair"}))
 
 
+def test_how_much_comes_from_a_funder_asks_an_amount() -> None:
+    assert question_detail("et combien vient du conseil départemental ?") == "amount"
+    assert question_detail("combien provient de la Région ?") == "amount"
+    assert question_detail("combien de personnes viennent du quartier ?") == "count"
+
+
 def test_set_phrases_say_how_the_question_is_asked_not_what_it_is_about() -> None:
     focus = analyse_question("Comment aborder le numérique dans les projets sans en faire une fin en soi ?").focus
     assert [t.word for t in focus] == ["abord", "numer", "projet"]

@@ -70,6 +70,8 @@ _LIST = re.compile(
 )
 _AMOUNT = re.compile(
     r"\bcombien (a |ont |avait )?(co[uû]t|rapport|financ|met|mis|mettent|verse|vers|touch|investi|d[ée]pens|pay)|"
+    # « combien vient du conseil départemental ? »: the share of an amount that a funder brings
+    r"\bcombien (vient|viennent|provient|apporte|apportent) (du|de la|de l['’]|des|de)\b|"
     # « combien Bpifrance met… », « combien le fonds a-t-il collecté » (not « combien de personnes… »)
     r"\bcombien (?!de |d['’])[^?,;]{0,70}?\b(co[uû]t|financ|met\b|mettent|vers|investi|d[ée]pens|pay|collect|lev[ée])|"
     r"\bquel (est |était |a été )?(le |son |leur )?(co[uû]t|budget|montant|loyer|tarif|prix|salaire)\b|"
