@@ -132,11 +132,13 @@ class Assistant:
             seen = {(c.doc_id, c.unit.span.start) for c in pool}
             for found in document_candidates(passages[:3], material.document_units).values():
                 pool += [c for c in found if (c.doc_id, c.unit.span.start) not in seen]
-        verdict = self._answerability(analysis, pool, keyword)
+        verdict = self._answerability(analysis, pool, keyword, query=query)
         for part in analysis.parts:
             # an amount asked beside another detail must be there too (« le budget annuel… et qui finance ? »)
             if verdict.answerable and part.detail == "amount":
-                verdict = self._answerability(replace(analysis, detail="amount", head=part.head), pool, keyword)
+                verdict = self._answerability(
+                    replace(analysis, detail="amount", head=part.head), pool, keyword, query=query
+                )
         log.debug("question %r: %s, %s", question, analysis.kind, verdict)
         if not passages or not verdict.answerable:
             yield from self._refuse(question, passages, model)
@@ -202,8 +204,13 @@ class Assistant:
             )
         return analysis
 
-    def _answerability(self, analysis: QuestionAnalysis, pool: list[Candidate], keyword: Any) -> Answerability:
+    def _answerability(
+        self, analysis: QuestionAnalysis, pool: list[Candidate], keyword: Any, *, query: str
+    ) -> Answerability:
         idf = keyword.idf
+        # a follow-up is read with its thread: « et combien vient du conseil départemental ? » is not made of
+        # words the corpus never uses because « vient » is rare
+        unknown = unknown_share(without_present_markers(query), idf, lambda t: keyword.document_frequency(t) > 0)
         if analysis.kind in _SCOPED and analysis.areas:
             # « un exemple dans le Nord ? »: a document names the town (« Tourcoing »), seldom its région or
             # département, so the area does not decide; the answer says when no document names it
@@ -234,7 +241,7 @@ class Assistant:
             known=known,
             words_of_focus=[t.word for t in analysis.focus],
             min_coverage=self.settings.refusal_min_coverage,
-            unknown=unknown_share(analysis.text, idf, known),
+            unknown=unknown,
             anchors=analysis.anchors,
             head_forms=analysis.head,
             complement_forms=analysis.complement,

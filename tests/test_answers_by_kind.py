@@ -53,3 +53,10 @@ def test_a_precedent_in_an_area_no_document_names_gives_the_nearest_and_says_so(
 
 def test_a_fact_about_an_area_no_document_names_is_refused(demo_index) -> None:
     assert demo_index.assistant.ask("Quel est le budget de la plateforme mobilité dans le Morbihan ?").refused
+
+
+def test_follow_up_how_much_comes_from_a_funder_gives_its_line_or_refuses(demo_index) -> None:
+    thread = [Turn("Quel est le budget de la plateforme Mob'Acacias ?")]
+    answer = demo_index.assistant.ask("et combien vient de la Région ?", thread)
+    assert not answer.refused and "Région Centre-Val de Loire : 55 000 €" in answer.text
+    assert demo_index.assistant.ask("et combien vient de la Caisse des dépôts ?", thread).refused
