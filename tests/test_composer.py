@@ -596,3 +596,17 @@ def test_a_precedent_from_a_report_goes_on_with_the_figures_of_its_paragraph() -
     ]
     last = next(c for c in pool if c.unit.span.text.startswith("Une quatrième"))
     assert figures_after(last, pool, [p]) == []
+
+
+def test_a_link_label_is_never_quoted_and_a_title_line_is_no_lever() -> None:
+    page = (
+        "Télécharger le rapport sur les clauses d'insertion des marchés publics, édition 2014.\n"
+        "Dossier de synthèse sur les clauses d'insertion\n"
+        "Mutualiser le suivi des clauses d'insertion entre maîtres d'ouvrage avec un facilitateur unique.\n"
+    )
+    p, pool = _pool(page, title="Clauses")
+    analysis = analyse_question("Comment suivre les clauses d'insertion des marchés publics ?")
+    claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert claims == [
+        "Mutualiser le suivi des clauses d'insertion entre maîtres d'ouvrage avec un facilitateur unique."
+    ]

@@ -25,7 +25,14 @@ from dataclasses import replace
 from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard
 from assistant.generation.card_answers import compose_card_field, compose_precedents
-from assistant.generation.howto import STEP, compose_howto, document_candidates, list_siblings
+from assistant.generation.howto import (
+    STEP,
+    compose_howto,
+    document_candidates,
+    is_link_label,
+    is_title_line,
+    list_siblings,
+)
 from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, line_tails, title_of
 from assistant.generation.question import FocusTerm, QuestionAnalysis, QuestionPart, analyse_question, covered
 from assistant.generation.refusal import contains_kind, gives_detail
@@ -52,6 +59,10 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
         return -1.0  # a question is never an answer
     if words < 3 or (unit.kind == "sentence" and words < 5):
         return -1.0
+    if unit.kind == "sentence" and is_link_label(unit.span.text):
+        return -1.0  # « Télécharger le rapport… »: the label of a link says where to read, not what
+    if analysis.kind == "howto" and unit.kind == "sentence" and is_title_line(unit.span.text):
+        return -1.0  # « Dossier de synthèse issu du séminaire du 4 octobre 2019 »: a title, no lever
     if words > 60:
         value -= 0.1
     if analysis.detail and analysis.detail != "name" and contains_kind(unit.span.text, _pattern(analysis.detail)):
