@@ -24,7 +24,7 @@ from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, ne
 from assistant.generation.material import Material, read_material
 from assistant.generation.parts import Candidate, Label, candidates, clean_label, render_parts, unnamed_areas
 from assistant.generation.prompts import build_messages, kind_guidance
-from assistant.generation.question import QuestionAnalysis, analyse_question
+from assistant.generation.question import QuestionAnalysis, QuestionPart, analyse_question
 from assistant.generation.refusal import Answerability, assess, unknown_share
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.french import analyze
@@ -194,6 +194,7 @@ class Assistant:
             # « et en 2021 ? »: the new year replaces the thread's, the places stay, the asked detail too
             years = [a for a in analysis.anchors if a.isdigit()] or [a for a in context.anchors if a.isdigit()]
             names = [a for a in (*context.anchors, *analysis.anchors) if not a.isdigit()]
+            own = analysis
             analysis = replace(
                 analysis,
                 focus=tuple(focus.values()),
@@ -202,6 +203,11 @@ class Assistant:
                 complement=analysis.complement or context.complement,
                 anchors=tuple(dict.fromkeys([*names, *years])),
             )
+            if own.kind == "fact" and own.detail not in (None, "name") and own.focus:
+                # « et combien vient du conseil départemental ? »: the answer leads with the unit giving what
+                # the follow-up itself asks, before the thread's figure
+                part = QuestionPart(question, own.detail, own.focus, own.head)
+                analysis = replace(analysis, parts=(part, *analysis.parts))
         return analysis
 
     def _answerability(

@@ -610,3 +610,16 @@ def test_a_link_label_is_never_quoted_and_a_title_line_is_no_lever() -> None:
     assert claims == [
         "Mutualiser le suivi des clauses d'insertion entre maîtres d'ouvrage avec un facilitateur unique."
     ]
+
+
+def test_a_follow_up_answer_leads_with_what_the_follow_up_itself_asks() -> None:
+    from dataclasses import replace
+
+    from assistant.generation.question import QuestionPart
+
+    p, pool = _pool(FICHE, title="Mob'Acacias : une plateforme mobilité")
+    thread = analyse_question("Quel est le budget de la plateforme mobilité ? et combien vient de la Région ?")
+    own = analyse_question("et combien vient de la Région ?")
+    analysis = replace(thread, text=own.text, parts=(QuestionPart(own.text, own.detail, own.focus, own.head),))
+    claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert claims[:2] == ["Région Centre-Val de Loire : 55 000 €", "Budget 2022 : 312 000 euros."]

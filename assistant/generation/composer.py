@@ -213,7 +213,9 @@ def _complementary(
     # counted, then those of its later clauses (« … et où ? »)
     asked = list(analysis.parts)
     if precise and analysis.head:
-        asked.insert(0, QuestionPart(analysis.text, analysis.detail, (), analysis.head))
+        # after a follow-up's own clause (« et combien vient du conseil départemental ? »), which leads
+        follow_up = bool(asked) and asked[0].text == analysis.text
+        asked.insert(1 if follow_up else 0, QuestionPart(analysis.text, analysis.detail, (), analysis.head))
     for part in asked:
         if not any(_answers_part(part, c) for c in chosen):
             fitting = [(_own_share(part, c), value, c) for value, c in ranked if _answers_part(part, c)]
