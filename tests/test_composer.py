@@ -623,3 +623,15 @@ def test_a_follow_up_answer_leads_with_what_the_follow_up_itself_asks() -> None:
     analysis = replace(thread, text=own.text, parts=(QuestionPart(own.text, own.detail, own.focus, own.head),))
     claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
     assert claims[:2] == ["Région Centre-Val de Loire : 55 000 €", "Budget 2022 : 312 000 euros."]
+
+
+def test_a_chosen_sentence_that_continues_another_comes_with_it() -> None:
+    p, pool = _pool(REPORT, title="Rapport")
+    analysis = analyse_question("Combien de personnes ont été auditionnées pour le rapport Durand-Martin ?")
+    claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
+    # « Il s'est construit… » is read after the sentences it continues, back to the one naming the report
+    assert claims[:3] == [
+        "Le rapport de Marie Durand et Paul Martin, remis en juillet 2013, porte sur la participation des habitants.",
+        "Ce travail a réuni une commission de responsables associatifs et de chercheurs.",
+        "Il s'est construit sur des auditions de plus de 300 personnes.",
+    ]

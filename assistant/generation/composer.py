@@ -33,7 +33,17 @@ from assistant.generation.howto import (
     is_title_line,
     list_siblings,
 )
-from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, line_tails, title_of
+from assistant.generation.parts import (
+    Candidate,
+    Label,
+    Part,
+    antecedents,
+    candidates,
+    claim,
+    coverage,
+    line_tails,
+    title_of,
+)
 from assistant.generation.question import FocusTerm, QuestionAnalysis, QuestionPart, analyse_question, covered
 from assistant.generation.refusal import contains_kind, gives_detail
 from assistant.generation.units import passage_units
@@ -177,6 +187,14 @@ def compose(
     precise = analysis.kind == "fact" and analysis.detail not in (None, "name")
     limit = 3 if precise else {"definition": 2, "list": 6, "comparison": 5}.get(analysis.kind, 4)
     chosen = _complementary(analysis, ranked, idf, limit, pool)
+    # a chosen sentence that continues another (« Il s'est construit sur… ») comes with it, just before
+    placed = set(chosen)
+    with_context: list[Candidate] = []
+    for candidate in chosen:
+        with_context += [c for c in antecedents(candidate, pool) if c not in placed]
+        placed |= set(with_context)
+        with_context.append(candidate)
+    chosen = with_context
     if analysis.kind == "list":
         # a chosen item brings the rest of its short list, in document order
         siblings = list_siblings(chosen, pool)

@@ -207,3 +207,23 @@ def unnamed_areas(analysis: QuestionAnalysis, pool: Sequence[Candidate]) -> list
     """The regions or départements the question names (« dans le Nord ») that no unit of the material names."""
     words = frozenset().union(*(c.words | c.context for c in pool)) if pool else frozenset()
     return [area for area in analysis.areas if not set(analyze(area)) <= words]
+
+
+def antecedents(candidate: Candidate, pool: Sequence[Candidate], most: int = 2) -> list[Candidate]:
+    """The units a sentence continues (« Ce travail a réuni… Il s'est construit sur… » after « Le rapport
+    de X… »), nearest last, in document order: quoted alone, « Il » says nothing of what it is."""
+    found: list[Candidate] = []
+    current = candidate
+    while len(found) < most and _ANAPHORIC.match(current.unit.span.text):
+        before = [
+            c
+            for c in pool
+            if c.doc_id == current.doc_id
+            and c.unit.span.end <= current.unit.span.start
+            and current.unit.span.start - c.unit.span.end <= 3
+        ]
+        if not before:
+            break
+        current = max(before, key=lambda c: c.unit.span.end)
+        found.insert(0, current)
+    return found
