@@ -635,3 +635,22 @@ def test_a_chosen_sentence_that_continues_another_comes_with_it() -> None:
         "Ce travail a réuni une commission de responsables associatifs et de chercheurs.",
         "Il s'est construit sur des auditions de plus de 300 personnes.",
     ]
+
+
+def test_a_precedent_from_a_report_brings_the_rest_of_a_chosen_items_short_list() -> None:
+    from assistant.generation.card_answers import compose_precedents
+
+    report = (
+        "Le témoignage de Valbrune\n\n"
+        "La cité de l'emploi de Valbrune a été labellisée fin 2020.\n\n"
+        "- **Trois médiateurs emploi** chargés de l'aller-vers dans les quartiers.\n"
+        "- **Une cohorte de 320 personnes**, repérées par les partenaires.\n"
+        "- **Une réunion hebdomadaire de coordination**, le mardi matin.\n"
+    )
+    p, pool = _pool(report, title="Compte rendu")
+    analysis = analyse_question("Un exemple de médiateurs emploi qui font de l'aller-vers ?")
+    ranked = sorted(((1.0 if "médiateurs" in c.unit.span.text else 0.5, c) for c in pool), key=lambda vc: -vc[0])
+    parts = compose_precedents(analysis, [], idf, ranked[:1], [p], pool)
+    quoted = [x.text for x in parts if isinstance(x, Claim)]
+    assert "**Une cohorte de 320 personnes**, repérées par les partenaires." in quoted
+    assert "**Une réunion hebdomadaire de coordination**, le mardi matin." in quoted

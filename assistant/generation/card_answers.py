@@ -18,6 +18,7 @@ from assistant.generation.parts import (
     title_line,
     title_of,
 )
+from assistant.generation.howto import list_siblings
 from assistant.generation.question import QuestionAnalysis
 from assistant.generation.units import neutralise_markers
 from assistant.retrieval.french import analyze
@@ -75,6 +76,8 @@ def compose_precedents(
         # (« … Exemples de Rennes et Limoux (groupe d'échanges du 9 novembre 2018) »)
         head = title_line(units[0], pool)
         more = [head, *line_tails(units[:1], pool), *(f for u in units for f in figures_after(u, pool, passages))]
+        # a chosen item brings the rest of its short list: the components of what was done
+        more += list_siblings(units, [c for c in pool if c.doc_id == doc])
         units += [c for c in more if c is not None and c not in units]
         parts += [claim(c) for c in sorted(units, key=lambda c: c.unit.span.start)]
     return parts
