@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard, FieldValue
+from assistant.generation.howto import list_siblings
 from assistant.generation.parts import (
     Candidate,
     Label,
@@ -18,7 +19,6 @@ from assistant.generation.parts import (
     title_line,
     title_of,
 )
-from assistant.generation.howto import list_siblings
 from assistant.generation.question import QuestionAnalysis
 from assistant.generation.units import neutralise_markers
 from assistant.retrieval.french import analyze
