@@ -22,11 +22,12 @@ from assistant.currency import currency_notice, without_present_markers
 from assistant.generation.composer import compose, document_candidates
 from assistant.generation.followup import REWRITE_INSTRUCTION, contextualize, needs_context
 from assistant.generation.material import Material, read_material
-from assistant.generation.parts import Candidate, candidates, clean_label, render_parts
+from assistant.generation.parts import Candidate, Label, candidates, clean_label, render_parts, unnamed_areas
 from assistant.generation.prompts import build_messages, kind_guidance
-from assistant.generation.question import QuestionAnalysis, analyse_question
+from assistant.generation.question import QuestionAnalysis, QuestionPart, analyse_question
 from assistant.generation.refusal import Answerability, assess, unknown_share
 from assistant.retrieval.filters import Filters
+from assistant.retrieval.french import analyze
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.passages import expand_passages
 from assistant.settings import GenerationSettings
@@ -35,6 +36,7 @@ from assistant.types import Answer, Passage, Turn
 log = logging.getLogger(__name__)
 
 OFFLINE = "offline"
+_SCOPED = ("precedent", "howto")  # kinds whose answer may come from elsewhere than the area the question names
 REFUSAL = "Je ne trouve pas cette information dans le corpus."
 _MODEL_REFUSAL = re.compile(r"^\s*je ne trouve pas", re.IGNORECASE)
 
@@ -130,11 +132,13 @@ class Assistant:
             seen = {(c.doc_id, c.unit.span.start) for c in pool}
             for found in document_candidates(passages[:3], material.document_units).values():
                 pool += [c for c in found if (c.doc_id, c.unit.span.start) not in seen]
-        verdict = self._answerability(analysis, pool, keyword)
+        verdict = self._answerability(analysis, pool, keyword, query=query)
         for part in analysis.parts:
             # an amount asked beside another detail must be there too (« le budget annuel… et qui finance ? »)
             if verdict.answerable and part.detail == "amount":
-                verdict = self._answerability(replace(analysis, detail="amount", head=part.head), pool, keyword)
+                verdict = self._answerability(
+                    replace(analysis, detail="amount", head=part.head), pool, keyword, query=query
+                )
         log.debug("question %r: %s, %s", question, analysis.kind, verdict)
         if not passages or not verdict.answerable:
             yield from self._refuse(question, passages, model)
@@ -190,6 +194,7 @@ class Assistant:
             # « et en 2021 ? »: the new year replaces the thread's, the places stay, the asked detail too
             years = [a for a in analysis.anchors if a.isdigit()] or [a for a in context.anchors if a.isdigit()]
             names = [a for a in (*context.anchors, *analysis.anchors) if not a.isdigit()]
+            own = analysis
             analysis = replace(
                 analysis,
                 focus=tuple(focus.values()),
@@ -198,10 +203,28 @@ class Assistant:
                 complement=analysis.complement or context.complement,
                 anchors=tuple(dict.fromkeys([*names, *years])),
             )
+            if own.kind == "fact" and own.detail not in (None, "name") and own.focus:
+                # « et combien vient du conseil départemental ? »: the answer leads with the unit giving what
+                # the follow-up itself asks, before the thread's figure
+                part = QuestionPart(question, own.detail, own.focus, own.head)
+                analysis = replace(analysis, parts=(part, *analysis.parts))
         return analysis
 
-    def _answerability(self, analysis: QuestionAnalysis, pool: list[Candidate], keyword: Any) -> Answerability:
+    def _answerability(
+        self, analysis: QuestionAnalysis, pool: list[Candidate], keyword: Any, *, query: str
+    ) -> Answerability:
         idf = keyword.idf
+        # a follow-up is read with its thread: « et combien vient du conseil départemental ? » is not made of
+        # words the corpus never uses because « vient » is rare
+        unknown = unknown_share(without_present_markers(query), idf, lambda t: keyword.document_frequency(t) > 0)
+        if analysis.kind in _SCOPED and analysis.areas:
+            # « un exemple dans le Nord ? »: a document names the town (« Tourcoing »), seldom its région or
+            # département, so the area does not decide; the answer says when no document names it
+            question = analysis.text
+            for area in analysis.areas:
+                question = question.replace(area, " ")
+            areas = {w for area in analysis.areas for w in analyze(area)}
+            analysis = replace(analysis, text=question, anchors=tuple(a for a in analysis.anchors if a not in areas))
         documents: dict[str, frozenset[str]] = {}
         for c in pool:
             documents[c.doc_id] = documents.get(c.doc_id, frozenset()) | c.words | c.context
@@ -224,7 +247,7 @@ class Assistant:
             known=known,
             words_of_focus=[t.word for t in analysis.focus],
             min_coverage=self.settings.refusal_min_coverage,
-            unknown=unknown_share(analysis.text, idf, known),
+            unknown=unknown,
             anchors=analysis.anchors,
             head_forms=analysis.head,
             complement_forms=analysis.complement,
@@ -270,6 +293,10 @@ class Assistant:
         parts = compose(
             analysis, pool, idf, passages=passages, cards=material.cards, definition=definition, documents=documents
         )
+        unnamed = unnamed_areas(analysis, pool) if analysis.kind in _SCOPED else []
+        if parts and unnamed:
+            where = " ni ".join(f"« {area} »" for area in unnamed)
+            parts.insert(0, Label(f"Aucun document ne mentionne {where} ; voici les plus proches :"))
         text, claims = render_parts(parts, passages)
         passages = material.covering(claims)
         if not claims:

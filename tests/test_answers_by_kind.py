@@ -43,3 +43,20 @@ def test_budget_question_is_answered(demo_index) -> None:
     answer = demo_index.assistant.ask("Quel est le budget de la plateforme mobilité de Valbrune ?")
     assert not answer.refused
     assert answer.text.startswith("Budget 2022 : 312 000 euros.")
+
+
+def test_a_precedent_in_an_area_no_document_names_gives_the_nearest_and_says_so(demo_index) -> None:
+    answer = demo_index.assistant.ask("Un exemple de plateforme mobilité pour l'emploi dans le Morbihan ?")
+    assert not answer.refused
+    assert answer.text.startswith("Aucun document ne mentionne « Morbihan » ; voici les plus proches :")
+
+
+def test_a_fact_about_an_area_no_document_names_is_refused(demo_index) -> None:
+    assert demo_index.assistant.ask("Quel est le budget de la plateforme mobilité dans le Morbihan ?").refused
+
+
+def test_follow_up_how_much_comes_from_a_funder_gives_its_line_or_refuses(demo_index) -> None:
+    thread = [Turn("Quel est le budget de la plateforme Mob'Acacias ?")]
+    answer = demo_index.assistant.ask("et combien vient de la Région ?", thread)
+    assert not answer.refused and answer.text.startswith("Région Centre-Val de Loire : 55 000 €")
+    assert demo_index.assistant.ask("et combien vient de la Caisse des dépôts ?", thread).refused

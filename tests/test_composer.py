@@ -18,6 +18,7 @@ from assistant.generation.units import (
     units_in,
     widen_passage,
 )
+from assistant.glossary import Glossary, GlossaryEntry
 from assistant.types import Chunk, Hit, Passage, Turn
 
 
@@ -469,3 +470,187 @@ def test_a_table_row_says_what_its_figures_are_through_the_header_row() -> None:
     sentence = next(c for c in pool if c.unit.span.text.startswith("Le taux"))
     assert row.unit.kind == "row" and header.words <= row.context
     assert not header.words <= sentence.context  # only rows read the header
+
+
+REPORT = (
+    "Le rapport de Marie Durand et Paul Martin, remis en juillet 2013, porte sur la participation des habitants.\n"
+    "Ce travail a réuni une commission de responsables associatifs et de chercheurs. "
+    "Il s'est construit sur des auditions de plus de 300 personnes.\n"
+)
+
+
+def test_a_sentence_continuing_another_borrows_its_words_down_the_chain_across_a_chunk_border() -> None:
+    units = document_units(REPORT)
+    border = REPORT.index("Il s'est")
+    first = passage(1, REPORT, 0, border)
+    second = passage(2, REPORT, REPORT.index("Ce travail"), len(REPORT))
+    pool = candidates([second, first], {2: units_in(second, units), 1: units_in(first, units)})
+    pool += candidates([first], {1: units_in(first, units)})
+    last = next(c for c in pool if c.unit.span.text.startswith("Il s'est"))
+    # read first from the passage where « Ce travail » opens: it still knows the report it continues
+    assert {"durand", "rapport", "person"} <= last.words
+    opening = next(c for c in pool if c.unit.span.text.startswith("Le rapport"))
+    assert "person" not in opening.words  # a sentence borrows from the one before it, never the other way
+
+
+ACTIONS = (
+    "Actions menées\n\n"
+    "- Diagnostic mobilité individuel.\n"
+    "- Location de vélos à assistance électrique.\n"
+    "- Auto-école sociale avec un code adapté.\n"
+    "- Navettes vers la zone d'activités aux horaires décalés.\n"
+    "- Ateliers collectifs pour lire un plan de réseau.\n"
+    "- Permanence administrative le jeudi.\n"
+)
+
+
+def test_a_precedent_gives_up_to_five_actions_of_the_experience_in_document_order() -> None:
+    def field(text: str) -> FieldValue:
+        start = ACTIONS.index(text)
+        return FieldValue(text, Evidence("d1", start, start + len(text), text))
+
+    lines = [line[2:] for line in ACTIONS.splitlines() if line.startswith("- ")]
+    card = ExperienceCard(
+        doc_id="d1",
+        content_hash="",
+        title="Pôle mobilité",
+        source="f.md",
+        territory=Territory(commune=FieldValue("Vergnolles")),
+        actions=tuple(field(line) for line in lines),
+    )
+    p, pool = _pool(ACTIONS, title="Pôle mobilité")
+    analysis = analyse_question("Un exemple de navettes aux horaires décalés pour aller travailler ?")
+    parts = compose(analysis, pool, idf, passages=[p], cards=[(1, card)])
+    quoted = [x.text for x in parts if isinstance(x, Claim)]
+    # the navette action is among them (the one the question asks about), in the document's order
+    assert len(quoted) == 5 and "Navettes vers la zone d'activités aux horaires décalés." in quoted
+    assert quoted == [line for line in lines if line in quoted]
+
+
+NUMERIC = (
+    "Le forum a abordé le numérique sous plusieurs angles. "
+    "La politique de la ville mobilise l'ensemble des politiques publiques. "
+    "Concernant le numérique, il s'agit d'un outil à s'approprier pour répondre à un problème identifié. "
+    "L'enjeu est de passer de la maîtrise d'ouvrage à la maîtrise d'usage des politiques publiques. "
+    "Le déjeuner a réuni quarante participants.\n"
+)
+
+
+def test_a_paragraph_about_the_subject_goes_on_while_it_speaks_of_it_up_to_four_sentences() -> None:
+    from assistant.generation.howto import continuation
+
+    p, pool = _pool(NUMERIC, title="Forum")
+    analysis = analyse_question("Comment aborder le numérique dans les politiques de la ville ?")
+    first = next(c for c in pool if c.unit.span.text.startswith("Le forum"))
+    following = [c.unit.span.text for c in continuation(analysis, first, pool)]
+    assert following[-1].startswith("L'enjeu est de passer") and len(following) == 3  # not the lunch
+
+
+def test_an_area_no_unit_names_is_reported_one_named_is_not() -> None:
+    from assistant.generation.parts import unnamed_areas
+
+    _, pool = _pool(FICHE, title="Mob'Acacias")
+    assert unnamed_areas(analyse_question("Une plateforme mobilité dans le Nord ?"), pool) == ["Nord"]
+    assert unnamed_areas(analyse_question("Une plateforme mobilité en Centre-Val de Loire ?"), pool) == []
+
+
+def test_a_definition_takes_the_sentences_naming_the_term_not_those_of_its_topic() -> None:
+    glossary = Glossary(
+        [
+            GlossaryEntry(
+                term="Cité de l'emploi",
+                expansion="cité de l'emploi",
+                synonyms=("coalition des acteurs de l'emploi autour des habitants des quartiers",),
+                definition="Coopération des acteurs de l'emploi autour d'une cohorte d'habitants des quartiers.",
+            )
+        ]
+    )
+    document = (
+        "La séance a réuni les acteurs de l'emploi des quartiers autour d'une cohorte d'habitants. "
+        "Les conseillers de la mission locale ont présenté leurs parcours d'accompagnement des habitants. "
+        "Les cités de l'emploi organisent la coopération des acteurs autour des habitants des quartiers.\n"
+    )
+    p, pool = _pool(document, title="Compte rendu")
+    analysis = analyse_question("Qu'est-ce qu'une Cité de l'emploi ?", glossary)
+    claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert claims == ["Les cités de l'emploi organisent la coopération des acteurs autour des habitants des quartiers."]
+
+
+def test_a_precedent_from_a_report_goes_on_with_the_figures_of_its_paragraph() -> None:
+    from assistant.generation.card_answers import figures_after
+
+    report = (
+        "La responsable de l'école a présenté sa formation de développeur web de sept mois. "
+        "Le recrutement se fait sur la motivation. "
+        "Six mois après la fin de la formation, 70 % étaient en emploi. "
+        "Trois promotions ont été formées depuis 2022. "
+        "Une quatrième est prévue en 2025.\n"
+        "En 2023, le séminaire a réuni 40 personnes.\n"
+    )
+    p, pool = _pool(report, title="Compte rendu")
+    best = next(c for c in pool if c.unit.span.text.startswith("La responsable"))
+    # what came of it (figures), two at most, never past the paragraph
+    assert [c.unit.span.text for c in figures_after(best, pool, [p])] == [
+        "Six mois après la fin de la formation, 70 % étaient en emploi.",
+        "Trois promotions ont été formées depuis 2022.",
+    ]
+    last = next(c for c in pool if c.unit.span.text.startswith("Une quatrième"))
+    assert figures_after(last, pool, [p]) == []
+
+
+def test_a_link_label_is_never_quoted_and_a_title_line_is_no_lever() -> None:
+    page = (
+        "Télécharger le rapport sur les clauses d'insertion des marchés publics, édition 2014.\n"
+        "Dossier de synthèse sur les clauses d'insertion\n"
+        "Mutualiser le suivi des clauses d'insertion entre maîtres d'ouvrage avec un facilitateur unique.\n"
+    )
+    p, pool = _pool(page, title="Clauses")
+    analysis = analyse_question("Comment suivre les clauses d'insertion des marchés publics ?")
+    claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert claims == [
+        "Mutualiser le suivi des clauses d'insertion entre maîtres d'ouvrage avec un facilitateur unique."
+    ]
+
+
+def test_a_follow_up_answer_leads_with_what_the_follow_up_itself_asks() -> None:
+    from dataclasses import replace
+
+    from assistant.generation.question import QuestionPart
+
+    p, pool = _pool(FICHE, title="Mob'Acacias : une plateforme mobilité")
+    thread = analyse_question("Quel est le budget de la plateforme mobilité ? et combien vient de la Région ?")
+    own = analyse_question("et combien vient de la Région ?")
+    analysis = replace(thread, text=own.text, parts=(QuestionPart(own.text, own.detail, own.focus, own.head),))
+    claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
+    assert claims[:2] == ["Région Centre-Val de Loire : 55 000 €", "Budget 2022 : 312 000 euros."]
+
+
+def test_a_chosen_sentence_that_continues_another_comes_with_it() -> None:
+    p, pool = _pool(REPORT, title="Rapport")
+    analysis = analyse_question("Combien de personnes ont été auditionnées pour le rapport Durand-Martin ?")
+    claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
+    # « Il s'est construit… » is read after the sentences it continues, back to the one naming the report
+    assert claims[:3] == [
+        "Le rapport de Marie Durand et Paul Martin, remis en juillet 2013, porte sur la participation des habitants.",
+        "Ce travail a réuni une commission de responsables associatifs et de chercheurs.",
+        "Il s'est construit sur des auditions de plus de 300 personnes.",
+    ]
+
+
+def test_a_precedent_from_a_report_brings_the_rest_of_a_chosen_items_short_list() -> None:
+    from assistant.generation.card_answers import compose_precedents
+
+    report = (
+        "Le témoignage de Valbrune\n\n"
+        "La cité de l'emploi de Valbrune a été labellisée fin 2020.\n\n"
+        "- **Trois médiateurs emploi** chargés de l'aller-vers dans les quartiers.\n"
+        "- **Une cohorte de 320 personnes**, repérées par les partenaires.\n"
+        "- **Une réunion hebdomadaire de coordination**, le mardi matin.\n"
+    )
+    p, pool = _pool(report, title="Compte rendu")
+    analysis = analyse_question("Un exemple de médiateurs emploi qui font de l'aller-vers ?")
+    ranked = sorted(((1.0 if "médiateurs" in c.unit.span.text else 0.5, c) for c in pool), key=lambda vc: -vc[0])
+    parts = compose_precedents(analysis, [], idf, ranked[:1], [p], pool)
+    quoted = [x.text for x in parts if isinstance(x, Claim)]
+    assert "**Une cohorte de 320 personnes**, repérées par les partenaires." in quoted
+    assert "**Une réunion hebdomadaire de coordination**, le mardi matin." in quoted

@@ -33,6 +33,8 @@ KINDS = [
     ("Quelles communes ont monté une plateforme mobilité pour l'emploi, et avec quels partenaires ?", "precedent"),
     ("Y a-t-il un exemple de garage solidaire en milieu rural ?", "precedent"),
     ("retour d'expérience d'une ressourcerie dans un ancien supermarché", "precedent"),
+    ("des formations au code qui marchent pour les jeunes des QPV ?", "precedent"),
+    ("des clauses d'insertion qui ont fonctionné dans un petit marché public ?", "precedent"),
     ("un bailleur qui a reconverti ses locaux vides, ça existe ?", "precedent"),
     ("Quelqu'un a déjà monté une CAE pour des artisans ?", "precedent"),
     ("Des territoires ont-ils testé des places en crèche réservées ?", "precedent"),
@@ -179,3 +181,40 @@ def test_short_forms_practitioners_type_are_covered_by_the_words_documents_write
     focus = {t.word: t.forms for t in analyse_question("changer l'image auprès des agences immo et de la comcom").focus}
     assert "immobili" in focus["immo"] and "communaut" in focus["comcom"]
     assert "aupr" not in focus
+
+
+def test_what_an_activity_earns_is_an_amount_of_its_own() -> None:
+    analysis = analyse_question("Quel est le chiffre d'affaires 2023 de la boutique à l'essai ?")
+    assert (analysis.detail, analysis.head) == ("amount", frozenset({"chiffr", "affair"}))
+
+
+def test_how_much_comes_from_a_funder_asks_an_amount() -> None:
+    assert question_detail("et combien vient du conseil départemental ?") == "amount"
+    assert question_detail("combien provient de la Région ?") == "amount"
+    assert question_detail("combien de personnes viennent du quartier ?") == "count"
+
+
+def test_set_phrases_say_how_the_question_is_asked_not_what_it_is_about() -> None:
+    focus = analyse_question("Comment aborder le numérique dans les projets sans en faire une fin en soi ?").focus
+    assert [t.word for t in focus] == ["abord", "numer", "projet"]
+    assert [t.word for t in analyse_question("Comment relancer le commerce concrètement, pas à pas ?").focus] == [
+        "relanc",
+        "commerc",
+    ]
+    # « fin » is a subject when it is not in the set phrase
+    assert "fin" in [t.word for t in analyse_question("Quand prend fin le contrat de ville ?").focus]
+
+
+@pytest.mark.parametrize(
+    ("question", "areas"),
+    [
+        ("Y a-t-il eu un forum dans le Nord pour les entrepreneurs ?", ("Nord",)),
+        ("une plateforme mobilité en Bretagne, ça existe ?", ("Bretagne",)),
+        ("Des exemples dans les Hauts-de-France ou en Île-de-France ?", ("Hauts-de-France", "Île-de-France")),
+        ("En Seine-Saint-Denis, des chantiers d'insertion ?", ("Seine-Saint-Denis",)),
+        ("une régie de quartier en QPV à Lyon ?", ()),  # an acronym, a town: no area
+        ("Quel budget en 2021 dans le quartier des Acacias ?", ()),
+    ],
+)
+def test_the_area_a_question_names_as_its_scope(question: str, areas: tuple[str, ...]) -> None:
+    assert analyse_question(question).areas == areas

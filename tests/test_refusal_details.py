@@ -67,3 +67,11 @@ def test_a_budget_asked_beside_who_funds_is_a_part_of_its_own() -> None:
     assert analysis.kind == "funding"
     assert [p.detail for p in analysis.parts] == ["amount"]
     assert analyse_question("Qui finance la crèche Les Petits Mariniers ?").parts == ()
+
+
+def test_what_an_activity_earns_is_an_amount_that_must_be_stated() -> None:
+    asked = "Quel est le chiffre d'affaires 2023 de la boutique à l'essai des Tilleuls ?"
+    near = [["En 2023, la boutique à l'essai des Tilleuls a hébergé 7 créateurs du quartier."]]
+    assert not _assess(asked, near).answerable
+    stated = [["En 2023, le chiffre d'affaires de la boutique à l'essai des Tilleuls atteint 84 000 €."]]
+    assert _assess(asked, stated).answerable

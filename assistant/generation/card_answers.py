@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard, FieldValue
+from assistant.generation.howto import list_siblings
 from assistant.generation.parts import (
     Candidate,
     Label,
@@ -73,9 +75,41 @@ def compose_precedents(
         # the best unit with the line that names its experience and the short tail of its own line
         # (« … Exemples de Rennes et Limoux (groupe d'échanges du 9 novembre 2018) »)
         head = title_line(units[0], pool)
-        units += [c for c in [head, *line_tails(units[:1], pool)] if c is not None and c not in units]
+        more = [head, *line_tails(units[:1], pool), *(f for u in units for f in figures_after(u, pool, passages))]
+        # a chosen item brings the rest of its short list: the components of what was done
+        more += list_siblings(units, [c for c in pool if c.doc_id == doc])
+        units += [c for c in more if c is not None and c not in units]
         parts += [claim(c) for c in sorted(units, key=lambda c: c.unit.span.start)]
     return parts
+
+
+_FIGURE = re.compile(r"\d")
+
+
+def figures_after(
+    unit: Candidate, pool: Sequence[Candidate], passages: Sequence[Passage], most: int = 2
+) -> list[Candidate]:
+    """The sentences that go on in the paragraph of an experience's best unit and give figures: what came of
+    it (« La responsable de l'école a présenté sa formation… Trois promotions ont été formées depuis 2022,
+    soit 54 apprenants… Six mois après, 70 % étaient en emploi »)."""
+    passage = next((p for p in passages if p.number == unit.passage), None)
+    if passage is None:
+        return []
+    following = sorted(
+        (c for c in pool if c.passage == unit.passage and c.unit.span.start >= unit.unit.span.end),
+        key=lambda c: c.unit.span.start,
+    )
+    found: list[Candidate] = []
+    end = unit.unit.span.end
+    for candidate in following:
+        between = passage.text[end - passage.start : candidate.unit.span.start - passage.start]
+        # the paragraph ends at a line break
+        if len(found) >= most or between.strip() or "\n" in between or candidate.unit.kind != "sentence":
+            break
+        if _FIGURE.search(candidate.unit.span.text):
+            found.append(candidate)
+        end = candidate.unit.span.end
+    return found
 
 
 def _value(ranked: Sequence[tuple[float, Candidate]], candidate: Candidate) -> float:
@@ -97,7 +131,7 @@ def _card_block(analysis: QuestionAnalysis, number: int, card: ExperienceCard, i
     parts.append(Label(f"{place} — {title} :" if place else f"{title} :", strong=True))
     fields: list[tuple[str, Sequence[FieldValue]]] = [
         ("Ce qui a été fait", [card.summary] if card.summary else []),
-        ("Actions", relevant(card.actions, 3)),
+        ("Actions", relevant(card.actions, 5)),
         ("Porteur", [card.lead] if card.lead else []),
         ("Partenaires", card.partners[:6]),
         ("Financeurs", card.funders[:6] if "funding" in wanted else ()),

@@ -25,8 +25,25 @@ from dataclasses import replace
 from assistant.citations import Claim, Idf
 from assistant.experiences.records import ExperienceCard
 from assistant.generation.card_answers import compose_card_field, compose_precedents
-from assistant.generation.howto import STEP, compose_howto, document_candidates, list_siblings
-from assistant.generation.parts import Candidate, Label, Part, candidates, claim, coverage, line_tails, title_of
+from assistant.generation.howto import (
+    STEP,
+    compose_howto,
+    document_candidates,
+    is_link_label,
+    is_title_line,
+    list_siblings,
+)
+from assistant.generation.parts import (
+    Candidate,
+    Label,
+    Part,
+    antecedents,
+    candidates,
+    claim,
+    coverage,
+    line_tails,
+    title_of,
+)
 from assistant.generation.question import FocusTerm, QuestionAnalysis, QuestionPart, analyse_question, covered
 from assistant.generation.refusal import contains_kind, gives_detail
 from assistant.generation.units import passage_units
@@ -36,6 +53,7 @@ from assistant.types import Passage
 __all__ = ["Candidate", "Label", "compose", "document_candidates"]
 
 _ACTION_START = re.compile(r"^[A-ZÉÀ][a-zéèêàâîôûç]+(er|ir|re)\b")
+_EARNINGS = re.compile(r"\bchiffres? d['’]affaires\b|\brecettes\b", re.I)
 _DEFINING = re.compile(r"\b(est|sont) (un|une|des|le|la|les)\b|\bd[ée]signe\b|\bconsiste\b|\bvise\b|\bpermet\b", re.I)
 
 
@@ -51,13 +69,17 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
         return -1.0  # a question is never an answer
     if words < 3 or (unit.kind == "sentence" and words < 5):
         return -1.0
+    if unit.kind == "sentence" and is_link_label(unit.span.text):
+        return -1.0  # « Télécharger le rapport… »: the label of a link says where to read, not what
+    if analysis.kind == "howto" and unit.kind == "sentence" and is_title_line(unit.span.text):
+        return -1.0  # « Dossier de synthèse issu du séminaire du 4 octobre 2019 »: a title, no lever
     if words > 60:
         value -= 0.1
     if analysis.detail and analysis.detail != "name" and contains_kind(unit.span.text, _pattern(analysis.detail)):
         value += 0.3
     wanted = {analysis.kind} | set(analysis.also)
-    if analysis.detail == "amount":
-        wanted.add("funding")
+    if analysis.detail == "amount" and not _EARNINGS.search(analysis.text):
+        wanted.add("funding")  # a budget is stated with its funders; what an activity earns is not
     if unit.section == "funding" and "funding" in wanted:
         value += 0.5
     if unit.section == "partners" and "partners" in wanted:
@@ -71,9 +93,36 @@ def score(analysis: QuestionAnalysis, candidate: Candidate, idf: Idf) -> float:
             value += 0.2
     if analysis.kind == "definition" and _DEFINING.search(unit.span.text):
         value += 0.2
+    if analysis.kind == "definition":
+        # the glossary widens a term to the words of its definition, so every unit of the topic covers it:
+        # a unit that names the term itself (« Les cités de l'emploi… »), best as its subject, or spells
+        # out its acronym (« Les pôles territoriaux de coopération économique (PTCE) regroupent… ») defines it
+        at = term_position(defined_term(analysis), unit.span.text)
+        if at is not None:
+            value += 0.3 + (0.2 if at == 0 else 0.0)
+        if any(f"({t.lower()})" in unit.span.text.lower() for t in analysis.glossary_terms):
+            value += 0.2
     if analysis.kind == "list" and unit.kind == "item":
         value += 0.2  # a list is answered by a list's items
     return value
+
+
+def defined_term(analysis: QuestionAnalysis) -> tuple[str, ...]:
+    """The analysed words of the term a definition question asks about: the glossary's term it names, else
+    its focus words."""
+    if analysis.glossary_terms:
+        return tuple(analyze(analysis.glossary_terms[0]))
+    return tuple(t.word for t in analysis.focus)
+
+
+def term_position(term: Sequence[str], text: str) -> int | None:
+    """Where a text names a term (its analysed words in a row, singular or plural alike), in analysed words
+    from the start; None when it does not."""
+    words = analyze(text)
+    size = len(term)
+    if not size:
+        return None
+    return next((i for i in range(len(words) - size + 1) if tuple(words[i : i + size]) == tuple(term)), None)
 
 
 def _names(analysis: QuestionAnalysis, card: ExperienceCard) -> bool:
@@ -127,12 +176,25 @@ def compose(
             return parts
     if analysis.kind == "howto":
         return compose_howto(analysis, ranked, passages, documents, idf)
+    if analysis.kind == "definition":
+        # the units that name the term define it; the others only share its topic
+        term = defined_term(analysis)
+        naming = [(v, c) for v, c in ranked if term_position(term, c.unit.span.text) is not None]
+        ranked = naming or ranked
     parts: list[Part] = []
     if analysis.kind == "definition" and definition:
         parts += [Label(f"Selon le glossaire de l'assistant : {definition}"), Label("Dans les documents :")]
     precise = analysis.kind == "fact" and analysis.detail not in (None, "name")
     limit = 3 if precise else {"definition": 2, "list": 6, "comparison": 5}.get(analysis.kind, 4)
     chosen = _complementary(analysis, ranked, idf, limit, pool)
+    # a chosen sentence that continues another (« Il s'est construit sur… ») comes with it, just before
+    placed = set(chosen)
+    with_context: list[Candidate] = []
+    for candidate in chosen:
+        with_context += [c for c in antecedents(candidate, pool) if c not in placed]
+        placed |= set(with_context)
+        with_context.append(candidate)
+    chosen = with_context
     if analysis.kind == "list":
         # a chosen item brings the rest of its short list, in document order
         siblings = list_siblings(chosen, pool)
@@ -169,7 +231,9 @@ def _complementary(
     # counted, then those of its later clauses (« … et où ? »)
     asked = list(analysis.parts)
     if precise and analysis.head:
-        asked.insert(0, QuestionPart(analysis.text, analysis.detail, (), analysis.head))
+        # after a follow-up's own clause (« et combien vient du conseil départemental ? »), which leads
+        follow_up = bool(asked) and asked[0].text == analysis.text
+        asked.insert(1 if follow_up else 0, QuestionPart(analysis.text, analysis.detail, (), analysis.head))
     for part in asked:
         if not any(_answers_part(part, c) for c in chosen):
             fitting = [(_own_share(part, c), value, c) for value, c in ranked if _answers_part(part, c)]

@@ -145,7 +145,7 @@ def example_lines(analysis: QuestionAnalysis, units: Sequence[Candidate]) -> lis
 
 
 def continuation(
-    analysis: QuestionAnalysis, unit: Candidate, units: Sequence[Candidate], most: int = 2
+    analysis: QuestionAnalysis, unit: Candidate, units: Sequence[Candidate], most: int = 4
 ) -> list[Candidate]:
     """The units that carry on a unit in its paragraph or the next one and still speak of the question's
     focus: on a page about many subjects, the paragraph about the subject asked goes on (« Selon le CGET,
@@ -158,8 +158,8 @@ def continuation(
             continue
         if len(found) >= most or candidate.unit.span.start - end > 3:
             break
-        if not any(covered(t, candidate.words) for t in analysis.focus):
-            break
+        if not any(covered(t, candidate.words) for t in analysis.focus) or is_title_line(candidate.unit.span.text):
+            break  # the next subject, or the title of the next one
         found.append(candidate)
         end = candidate.unit.span.end
     return found
@@ -232,6 +232,11 @@ _END = (".", "!", "…", ";", ":", "?", ")", "»")
 _LINK_LABEL = re.compile(
     r"^(voir|t[ée]l[ée]charger|lire|consulter|en savoir plus|retrouver|cliquez|acc[ée]der)\b", re.IGNORECASE
 )
+
+
+def is_link_label(text: str) -> bool:
+    """The label of a link on a web page (« Télécharger le rapport… », « Voir le communiqué… »)."""
+    return bool(_LINK_LABEL.match(text.lstrip(" *_\"'")))
 
 
 def is_title_line(text: str) -> bool:

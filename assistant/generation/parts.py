@@ -48,15 +48,13 @@ def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> lis
     a unit shown in two passages of one document counts once, in the better-ranked passage."""
     found = []
     seen: set[tuple[str, int]] = set()
+    borrowed = _borrowed_words(passages, units)
     for rank, passage in enumerate(passages):
         title = _words(str(passage.chunk.metadata.get("title", "")))
-        previous: frozenset[str] = frozenset()
         header: frozenset[str] = frozenset()  # the first row of the table being read: its column names
         last_kind = ""
         for unit in units.get(passage.number, []):
-            words = _words(unit.span.text)
-            # « Il s'est construit sur… » continues the sentence before it: it borrows its words
-            words, previous = (words | previous if _ANAPHORIC.match(unit.span.text) else words), words
+            words = borrowed[(passage.chunk.doc_id, unit.span.start)]
             first_row = unit.kind == "row" and last_kind != "row"
             header, last_kind = (words if first_row else header), unit.kind
             if is_instruction_like(unit.span.text) or (passage.chunk.doc_id, unit.span.start) in seen:
@@ -67,6 +65,29 @@ def candidates(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> lis
             context = title | _words(unit.heading) | (header if unit.kind == "row" and not first_row else frozenset())
             found.append(Candidate(passage.number, rank, passage.chunk.doc_id, unit, words, context))
     return found
+
+
+def _borrowed_words(passages: Sequence[Passage], units: dict[int, list[Unit]]) -> dict[tuple[str, int], frozenset[str]]:
+    """The words of each unit, by (document, start): « Il s'est construit sur… » continues the sentence just
+    before it and borrows its words, and so on down the chain (« Le rapport de X… Ce travail a réuni… Il
+    s'est construit… »), read in document order over every passage so that a chunk border between two
+    sentences breaks no chain."""
+    by_document: dict[str, dict[int, Unit]] = {}
+    for passage in passages:
+        for unit in units.get(passage.number, []):
+            by_document.setdefault(passage.chunk.doc_id, {})[unit.span.start] = unit
+    words: dict[tuple[str, int], frozenset[str]] = {}
+    for doc, read in by_document.items():
+        previous: Unit | None = None
+        for start in sorted(read):
+            unit = read[start]
+            own = _words(unit.span.text)
+            follows = previous is not None and unit.span.start - previous.span.end <= 3
+            if follows and _ANAPHORIC.match(unit.span.text):
+                own = own | words[(doc, previous.span.start)]
+            words[(doc, start)] = own
+            previous = unit
+    return words
 
 
 @lru_cache(maxsize=65536)
@@ -180,3 +201,29 @@ def title_line(candidate: Candidate, pool: Sequence[Candidate]) -> Candidate | N
 _SECTION_HEADING = re.compile(
     r"^(introduction|contexte|conclusion|synth[èe]se|sommaire|pr[ée]sentation|programme|ordre du jour)\b", re.I
 )
+
+
+def unnamed_areas(analysis: QuestionAnalysis, pool: Sequence[Candidate]) -> list[str]:
+    """The regions or départements the question names (« dans le Nord ») that no unit of the material names."""
+    words = frozenset().union(*(c.words | c.context for c in pool)) if pool else frozenset()
+    return [area for area in analysis.areas if not set(analyze(area)) <= words]
+
+
+def antecedents(candidate: Candidate, pool: Sequence[Candidate], most: int = 2) -> list[Candidate]:
+    """The units a sentence continues (« Ce travail a réuni… Il s'est construit sur… » after « Le rapport
+    de X… »), nearest last, in document order: quoted alone, « Il » says nothing of what it is."""
+    found: list[Candidate] = []
+    current = candidate
+    while len(found) < most and _ANAPHORIC.match(current.unit.span.text):
+        before = [
+            c
+            for c in pool
+            if c.doc_id == current.doc_id
+            and c.unit.span.end <= current.unit.span.start
+            and current.unit.span.start - c.unit.span.end <= 3
+        ]
+        if not before:
+            break
+        current = max(before, key=lambda c: c.unit.span.end)
+        found.insert(0, current)
+    return found

@@ -42,7 +42,9 @@ _PRECEDENT = re.compile(
     r"\b(ont|a)[- ]t?[- ]?(ils|elles|il|elle)\b.{0,30}\b(test[ée]|mont[ée]|mis en place|cr[ée]{1,2}|lanc[ée]|organis[ée])|"
     r"\by a[- ]t[- ]il (eu|des)\b|\bcas (concret|document[ée])s?\b|\bexp[ée]riences? (men[ée]es?|r[ée]ussies?)\b|"
     r"\bqui a d[ée]j[àa]\b|\bd[ée]j[àa] (mont[ée]|test[ée]|fait|exp[ée]riment[ée])\b|\bexiste-t-il (des|un|une)\b.{0,40}"
-    r"\b(exp[ée]rience|initiative|projet|dispositif)",
+    r"\b(exp[ée]rience|initiative|projet|dispositif)|"
+    # « des formations … qui marchent ? »: what worked somewhere is asked for
+    r"\bqui (marchent|fonctionnent|ont (marché|fonctionné|réussi))\b",
     _I,
 )
 _HOWTO = re.compile(
@@ -68,10 +70,14 @@ _LIST = re.compile(
 )
 _AMOUNT = re.compile(
     r"\bcombien (a |ont |avait )?(co[uû]t|rapport|financ|met|mis|mettent|verse|vers|touch|investi|d[ée]pens|pay)|"
+    # « combien vient du conseil départemental ? »: the share of an amount that a funder brings
+    r"\bcombien (vient|viennent|provient|apporte|apportent) (du|de la|de l['’]|des|de)\b|"
     # « combien Bpifrance met… », « combien le fonds a-t-il collecté » (not « combien de personnes… »)
     r"\bcombien (?!de |d['’])[^?,;]{0,70}?\b(co[uû]t|financ|met\b|mettent|vers|investi|d[ée]pens|pay|collect|lev[ée])|"
     r"\bquel (est |était |a été )?(le |son |leur )?(co[uû]t|budget|montant|loyer|tarif|prix|salaire)\b|"
-    r"\b(budget|montant|enveloppe|co[uû]t|loyer|tarif|prix)\b|\bcombien d['’]euros\b",
+    r"\b(budget|montant|enveloppe|co[uû]t|loyer|tarif|prix)\b|\bcombien d['’]euros\b|"
+    # what an activity earns is an amount too
+    r"\bchiffres? d['’]affaires\b|\brecettes\b",
     _I,
 )
 _DATE = re.compile(
@@ -98,7 +104,8 @@ _NOT_FOCUS = frozenset(
         "définition signifie veut dire appelle est-ce différence entre comparer "
         "quelqu'un y a-t-il avez-vous vous nous on notre nos chercher cherche je peux "
         "sont ont monté mis place testé territoires communes villes "
-        "sans après jusqu vers etc vs ça plein quasi jamais rien coin aussi puis tout tous auprès"
+        "sans après jusqu vers etc vs ça plein quasi jamais rien coin aussi puis tout tous auprès "
+        "marchent fonctionnent"
     )
 )
 
@@ -162,6 +169,7 @@ class QuestionAnalysis:
     subject: frozenset[str] = (
         frozenset()
     )  # what a how-to asks to set up (« formation-action » in « Comment organiser une formation-action… »)
+    areas: tuple[str, ...] = ()  # regions or départements named as a scope (« dans le Nord »), as written
 
     @property
     def topic(self) -> frozenset[str]:
@@ -195,6 +203,7 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         if kind == "funding"
         else (),
         subject=setting_up(text) if kind == "howto" else frozenset(),
+        areas=area_names(text),
     )
 
 
@@ -261,7 +270,7 @@ def question_detail(text: str) -> str | None:
 _HEAD = re.compile(
     r"^\W*(?:et )?combien (?:de |d['’])\s*(\w+)|"
     r"\bquel(?:le)?s? (?:est |était |a été |sont )?(?:le |la |l['’]|les |son |sa |leur )?"
-    r"(budget|co[uû]t|montant|loyer|tarif|prix|taux|part|nombre|effectif|surface)\b",
+    r"(budget|co[uû]t|montant|loyer|tarif|prix|taux|part|nombre|effectif|surface|chiffre d['’]affaires)\b",
     re.I,
 )
 
@@ -339,10 +348,32 @@ def head_complement(text: str) -> str | None:
     return complement.group(1) if complement else None
 
 
+# set phrases that say how the question is asked, not what it is about (« sans en faire une fin en soi »,
+# « concrètement », « pas à pas »): their rare words (« soi ») would outweigh the subject
+_SET_PHRASES = re.compile(
+    r"\b(?:(?:une |des )?fins? en (?:soi|elle-m[êe]me|lui-m[êe]me)|concr[èe]tement|au quotidien|en pratique|"
+    r"pas à pas|de a à z|au juste|en gros|grosso modo|dans les grandes lignes)\b",
+    _I,
+)
+
+
+# a region or a département named as the scope of the question (« dans le Nord », « en Bretagne », « dans les
+# Hauts-de-France »), not a town (« à Tourcoing »): an acronym (« en QPV ») is no area
+_AREA = re.compile(
+    r"\b(?:[Dd]ans (?:le |la |les |l['’])|[Ee]n )([A-ZÉÈÎ][a-zéèêëàâîïôûç]+(?:-(?:de-|du-|et-)?[A-ZÉÈÎa-zé][a-zéèêëàâîïôûç]+| (?:de |du )?[A-ZÉÈÎ][a-zéèêëàâîïôûç]+)*)"
+)
+
+
+def area_names(text: str) -> tuple[str, ...]:
+    """The regions and départements a question names as its scope, as written (« Nord », « Hauts-de-France »)."""
+    return tuple(dict.fromkeys(m.group(1) for m in _AREA.finditer(text)))
+
+
 def focus_terms(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[FocusTerm, ...]:
     """The question's content words (analysed), each once, with the forms that also cover it.
 
     An acronym of the glossary is covered by its expansion's words too, and the reverse."""
+    text = _SET_PHRASES.sub(" ", text)
     words = [w for w in dict.fromkeys(analyze(text)) if w not in _NOT_FOCUS and (not w.isdigit() or len(w) == 4)]
     extra: dict[str, set[str]] = {}
     for entry in entries:

@@ -258,7 +258,8 @@ def count_values(text: str) -> list[str]:
 
 
 _OWNED = re.compile(
-    r"\b(budget|co[uû]t|montant|tarif|prix|financement)\b(?:\s+(?:annuel|global|total|de fonctionnement|horaire))?"
+    r"\b(budget|co[uû]t|montant|tarif|prix|financement|chiffre d['’]affaires|recettes)\b"
+    r"(?:\s+(?:annuel|global|total|de fonctionnement|horaire))?"
     r"(?:\s+(?:19|20)\d\d)?\s+(?:de la |de l['’]|du |des |de |d['’])(\w[\w'’-]*)",
     re.I,
 )
