@@ -131,5 +131,6 @@ def test_gradio_progress_overlay_is_hidden_where_it_would_speak_english(light_se
         "ingest_folder",
         "delete",
         "reindex",
+        "choose_reference",
     }, shown
     assert ("respond", "minimal") in shown

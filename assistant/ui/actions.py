@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.backends.store import DocumentRegistry
+from assistant.copies import copy_group
 from assistant.corpus import FolderRefused, Progress, Source, SyncReport
 from assistant.feedback import CitedSource, FeedbackStore
 from assistant.indexing import Indexer
@@ -141,6 +142,7 @@ class Actions:
         question: str,
         messages: list[Message],
         answers: list[Answer],
+        recent_first: bool,
         year_from: str | None,
         year_to: str | None,
         *facets,
@@ -150,7 +152,7 @@ class Actions:
         if not question:
             yield ChatView(chatbot=messages, answers=answers, question="")
             return
-        filters = build_filters(dict(zip(FACETS, facets, strict=True)), year_from, year_to)
+        filters = build_filters(dict(zip(FACETS, facets, strict=True)), year_from, year_to, recent_first=recent_first)
         # the question's text stays in its user's history unless the settings ask for it in the log
         logged = question if self.settings.api.log_questions else f"({len(question)} caractères)"
         log.info("question with filters [%s] after %d turns: %s", filters.describe(), len(answers), logged)
@@ -183,8 +185,9 @@ class Actions:
             comment="",
         )
 
-    def show_filters(self, year_from: str | None, year_to: str | None, *facets: list[str]) -> str:
-        return describe_filters(build_filters(dict(zip(FACETS, facets, strict=True)), year_from, year_to))
+    def show_filters(self, recent_first: bool, year_from: str | None, year_to: str | None, *facets: list[str]) -> str:
+        selected = dict(zip(FACETS, facets, strict=True))
+        return describe_filters(build_filters(selected, year_from, year_to, recent_first=recent_first))
 
     # feedback
     def rate(self, answers: list[Answer], data: gr.LikeData) -> FeedbackView:
@@ -310,6 +313,26 @@ class Actions:
         if record is None:
             return self._indexed("Choisissez un document dans la liste.")
         return self._indexed(f"Document « {record.metadata.get('title', record.doc_id)} » retiré de l'index.")
+
+    def choose_reference(self, doc_id: str | None, progress: gr.Progress = PROGRESS) -> DocumentsView:
+        """Make the picked document the reference copy of its text (read again at once, also in queue mode:
+        it is one file, and the choice must show on this page)."""
+        records = self.store.documents()
+        record = records.get(doc_id or "")
+        if record is None:
+            return self._indexed("Choisissez un document dans la liste.")
+        title = record.metadata.get("title", record.doc_id)
+        if len(copy_group(records, record.doc_id)) < 2:
+            return self._indexed(f"« {title} » n'a pas d'autre exemplaire indexé : il est sa propre référence.")
+        progress(0, desc="Lecture de l'exemplaire choisi…")
+        try:
+            report = self.indexer.choose_reference(record.doc_id)
+        except Exception:
+            log.exception("choosing the reference copy failed")
+            return self._indexed(f"✗ {record.source} : {INGEST_FAILED}")
+        if not report.changed and not report.failed:
+            return self._indexed(f"« {Path(record.source).name} » est l'exemplaire de référence (choix enregistré).")
+        return self._indexed(report.summary())
 
     def reindex(self, doc_id: str | None, progress: gr.Progress = PROGRESS) -> DocumentsView:
         record = self.store.documents().get(doc_id or "")

@@ -65,6 +65,7 @@ class ChatTab:
     facets: list[gr.Dropdown]
     year_from: gr.Dropdown
     year_to: gr.Dropdown
+    recent_first: gr.Checkbox
     clear_filters: gr.Button
     active: gr.Markdown
     copy_all: gr.Button
@@ -92,6 +93,7 @@ class DocumentsTab:
     stats: gr.Markdown
     picker: gr.Dropdown
     reindex: gr.Button
+    choose_reference: gr.Button
     delete: gr.Button
     search: gr.Textbox
     table: gr.Dataframe
@@ -109,6 +111,11 @@ def build_chat_tab(team: TeamPanel) -> ChatTab:
                 ]
                 year_from = gr.Dropdown(label="Depuis l'année", choices=[], elem_id="year-from")
                 year_to = gr.Dropdown(label="Jusqu'à l'année", choices=[], elem_id="year-to")
+                recent_first = gr.Checkbox(
+                    label="Sources récentes d'abord",
+                    info="chaque année d'ancienneté fait reculer une source ; aucune n'est écartée",
+                    elem_id="recent-first",
+                )
                 clear_filters = gr.Button("Retirer les filtres", size="sm")
                 team.build_conversations()
             with gr.Column(scale=3):
@@ -148,6 +155,7 @@ def build_chat_tab(team: TeamPanel) -> ChatTab:
         facets,
         year_from,
         year_to,
+        recent_first,
         clear_filters,
         active,
         copy_all,
@@ -194,6 +202,7 @@ def build_documents_tab(max_mb: float) -> DocumentsTab:
                 picker = gr.Dropdown(label="Document", choices=[], elem_id="picker")
                 with gr.Row():
                     reindex = gr.Button("Réindexer", size="sm", elem_id="reindex")
+                    choose_reference = gr.Button("Exemplaire de référence", size="sm", elem_id="choose-reference")
                     delete = gr.Button("Retirer de l'index", size="sm", variant="stop", elem_id="delete")
         search = gr.Textbox(label="Rechercher un document (titre, organisation, fichier…)", elem_id="doc-search")
         table = gr.Dataframe(
@@ -204,7 +213,18 @@ def build_documents_tab(max_mb: float) -> DocumentsTab:
             elem_id="documents-table",
         )
     return DocumentsTab(
-        upload, ingest_uploads, folder, ingest_folder, message, stats, picker, reindex, delete, search, table
+        upload,
+        ingest_uploads,
+        folder,
+        ingest_folder,
+        message,
+        stats,
+        picker,
+        reindex,
+        choose_reference,
+        delete,
+        search,
+        table,
     )
 
 
@@ -255,7 +275,7 @@ def wire_events(
 
     The server checks the role of each indexing event (``access``); ``team`` saves the conversations and shows
     each control only to the roles it serves."""
-    filter_inputs = [chat.year_from, chat.year_to, *chat.facets]
+    filter_inputs = [chat.recent_first, chat.year_from, chat.year_to, *chat.facets]
     refreshed = Outputs(
         table=documents.table,
         stats=documents.stats,
@@ -312,6 +332,7 @@ def wire_events(
         (documents.ingest_folder, actions.ingest_folder, Permission.INDEX_FOLDER, [documents.folder]),
         (documents.delete, actions.delete, Permission.DELETE, [documents.picker]),
         (documents.reindex, actions.reindex, Permission.REINDEX, [documents.picker]),
+        (documents.choose_reference, actions.choose_reference, Permission.REINDEX, [documents.picker]),
     ):
         control.click(indexed.adapt(guarded(action, permission, access)), inputs, indexed.components, **index_events)
     documents.search.change(actions.search_documents, [documents.search], documents.table, show_progress="hidden")
@@ -326,7 +347,7 @@ def wire_events(
         by_permission={
             Permission.UPLOAD: [documents.upload, documents.ingest_uploads],
             Permission.INDEX_FOLDER: [documents.folder, documents.ingest_folder],
-            Permission.REINDEX: [documents.reindex],
+            Permission.REINDEX: [documents.reindex, documents.choose_reference],
             Permission.DELETE: [documents.delete],
             Permission.SEE_FEEDBACK: [chat.export],
         },
