@@ -76,6 +76,7 @@ def test_access_without_accounts_is_the_local_administrator_and_the_shortcut_is_
     assert open_access.authenticate("lea", "motdepasse-1") == "lea" and open_access.role_of("lea") is Role.LECTEUR
 
 
+@pytest.mark.slow  # 22-38 s measured on a busy 2-core machine: many CLI commands in one test
 def test_cli_manages_accounts_keys_and_usage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
     data = ["--data-dir", str(tmp_path / "data")]
     monkeypatch.setattr(sys, "stdin", io.StringIO("motdepasse-1\n"))

@@ -196,6 +196,7 @@ def test_half_written_document_is_invisible_and_repaired(light_services, tmp_pat
     assert store.chunk_count() == sum(r.chunk_count for r in store.documents().values())
 
 
+@pytest.mark.slow  # ~30-60 s on a busy 2-core machine: a CLI process loads e5 and embeds before it is killed
 def test_kill_during_embedding_then_rerun_matches_a_clean_run(light_services, settings, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
