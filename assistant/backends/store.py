@@ -19,6 +19,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,6 +49,7 @@ class PassageIndex(Protocol):
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]: ...
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
     def iter_chunks(self) -> Iterator[Chunk]: ...
+    def document_chunks(self, doc_ids: Sequence[str]) -> list[Chunk]: ...
     def chunk_count(self) -> int: ...
 
 
@@ -59,6 +61,16 @@ class ChunkStore(DocumentRegistry, PassageIndex, Protocol):
     ) -> None: ...
     def delete_document(self, doc_id: str) -> None: ...
     def repair(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A document to load in bulk: its registry entry, its passages and their vectors (one row per passage)."""
+
+    document: Document
+    content_hash: str
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
 
 
 def registry_fingerprint(records: dict[str, DocumentRecord]) -> str:
@@ -195,6 +207,43 @@ class ChromaChunkStore:
         if stale:
             self._chunks.delete(ids=stale)
 
+    def load_new_documents(self, documents: Sequence[NewDocument]) -> None:
+        """Add documents the store does not hold yet, many per call (a migration, a benchmark's index).
+
+        Unlike :meth:`put_document`, there is no previous version to replace, so the registry is read
+        once per call instead of once per document: loading a large index stays linear in its size.
+        Passages first, registry last, so an interrupted load leaves only invisible orphans.
+        """
+        chunks = [c for d in documents for c in d.chunks]
+        metadatas = [_to_metadata(c, d.content_hash) for d in documents for c in d.chunks]
+        vectors = np.concatenate([d.vectors for d in documents]) if chunks else None
+        for start in range(0, len(chunks), _PAGE):
+            part = chunks[start : start + _PAGE]
+            self._chunks.add(
+                ids=[c.chunk_id for c in part],
+                embeddings=vectors[start : start + _PAGE],
+                documents=[c.text for c in part],
+                metadatas=metadatas[start : start + _PAGE],
+            )
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for start in range(0, len(documents), _PAGE):
+            part = documents[start : start + _PAGE]
+            self._registry.add(
+                ids=[d.document.doc_id for d in part],
+                embeddings=[[1.0]] * len(part),
+                documents=[d.document.text for d in part],
+                metadatas=[
+                    {
+                        **{k: v for k, v in d.document.metadata.items() if v is not None},
+                        "content_hash": d.content_hash,
+                        "chunk_count": len(d.chunks),
+                        "ingested_at": now,
+                    }
+                    for d in part
+                ],
+            )
+        self._registry_changed()
+
     def delete_document(self, doc_id: str) -> None:
         # registry first: the document disappears from search at once, chunks follow
         self._registry.delete(ids=[doc_id])
@@ -239,6 +288,21 @@ class ChromaChunkStore:
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+    def document_chunks(self, doc_ids: Sequence[str]) -> list[Chunk]:
+        """The visible passages of these documents: a keyword refresh reads what changed, not the index."""
+        registry = self.documents()
+        ids = [d for d in dict.fromkeys(doc_ids) if d in registry]
+        chunks: list[Chunk] = []
+        for start in range(0, len(ids), 100):
+            found = self._chunks.get(
+                where={"doc_id": {"$in": ids[start : start + 100]}}, include=["documents", "metadatas"]
+            )
+            page = [
+                _to_chunk(i, t, m) for i, t, m in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+            ]
+            chunks += self._visible(page, registry)
+        return chunks
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         if not chunk_ids:
