@@ -17,7 +17,7 @@ import os
 import random
 from pathlib import Path
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, constant, task
 from locust.exception import StopUser
 
 PLAN = json.loads(Path(os.environ["LOAD_PLAN"]).read_text(encoding="utf-8"))
@@ -50,8 +50,9 @@ class Asker(HttpUser):
                     base_url(port) + path, json=body, headers=headers, name=name, catch_response=True, timeout=120
                 ) as response:
                     if response.status_code == 0 and attempt == 0 and len(self.ports) > 1:
-                        # connection refused or reset: the proxy would try the next worker (counted apart)
-                        response.request_meta["name"] = f"{name} (worker down, retried)"
+                        # refused (a worker restarting) or reset (a kept-alive connection the server closed):
+                        # the proxy would try the next worker; counted apart
+                        response.request_meta["name"] = f"{name} (connection lost, retried)"
                         response.success()
                         continue
                     if response.status_code != 200:
@@ -74,7 +75,7 @@ class Uploader(HttpUser):
     """Uploads the planned documents, a batch per request, then stops."""
 
     fixed_count = 1
-    wait_time = between(0.5, 1.5)
+    wait_time = constant(PLAN["upload_interval_s"])  # within the API's per-key rate limit
     host = base_url(PORTS[0])
 
     @task
@@ -94,7 +95,7 @@ class Uploader(HttpUser):
                 timeout=120,
             ) as response:
                 if response.status_code == 0 and port != PORTS[-1]:
-                    response.request_meta["name"] = "upload (worker down, retried)"
+                    response.request_meta["name"] = "upload (connection lost, retried)"
                     response.success()
                     continue
                 if response.status_code != 200:
