@@ -184,7 +184,22 @@ def run_locust(workdir: Path, plan: Path, ports: Sequence[int], users: int, run_
     return figures
 
 
-def check_index(settings: Settings, documents: Sequence[Path], ports: Sequence[int], key: str) -> dict:
+def search_marker(client: httpx.Client, port: int, keys: Sequence[str], number: int) -> list[dict]:
+    """The hits for a document's marker word, through the API (keys in turn, waiting out the rate limit)."""
+    for attempt in range(20):
+        key = keys[(number + attempt) % len(keys)]
+        response = client.post(
+            f"http://127.0.0.1:{port}/v1/search",
+            json={"query": marker(number), "k": 3},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        if response.status_code == 200:
+            return response.json()["data"]
+        time.sleep(1)
+    raise RuntimeError(f"recherche refusée sur le port {port} : {response.status_code} {response.text[:200]}")
+
+
+def check_index(settings: Settings, documents: Sequence[Path], ports: Sequence[int], keys: Sequence[str]) -> dict:
     """Every uploaded document once in the registry and in Chroma, and searchable on every worker."""
     store = ChromaChunkStore.remote(settings.chroma.host, settings.chroma.port, settings.chroma.collection)
     records = store.documents()
@@ -199,12 +214,9 @@ def check_index(settings: Settings, documents: Sequence[Path], ports: Sequence[i
     )
     served = [c.chunk_id for c in store.iter_chunks()]
     not_found: list[str] = []
-    with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {key}"}) as client:
+    with httpx.Client(timeout=60) as client:
         for number, path in enumerate(documents):
-            port = ports[number % len(ports)]
-            hits = client.post(f"http://127.0.0.1:{port}/v1/search", json={"query": marker(number), "k": 3}).json()[
-                "data"
-            ]
+            hits = search_marker(client, ports[number % len(ports)], keys, number)
             if not any(marker(number) in json.dumps(hit, ensure_ascii=False) for hit in hits):
                 not_found.append(path.name)
     return {
@@ -320,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for port in ports:  # restarted workers answer again
             wait_until(lambda port=port: answers(f"http://127.0.0.1:{port}", uploader_key), 300, f"le port {port}")
         time.sleep(3)  # the readers' keyword index: loaded aside after the last stamp
-        results["index"] = check_index(settings, documents, ports, uploader_key)
+        results["index"] = check_index(settings, documents, ports, asker_keys)
         results["restarts"] = {s.name: s.starts - 1 for s in supervisor.processes}
     finally:
         supervisor.stop()
