@@ -243,6 +243,15 @@ def probe_worker(data_dir: Path, questions: Sequence[str], *, server: bool) -> d
 def run_probe(data_dir: Path, questions: Sequence[str]) -> None:
     """The worker side of :func:`probe_worker`: prints one JSON line."""
     settings = offline(load_settings(), data_dir)
+    if settings.chroma.host:  # the writer saved the keyword index for the embedded store: the same, by its server name
+        embedded = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": None})})
+        source, target = embedded.paths.keyword_index, settings.paths.keyword_index
+        for suffix in ("", ".version", ".delta.json"):
+            link = target.with_name(target.name + suffix)
+            if link.is_dir() and not link.is_symlink():
+                shutil.rmtree(link)  # one a previous probe built
+            link.unlink(missing_ok=True)
+            link.symlink_to(source.with_name(source.name + suffix))
     services = build_services(settings)
     started = time.perf_counter()
     services.searcher.search(questions[0])  # opens the index and loads the keyword index
