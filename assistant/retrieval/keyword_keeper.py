@@ -72,7 +72,7 @@ class KeywordIndexKeeper:
         In ``background`` mode, the index in memory while a newer one is loaded aside (or until the
         writer has saved it): never a wait, except the first load of the process.
         """
-        fingerprint = registry_fingerprint(self.store.documents())
+        fingerprint = self.store.fingerprint()
         index = self._index
         if index is not None and index.fingerprint == fingerprint:
             return index
@@ -154,7 +154,7 @@ class KeywordIndexKeeper:
     def rebuild(self, fingerprint: str | None = None) -> SegmentedIndex:
         """Build the base whole from the store's passages (compaction), with an empty delta."""
         with self._lock:
-            fingerprint = fingerprint or registry_fingerprint(self.store.documents())
+            fingerprint = fingerprint or self.store.fingerprint()
             started = time.perf_counter()
             # in id order: the same index, whatever order the store returns its chunks in
             chunks = sorted(self.store.iter_chunks(), key=lambda c: c.chunk_id)
