@@ -124,7 +124,8 @@ class KeywordIndexKeeper:
         """Bring the saved index in line with the store: the changed documents into the delta, the base
         rebuilt when there is none or the delta has outgrown it. Returns the index, also kept in memory."""
         with self._lock:
-            known = known or self._index or self._load(None)
+            # from what was saved last, by this process or another (a web worker's removal, a compaction)
+            known = self._load(known or self._index)
             if known is None:
                 return self.rebuild()
             records = self.store.documents()
