@@ -87,29 +87,49 @@ class Delta:
             return None
 
 
-def bm25_scores(
-    query: Sequence[str],
-    passages: Sequence[Sequence[str]],
-    *,
-    document_frequency: Callable[[str], int],
-    total: int,
-    mean_length: float,
-    k1: float,
-    b: float,
-) -> list[float]:
-    """BM25 (Lucene idf, Robertson tf, as bm25s computes them) of each passage for ``query``'s terms.
+class Postings:
+    """The delta's terms inverted (term → passages holding it, with counts), built once per delta, so a
+    query scores only the passages that hold one of its terms (2,000 passages: 45 ms scanned, a few ms so)."""
 
-    ``document_frequency`` and ``total`` describe the whole collection the passages belong to, so the
-    scores compare with those of a bm25s index built over that collection.
-    """
-    wanted = set(query)
-    idf = {t: math.log(1 + (total - document_frequency(t) + 0.5) / (document_frequency(t) + 0.5)) for t in wanted}
-    scores = []
-    for terms in passages:
-        counts = Counter(t for t in terms if t in wanted)
-        norm = k1 * (1 - b + b * len(terms) / mean_length) if mean_length else k1
-        scores.append(sum(idf[t] * tf / (tf + norm) for t, tf in counts.items()))
-    return scores
+    def __init__(self, passages: Sequence[Sequence[str]]) -> None:
+        self.lengths = [len(terms) for terms in passages]
+        self.by_term: dict[str, list[tuple[int, int]]] = {}
+        for row, terms in enumerate(passages):
+            for term, count in Counter(terms).items():
+                self.by_term.setdefault(term, []).append((row, count))
+
+    def scores(
+        self,
+        query: Sequence[str],
+        *,
+        document_frequency: Callable[[str], int],
+        total: int,
+        mean_length: float,
+        k1: float,
+        b: float,
+    ) -> dict[int, float]:
+        """BM25 (Lucene idf, Robertson tf, as bm25s computes them) of each passage holding a query term.
+
+        ``document_frequency`` and ``total`` describe the whole collection the passages belong to, so the
+        scores compare with those of a bm25s index built over that collection.
+        """
+        scores: dict[int, float] = {}
+        for term in set(query):
+            postings = self.by_term.get(term)
+            if not postings:
+                continue
+            df = document_frequency(term)
+            idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+            for row, tf in postings:
+                norm = k1 * (1 - b + b * self.lengths[row] / mean_length) if mean_length else k1
+                scores[row] = scores.get(row, 0.0) + idf * tf / (tf + norm)
+        return scores
+
+
+def bm25_scores(query: Sequence[str], passages: Sequence[Sequence[str]], **stats: Any) -> list[float]:
+    """Each passage's BM25 score for ``query`` (see :meth:`Postings.scores` for ``stats``), 0 without a term."""
+    scores = Postings(passages).scores(query, **stats)
+    return [scores.get(row, 0.0) for row in range(len(passages))]
 
 
 @dataclass(frozen=True)
@@ -138,6 +158,7 @@ class SegmentedIndex:
     _base_documents: dict[str, str] = field(init=False, repr=False)
     _weights: np.ndarray | None = field(init=False, repr=False)
     _delta_frequency: Counter = field(init=False, repr=False)
+    _postings: Postings = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         rows = [(m.get("doc_id"), m.get("content_hash")) for m in self.base.metadatas]
@@ -148,6 +169,7 @@ class SegmentedIndex:
             self._weights = np.array([0.0 if d in masked else 1.0 for d, _ in rows], dtype=np.float32)
         self._masked_rows = 0 if self._weights is None else int(len(rows) - self._weights.sum())
         self._delta_frequency = Counter(t for p in self.delta.passages for t in set(p.terms))
+        self._postings = Postings([p.terms for p in self.delta.passages])
 
     @property
     def fingerprint(self) -> str:
@@ -188,18 +210,20 @@ class SegmentedIndex:
         """Best ``k`` chunk ids of base and delta together, with BM25 scores, best first."""
         found = self.base.search(query, k, accept=accept, weights=self._weights)
         if self.delta.passages:
-            terms = analyze(query)
-            passages = [p for p in self.delta.passages if accept is None or accept(p.metadata)]
-            scores = bm25_scores(
-                terms,
-                [p.terms for p in passages],
+            scores = self._postings.scores(
+                analyze(query),
                 document_frequency=self.document_frequency,
                 total=len(self),
-                mean_length=self.base.mean_length or _mean_length(passages),
+                mean_length=self.base.mean_length or _mean_length(self.delta.passages),
                 k1=self.k1,
                 b=self.b,
             )
-            found += [(p.chunk_id, s) for p, s in zip(passages, scores, strict=True) if s > 0]
+            passages = self.delta.passages
+            found += [
+                (passages[row].chunk_id, score)
+                for row, score in scores.items()
+                if score > 0 and (accept is None or accept(passages[row].metadata))
+            ]
         return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:k]
 
 
