@@ -170,9 +170,10 @@ class HybridSearcher:
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Best ``k`` chunks, at most ``max_per_document`` per document while others are relevant."""
         hits = self.rank(question, filters)
-        present, recent_first = asks_about_the_present(question), self.settings.recent_first
-        if present or recent_first:  # current sources first; a claim is never dropped, only ranked lower
-            older = superseded_documents(self.store.documents())
+        present = asks_about_the_present(question)
+        recent_first = self.settings.recent_first or bool(filters is not None and filters.recent_first)
+        older = superseded_documents(self.store.documents())  # an updated version is preferred to the one it replaces
+        if present or recent_first or older:  # current sources first; a claim is never dropped, only ranked lower
             hits = rank_by_currency(
                 hits, glossary=self.glossary, present=present, recent_first=recent_first, superseded=older
             )
