@@ -49,7 +49,9 @@ def build_embedder(settings: Settings) -> CachedEmbedder:
 
 def _remote_store(settings: Settings) -> ChunkStore:
     c: ChromaSettings = settings.chroma
-    return ChromaChunkStore.remote(c.host, c.port, c.collection)
+    return ChromaChunkStore.remote(
+        c.host, c.port, c.collection, version_file=settings.paths.registry_version(c.collection)
+    )
 
 
 def _persistent_store(settings: Settings) -> ChunkStore:

@@ -64,8 +64,8 @@ class Indexer:
         return report
 
     def refresh_keywords(self) -> None:
-        """Rebuild the keyword index from the passages the store holds now."""
-        self.keyword.rebuild()
+        """Bring the keyword index in line with the store: the changed documents only (see keyword_keeper)."""
+        self.keyword.refresh()
 
     def index_paths(
         self, paths: Iterable[Path], *, prune: bool = False, on_progress: ProgressCallback | None = None

@@ -30,12 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import httpx
 from huey import SqliteHuey, crontab
 
 from assistant.corpus import FolderRefused, Progress, Source
 from assistant.indexing import Indexer
 
 log = logging.getLogger(__name__)
+UNREACHABLE_RETRY_S = 5.0  # a job cut off from the Chroma server runs again this long after
 
 JobKind = Literal["files", "folder", "reindex"]  # reindex: files read and embedded again even if unchanged
 JobState = Literal["queued", "running", "done", "failed"]
@@ -189,6 +191,15 @@ class JobBoard:
                 (done, total, current, time.time(), job_id, os.getpid()),
             )
 
+    def release(self, job_id: int) -> None:
+        """Put a job this process claimed back in the queue (to be run again later)."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE jobs SET state = 'queued', host = NULL, pid = NULL, heartbeat_at = NULL "
+                "WHERE id = ? AND pid = ? AND state = 'running'",
+                (job_id, os.getpid()),
+            )
+
     def finish(self, job_id: int, state: Literal["done", "failed"], summary: str) -> None:
         with self._connect() as db:
             db.execute(
@@ -274,6 +285,13 @@ class IngestQueue:
 
         try:
             succeeded, summary = self.runner(job, on_progress)
+        except httpx.TransportError:
+            # the Chroma server is unreachable (restarting): not the job's fault, so it waits and runs again
+            # (documents stored before the cut are recognised then); failing it would lose the upload
+            log.warning("ingest job %d: index unreachable; run again in %.0f s", job_id, UNREACHABLE_RETRY_S)
+            self.board.release(job_id)
+            self._run.schedule(args=(job_id,), delay=UNREACHABLE_RETRY_S)
+            return
         except Exception:
             log.exception("ingest job %d failed", job_id)
             self.board.finish(job_id, "failed", "l'indexation s'est interrompue (erreur interne) : relancez-la")

@@ -54,6 +54,7 @@ class Supervised:
     command: list[str]
     process: subprocess.Popen | None = None
     starts: int = 0
+    log_file: Path | None = None  # where its output goes (appended, across restarts); None: this terminal
 
 
 def assistant_command(*args: str, data_dir: Path | None = None) -> list[str]:
@@ -82,7 +83,16 @@ class Supervisor:
             self._spawn(supervised)
 
     def _spawn(self, supervised: Supervised) -> None:
-        supervised.process = subprocess.Popen(supervised.command, env=self.env)
+        output = None
+        if supervised.log_file is not None:
+            output = supervised.log_file.open("ab")  # the child holds its own descriptor: ours is closed at once
+        try:
+            supervised.process = subprocess.Popen(
+                supervised.command, env=self.env, stdout=output, stderr=subprocess.STDOUT if output else None
+            )
+        finally:
+            if output is not None:
+                output.close()
         supervised.starts += 1
         log.info("%s started (pid %d)", supervised.name, supervised.process.pid)
 
@@ -146,9 +156,10 @@ def wait_for_chroma(host: str, port: int, process: subprocess.Popen, timeout_s: 
         time.sleep(0.3)
 
 
-def stack(settings: Settings, *, workers: int, port: int) -> Supervisor:
+def stack(settings: Settings, *, workers: int, port: int, log_dir: Path | None = None) -> Supervisor:
     """The whole stack on this machine, started: Chroma server (under the data folder), one ingest worker
-    and ``workers`` web workers, all sharing ``settings.data_dir`` and the queue. Stop it with ``stop()``."""
+    and ``workers`` web workers, all sharing ``settings.data_dir`` and the queue. Stop it with ``stop()``.
+    With ``log_dir``, each process writes its output to a file there (``chroma.log``, ``ingest.log``…)."""
     data_dir = settings.data_dir.resolve()
     host = "127.0.0.1"
     env = {
@@ -161,6 +172,10 @@ def stack(settings: Settings, *, workers: int, port: int) -> Supervisor:
     chroma = Supervised("chroma", chroma_command(data_dir / "chroma-server", host, settings.chroma.port))
     ingest = Supervised("ingest worker", assistant_command("worker"))
     supervisor = Supervisor([chroma, ingest, *web_workers(worker_ports(port, workers))], env=env)
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        for supervised in supervisor.processes:
+            supervised.log_file = log_dir / f"{supervised.name.replace(' ', '-').replace(':', '')}.log"
     supervisor._spawn(chroma)
     try:
         wait_for_chroma(host, settings.chroma.port, chroma.process)

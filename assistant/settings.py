@@ -223,6 +223,11 @@ class DataPaths:
         """The embedded Chroma database (unused with a Chroma server)."""
         return self.root / "chroma"
 
+    def registry_version(self, collection: str) -> Path:
+        """Stamped at each write to a Chroma server's document registry: the processes sharing the server
+        (and this folder) read the registry again only when it changed, not at every question."""
+        return self.root / f"registry{self.keyword_suffix}-{collection}.version"
+
     @property
     def keyword_index(self) -> Path:
         return self.root / f"keyword{self.keyword_suffix}"

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from assistant.corpus import Progress
@@ -77,6 +78,31 @@ def test_a_failing_job_is_marked_failed_in_french_and_not_retried(paths):
     assert job.state == "failed"
     assert job.summary == "l'indexation s'est interrompue (erreur interne) : relancez-la"
     assert worker.resend_unfinished() == 0
+
+
+def test_a_job_cut_off_from_the_index_server_waits_and_runs_again_instead_of_failing(paths):
+    queue_path, board_path = paths
+    outcomes = [httpx.ConnectError("Connection refused"), None]
+    ran: list[int] = []
+
+    def flaky(job: Job, on_progress) -> tuple[bool, str]:
+        ran.append(job.id)
+        if (outcome := outcomes.pop(0)) is not None:
+            raise outcome
+        return True, "Ajoutés : 1"
+
+    worker = IngestQueue(queue_path, JobBoard(board_path), flaky)
+    job_id = worker.enqueue_files([Path("/docs/a.pdf")])
+    drain(worker)
+    waiting = worker.board.get(job_id)
+    assert (waiting.state, waiting.pid) == ("queued", None)  # back in the queue, not failed
+    assert worker.huey.scheduled_count() == 1  # to run again after a delay
+    for message in worker.huey.scheduled():
+        message.eta = None  # its time has come (the consumer's scheduler would wait for it)
+        worker.huey.execute(message)
+    done = worker.board.get(job_id)
+    assert (done.state, done.attempts, done.summary) == ("done", 2, "Ajoutés : 1")
+    assert ran == [job_id, job_id]
 
 
 def test_an_app_process_refuses_to_run_jobs(paths):

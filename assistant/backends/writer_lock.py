@@ -59,3 +59,7 @@ class WriterLockedStore:
     def repair(self) -> int:
         with self._locked(fcntl.LOCK_EX):
             return self.inner.repair()
+
+    def repair_everything(self) -> int:
+        with self._locked(fcntl.LOCK_EX):
+            return self.inner.repair_everything()

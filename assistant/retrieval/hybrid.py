@@ -4,17 +4,14 @@ filtered and diversified."""
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from assistant.backends.embedder import Embedder
-from assistant.backends.store import ChunkStore, registry_fingerprint
+from assistant.backends.store import ChunkStore
 from assistant.copies import superseded_documents
 from assistant.corpus import embedding_text
 from assistant.currency import asks_about_the_present, rank_by_currency
@@ -22,114 +19,15 @@ from assistant.glossary import Glossary
 from assistant.retrieval.features import Candidate, QueryProfile, candidate_rows
 from assistant.retrieval.filters import Filters, matches, to_where
 from assistant.retrieval.fusion import diversify, fuse_ranked_lists, fuse_scored_lists
-from assistant.retrieval.lexical import KeywordIndex
+from assistant.retrieval.keyword_keeper import KeywordIndexKeeper
+from assistant.retrieval.keyword_segments import SegmentedIndex
 from assistant.retrieval.ranker import LearnedRanker, order_by_score
-from assistant.retrieval.windows import keyword_texts
 from assistant.settings import RetrievalSettings
 from assistant.types import Chunk, Hit
 
 log = logging.getLogger(__name__)
 
 TIE_MARGIN = 10  # candidates asked beyond the list's length, so that ties at the cut-off are settled by id
-
-
-class KeywordIndexKeeper:
-    """Keeps the persisted keyword index equal to the store's visible chunks.
-
-    With ``background`` (several processes sharing one index: web workers beside an ingest worker), a
-    query is never held by a refresh: while the store has changed, the index in memory keeps answering
-    and the one the writer saved is loaded aside, then swapped in. The writer (whoever changed the
-    store, through :class:`~assistant.indexing.Indexer`) saves it once and stamps ``<folder>.version``
-    with its fingerprint; readers poll that small file, never the index itself.
-    """
-
-    def __init__(
-        self, store: ChunkStore, directory: Path, *, k1: float = 1.5, b: float = 0.75, background: bool = False
-    ) -> None:
-        self.store = store
-        self.directory = directory
-        self.k1, self.b = k1, b
-        self.background = background
-        self._index: KeywordIndex | None = None
-        # the app answers questions while an upload is being indexed: one writer at a time
-        self._lock = threading.RLock()
-        self._loading = threading.Lock()  # one load aside at a time
-
-    @property
-    def version_file(self) -> Path:
-        return self.directory.with_name(self.directory.name + ".version")
-
-    def saved_fingerprint(self) -> str | None:
-        """The fingerprint of the index last saved (by any process); None when none is stamped."""
-        try:
-            return self.version_file.read_text(encoding="utf-8").strip() or None
-        except OSError:
-            return None
-
-    def current(self) -> KeywordIndex:
-        """The index matching the store now, loading or rebuilding it when the store has changed.
-
-        In ``background`` mode, the index in memory while a newer one is loaded aside (or until the
-        writer has saved it): never a wait, except the first load of the process.
-        """
-        fingerprint = registry_fingerprint(self.store.documents())
-        index = self._index
-        if index is not None and index.fingerprint == fingerprint:
-            return index
-        if index is not None and self.background:
-            saved = self.saved_fingerprint()
-            if saved is not None and saved != index.fingerprint:
-                self._load_aside(saved)
-            return index
-        with self._lock:
-            if self._index is not None and self._index.fingerprint == fingerprint:
-                return self._index
-            loaded = KeywordIndex.load(self.directory) if self.directory.exists() else None
-            usable = loaded is not None and loaded.params in (None, (self.k1, self.b))
-            # a reader beside a writer takes what the writer saved, even mid-job: its refresh comes
-            if not usable or (loaded.fingerprint != fingerprint and not self.background):
-                loaded = self.rebuild(fingerprint)
-            self._index = loaded
-            return loaded
-
-    def _load_aside(self, saved: str) -> None:
-        if not self._loading.acquire(blocking=False):
-            return  # already loading
-
-        def load() -> None:
-            try:
-                loaded = KeywordIndex.load(self.directory)
-                if loaded is not None and loaded.params in (None, (self.k1, self.b)):
-                    self._index = loaded  # the swap: one reference assignment
-                    log.info("keyword index reloaded: %d chunks", len(loaded))
-            finally:
-                self._loading.release()
-
-        threading.Thread(target=load, name="keyword-index-load", daemon=True).start()
-
-    def rebuild(self, fingerprint: str | None = None) -> KeywordIndex:
-        with self._lock:
-            return self._rebuild(fingerprint)
-
-    def _rebuild(self, fingerprint: str | None) -> KeywordIndex:
-        fingerprint = fingerprint or registry_fingerprint(self.store.documents())
-        # in id order: the same index, whatever order the store returns its chunks in
-        chunks = sorted(self.store.iter_chunks(), key=lambda c: c.chunk_id)
-        index = KeywordIndex.build(
-            [c.chunk_id for c in chunks],
-            keyword_texts(chunks),
-            fingerprint,
-            [c.metadata for c in chunks],
-            k1=self.k1,
-            b=self.b,
-        )
-        index.save(self.directory)
-        stamp = self.version_file.with_name(f"{self.version_file.name}.{os.getpid()}")
-        stamp.write_text(fingerprint, encoding="utf-8")
-        os.replace(stamp, self.version_file)  # readers see the old stamp or the new one, whole
-        log.info("keyword index rebuilt: %d chunks", len(index))
-        self._index = index
-        return index
 
 
 @dataclass(frozen=True)
@@ -172,7 +70,7 @@ class Retriever(Protocol):
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]: ...
 
-    def keyword_index(self) -> KeywordIndex:
+    def keyword_index(self) -> SegmentedIndex:
         """The keyword index as the store is now: its ``idf`` and document frequencies weigh words."""
         ...
 
@@ -202,7 +100,7 @@ class HybridSearcher:
         self.glossary = glossary
         self.ranker = ranker
 
-    def keyword_index(self) -> KeywordIndex:
+    def keyword_index(self) -> SegmentedIndex:
         return self.keyword.current()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:

@@ -37,8 +37,10 @@ class KeywordIndex:
         retriever: bm25s.BM25 | None,
         fingerprint: str,
         metadatas: Sequence[Mapping[str, Any]] | None = None,
+        mean_length: float = 0.0,
     ) -> None:
         self.chunk_ids = list(chunk_ids)
+        self.mean_length = mean_length  # analysed terms per chunk: what a passage scored outside bm25s needs
         self.fingerprint = fingerprint
         # kept so filters apply inside BM25 (weight mask) instead of after a truncated ranking
         self.metadatas = list(metadatas) if metadatas is not None else [{} for _ in self.chunk_ids]
@@ -60,8 +62,10 @@ class KeywordIndex:
         if not chunk_ids:
             return cls([], None, fingerprint)
         retriever = bm25s.BM25(k1=k1, b=b)
-        retriever.index([analyze(t) for t in texts], show_progress=False)
-        return cls(chunk_ids, retriever, fingerprint, metadatas)
+        analysed = [analyze(t) for t in texts]
+        retriever.index(analysed, show_progress=False)
+        mean_length = sum(map(len, analysed)) / len(analysed)
+        return cls(chunk_ids, retriever, fingerprint, metadatas, mean_length)
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -87,9 +91,16 @@ class KeywordIndex:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(
-        self, query: str, k: int = 50, accept: Callable[[Mapping[str, Any]], bool] | None = None
+        self,
+        query: str,
+        k: int = 50,
+        accept: Callable[[Mapping[str, Any]], bool] | None = None,
+        *,
+        weights: np.ndarray | None = None,
     ) -> list[tuple[str, float]]:
-        """Best ``k`` chunk ids with their BM25 scores, among chunks whose metadata ``accept``s."""
+        """Best ``k`` chunk ids with their BM25 scores, among chunks whose metadata ``accept``s.
+
+        ``weights`` (one per chunk, 0 or 1) hide chunks: those a newer segment replaces."""
         if self._retriever is None:
             return []
         terms = [t for t in analyze(query) if t in self._vocab]
@@ -98,8 +109,10 @@ class KeywordIndex:
         mask = None
         if accept is not None:
             mask = np.array([accept(m) for m in self.metadatas], dtype=np.float32)
-            if not mask.any():
-                return []
+        if weights is not None:
+            mask = weights if mask is None else mask * weights
+        if mask is not None and not mask.any():
+            return []
         k = min(k, len(self.chunk_ids))
         docs, scores = self._retriever.retrieve([terms], k=k, show_progress=False, n_threads=1, weight_mask=mask)
         return [(self.chunk_ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
@@ -122,6 +135,7 @@ class KeywordIndex:
                     "analyzer": ANALYZER_VERSION,
                     "chunk_ids": self.chunk_ids,
                     "metadatas": self.metadatas,
+                    "mean_length": self.mean_length,
                 }
             ),
             encoding="utf-8",
@@ -157,7 +171,9 @@ class KeywordIndex:
                 retriever = bm25s.BM25.load(str(directory), show_progress=False, mmap=False)
                 if retriever.scores["num_docs"] != len(meta["chunk_ids"]):
                     raise ValueError("document count differs from chunk ids")
-            return cls(meta["chunk_ids"], retriever, meta["fingerprint"], meta.get("metadatas"))
+            return cls(
+                meta["chunk_ids"], retriever, meta["fingerprint"], meta.get("metadatas"), meta.get("mean_length", 0.0)
+            )
         except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
             log.warning("keyword index in %s unreadable (%s); it will be rebuilt", directory, exc)
             return None
