@@ -1,7 +1,8 @@
 """``python -m evals.ranker_latency``: retrieval latency of the learned ranker against score fusion, same index.
 
 The index grows to ``--size`` passages from the sets' corpora and copies of them (as ``python -m evals --only
-speed`` grows its own), then every question of the sets is searched (``searcher.search``, the answering call)
+speed`` grows its own), or is one already built (``--index``, e.g. the ranker training's), then the sets' questions
+(at most ``--questions``) are searched (``searcher.search``, the answering call)
 with each order in turn, for ``--rounds`` rounds: both orders see the same index and the same machine load.
 """
 
@@ -35,6 +36,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--sets", default="domain,seeds", help="jeux dont le corpus et les questions servent")
     p.add_argument("--size", type=int, default=10_000, help="passages de l'index mesuré")
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--questions", type=int, default=200, help="au plus N questions")
+    p.add_argument("--index", type=Path, help="dossier de données d'un index déjà construit (rien n'est ajouté)")
     p.add_argument("--workdir", type=Path, default=REPO / "evals" / "cache" / "latency")
     p.add_argument("--cache-dir", type=Path, help="cache des embeddings")
     return p.parse_args(argv)
@@ -46,19 +49,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings(cache_dir=args.cache_dir) if args.cache_dir else load_settings()
     settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": None})})
     sets = [load_set(s.strip()) for s in args.sets.split(",") if s.strip()]
-    folders = [materialise(s, args.workdir / "corpora") for s in sets]
-    questions = [q.question for s in sets for q in s.questions]
+    questions = [q.question for s in sets for q in s.questions][: args.questions]
     embedder = build_embedder(settings)
     assert isinstance(embedder, CachedEmbedder)
-    shutil.rmtree(args.workdir / "index", ignore_errors=True)
-    services = build_services(offline(settings, args.workdir / "index"), embedder=embedder)
-    stream = _sources(folders, args.workdir / "copies")
-    bar = progress_bar(args.size, "index croissant", "passages")
-    while services.store.chunk_count() < args.size:
-        services.indexer.sync([next(stream) for _ in range(FILES_PER_SYNC)], refresh_keywords=False)
-        bar.update(services.store.chunk_count() - bar.n)
-    bar.close()
-    services.indexer.refresh_keywords()
+    if args.index:
+        services = build_services(offline(settings, args.index), embedder=embedder)
+    else:
+        shutil.rmtree(args.workdir / "index", ignore_errors=True)
+        services = build_services(offline(settings, args.workdir / "index"), embedder=embedder)
+        stream = _sources([materialise(s, args.workdir / "corpora") for s in sets], args.workdir / "copies")
+        bar = progress_bar(args.size, "index croissant", "passages")
+        while services.store.chunk_count() < args.size:
+            services.indexer.sync([next(stream) for _ in range(FILES_PER_SYNC)], refresh_keywords=False)
+            bar.update(services.store.chunk_count() - bar.n)
+        bar.close()
+        services.indexer.refresh_keywords()
     searcher, k = services.searcher, services.settings.generation.passages
     orders = {"fusion": None, "learned": load_ranker()}
     searcher.search(questions[0], k=k)  # warm-up: loads the keyword index and the model
