@@ -105,6 +105,7 @@ class SyncReport:
     notices: list[tuple[str, str]] = field(default_factory=list)  # (path, French remark): indexed in part
     copies: list[tuple[str, str]] = field(default_factory=list)  # (copy, reference document): indexed once
     versions: list[tuple[str, str]] = field(default_factory=list)  # (newer, older) versions of one document
+    references: list[tuple[str, str]] = field(default_factory=list)  # (chosen copy, former reference)
     chunks_embedded: int = 0
     tokens_embedded: int = 0
     seconds: float = 0.0
@@ -124,6 +125,7 @@ class SyncReport:
         lines += [f"  ⚠ {path} : {remark}" for path, remark in self.notices]
         lines += [f"  ≡ {copy} : même texte que {reference}, indexé une fois" for copy, reference in self.copies]
         lines += [f"  ↻ {newer} : nouvelle version de {older}" for newer, older in self.versions]
+        lines += [f"  ★ {chosen} : copie de référence à la place de {former}" for chosen, former in self.references]
         return "\n".join(lines)
 
 

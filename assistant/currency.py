@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from assistant.periods import CURRENT_PERIOD, PRESENT_FROM
@@ -60,33 +61,59 @@ def _periods(metadata: Mapping[str, Any]) -> list[str]:
     return [periods] if isinstance(periods, str) else [str(p) for p in periods]
 
 
-def ended_frames(metadata: Mapping[str, Any], passage: str, glossary: Glossary | None) -> list[GlossaryEntry]:
-    """Glossary frames the source describes as in force although they have since been replaced.
+def _ended_since(entry: GlossaryEntry, year: int | None, today: date) -> bool:
+    """The frame was replaced, or closed by ``today``, after a source of ``year`` (None: undated) was written."""
+    if entry.replaced_by:
+        return year is None or year < (entry.replaced_in or 0)
+    if entry.ends_on:
+        last_day = date.fromisoformat(entry.ends_on)
+        return today > last_day and (year is None or year <= last_day.year)
+    return False
 
-    The document's periods count, and the frames its passage names (CGET, ZUS…) when its date is
-    before their replacement; a source without a date only counts for its periods.
+
+def ended_frames(
+    metadata: Mapping[str, Any], passage: str, glossary: Glossary | None, *, today: date | None = None
+) -> list[GlossaryEntry]:
+    """Glossary frames the source describes as in force although they have since been replaced or closed.
+
+    The document's periods count, and the frames its passage names (CGET, ZUS, ZFU-TE…) when its date is
+    before their replacement or end (a dispositif that closed counts once ``today`` is past its last day);
+    a source without a date only counts for its periods.
     """
     if glossary is None:
         return []
+    today = today or date.today()
     year = _year(metadata)
     found: list[GlossaryEntry] = []
     for label in _periods(metadata):
         entry = glossary.lookup(label)
-        if entry is not None and entry.replaced_by and (year is None or year < (entry.replaced_in or 0)):
+        if entry is not None and _ended_since(entry, year, today):
             found.append(entry)
     if year is not None:
-        for entry in glossary.find_terms(passage):
-            if entry.replaced_by and year < (entry.replaced_in or 0) and entry not in found:
+        for entry in [*glossary.find_terms(passage), *glossary.former_names(passage)]:
+            if _ended_since(entry, year, today) and entry not in found:
                 found.append(entry)
     return found
 
 
+def _what_became_of(entry: GlossaryEntry) -> str:
+    if entry.replaced_by:
+        return f"« {entry.term} », remplacé par {entry.replaced_by} en {entry.replaced_in}"
+    return f"« {entry.term} », {entry.end_note}"
+
+
 def currency_notice(
-    metadata: Mapping[str, Any], passage: str, glossary: Glossary | None, *, newer_version: str = ""
+    metadata: Mapping[str, Any],
+    passage: str,
+    glossary: Glossary | None,
+    *,
+    newer_version: str = "",
+    today: date | None = None,
 ) -> str | None:
-    """French notice for a card: « Source de 2016 : cadre des contrat de ville 2015-2023, remplacé par … (2024). »"""
-    frames = ended_frames(metadata, passage, glossary)
-    parts = [f"« {f.term} », remplacé par {f.replaced_by} en {f.replaced_in}" for f in frames]
+    """French notice for a card: « Source de 2016 : cadre « contrat de ville 2015-2023 », remplacé par … en 2024. »
+    (a closed dispositif: « cadre « ZFU-TE », dispositif ouvert aux implantations jusqu'au … »)."""
+    frames = ended_frames(metadata, passage, glossary, today=today)
+    parts = [_what_became_of(f) for f in frames]
     if newer_version:
         parts.append(f"une version plus récente existe : {newer_version}")
     if not parts:
@@ -117,11 +144,11 @@ def rank_by_currency(
     Each position keeps its score, so what reads scores (answerability) sees the same scale.
     ``present``: the question asks about today: sources of an ended frame weigh 0.6, current ones 1.15.
     ``recent_first``: the user's ranking option: each year of age costs 5 % (at most 50 %; undated 50 %).
-    A document with a newer version (``superseded`` doc ids) weighs 0.6 in both cases.
+    A document with a newer version (``superseded`` doc ids) weighs 0.6, whether asked or not.
     """
-    if not (present or recent_first):
-        return list(hits)
     older = set(superseded)
+    if not (present or recent_first or older):
+        return list(hits)
     newest = max((_year(h.chunk.metadata) or 0 for h in hits), default=0)
     weighted = []
     for rank, hit in enumerate(hits):

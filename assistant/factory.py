@@ -18,11 +18,11 @@ from assistant.backends.store import ChromaChunkStore, ChunkStore
 from assistant.backends.writer_lock import WriterLockedStore
 from assistant.experiences.cards import CardExtractor, RuleCardExtractor
 from assistant.experiences.llm_extraction import card_extractor_for
-from assistant.experiences.service import ExperienceDesk
 from assistant.feedback import FeedbackStore
 from assistant.glossary import Glossary, load_glossary
 from assistant.indexing import Indexer
 from assistant.jobs import IngestQueue, JobBoard, JobRunner
+from assistant.notes.desk import ExperienceDesk
 from assistant.pipeline import Assistant
 from assistant.retrieval.hybrid import HybridSearcher, KeywordIndexKeeper
 from assistant.retrieval.ranker import load_ranker

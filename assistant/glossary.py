@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -32,7 +33,17 @@ _SHORT_ACRONYM_MAX_LETTERS = 3
 _SEPARATORS = re.compile(r"[\s'’‘ʼ`´\-‐‑–—]+")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
-_ENTRY_KEYS = {"term", "expansion", "definition", "synonyms", "replaced_by", "replaced_in"}
+_ENTRY_KEYS = {
+    "term",
+    "expansion",
+    "definition",
+    "synonyms",
+    "replaced_by",
+    "replaced_in",
+    "ends_on",
+    "end_note",
+    "succeeds",
+}
 # libyaml's loader is several times faster than the pure-Python one; both give the same result.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -48,6 +59,11 @@ class GlossaryEntry:
     # what replaced this frame (a programme, an agency, a zoning) and the year it did: "ANCT", 2020
     replaced_by: str = ""
     replaced_in: int | None = None
+    # a dispositif that closed with no successor: its last day (ISO date) and what ended, per which text
+    ends_on: str = ""
+    end_note: str = ""
+    # former names this entry replaced, with the year (each also a synonym, for the queries): Pôle emploi, 2024
+    succeeds: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,18 @@ class Glossary:
     def find_terms(self, text: str) -> list[GlossaryEntry]:
         """Return the entries mentioned in `text` as whole words, each once, in order of first mention."""
         return list(self._mentions(_tokens(text)))
+
+    def former_names(self, text: str) -> list[GlossaryEntry]:
+        """The former names ``text`` uses (« Pôle emploi »), each as an entry replaced by the one that succeeded it."""
+        tokens = _tokens(text)
+        found = []
+        for entry in self._mentions(tokens):
+            for name, year in entry.succeeds:
+                if self._contains(tokens, name):
+                    # an acronym says little alone: « CEJ (contrat d'engagement jeune) », but « France Travail »
+                    successor = f"{entry.term} ({entry.expansion})" if len(entry.term) <= 4 else entry.term
+                    found.append(GlossaryEntry(name, name, entry.definition, replaced_by=successor, replaced_in=year))
+        return found
 
     def expand_query(self, query: str) -> str:
         """Return `query` followed by, for each entry it mentions, the missing expansion and/or term.
@@ -214,6 +242,18 @@ def _parse_entry(item: object, path: Path, position: int) -> GlossaryEntry:
     replaced_by, replaced_in = item.get("replaced_by", ""), item.get("replaced_in")
     if not isinstance(replaced_by, str) or (replaced_by and not isinstance(replaced_in, int)):
         raise ValueError(f"{where} : « replaced_by » (texte) va avec « replaced_in » (année)")
+    succeeds = item.get("succeeds") or {}
+    if not isinstance(succeeds, dict) or not all(
+        isinstance(name, str) and name in synonyms and isinstance(year, int) for name, year in succeeds.items()
+    ):
+        raise ValueError(f"{where} : « succeeds » associe à chaque ancien nom (aussi dans synonyms) son année")
+    ends_on, end_note = item.get("ends_on", ""), item.get("end_note", "")
+    if isinstance(ends_on, date):  # YAML reads an unquoted 2025-12-31 as a date
+        ends_on = ends_on.isoformat()
+    if not isinstance(ends_on, str) or not isinstance(end_note, str) or bool(ends_on) != bool(end_note):
+        raise ValueError(f"{where} : « ends_on » (date AAAA-MM-JJ) va avec « end_note » (texte)")
+    if ends_on and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", ends_on):
+        raise ValueError(f"{where} : « ends_on » doit être une date AAAA-MM-JJ, pas {ends_on!r}")
     return GlossaryEntry(
         term=item["term"].strip(),
         expansion=item["expansion"].strip(),
@@ -221,4 +261,7 @@ def _parse_entry(item: object, path: Path, position: int) -> GlossaryEntry:
         synonyms=tuple(synonym.strip() for synonym in synonyms),
         replaced_by=replaced_by.strip(),
         replaced_in=replaced_in if replaced_by else None,
+        ends_on=ends_on,
+        end_note=end_note.strip(),
+        succeeds=tuple(succeeds.items()),
     )

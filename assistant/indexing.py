@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from assistant.backends.store import ChunkStore, registry_fingerprint
+from assistant.copies import DUPLICATE_OF, copy_group
 from assistant.corpus import SIDECAR_SUFFIX, DocumentRecord, ProgressCallback, Source, SyncReport
 from assistant.retrieval.hybrid import KeywordIndexKeeper
 from ingest.folders import FolderSelection, select_folder
@@ -82,17 +83,40 @@ class Indexer:
         return readable_text(path, fmt)
 
     def delete(self, doc_id: str) -> DocumentRecord | None:
-        """Remove a document from the index (and our own uploaded copy of it); None when it is not indexed."""
-        record = self.store.documents().get(doc_id)
+        """Remove a document from the index (and our own uploaded copy of it); None when it is not indexed.
+
+        A document other copies point to hands its place to one of them at once (the chosen one, else
+        the first by path), so its text stays searchable.
+        """
+        registry = self.store.documents()
+        record = registry.get(doc_id)
         if record is None:
             return None
+        had_copies = len(copy_group(registry, doc_id)) > 1 and not record.metadata.get(DUPLICATE_OF)
         self.store.delete_document(record.doc_id)
-        self.refresh_keywords()
         source = Path(record.source)
         if source.parent.resolve() == self.uploads_dir.resolve():  # our own copy: remove it with its sidecar
             source.unlink(missing_ok=True)
             source.with_name(source.name + SIDECAR_SUFFIX).unlink(missing_ok=True)
+        if had_copies:
+            self.sync([])  # its copies are read again: one becomes the reference (and refreshes the keywords)
+        else:
+            self.refresh_keywords()
         return record
+
+    def choose_reference(self, doc_id: str, *, on_progress: ProgressCallback | None = None) -> SyncReport:
+        """Make a copy the reference of its text: its passages are indexed and cited, the others point to it.
+
+        The choice is kept in the registry and survives re-ingests (see :meth:`Synchronizer.choose_reference`).
+        """
+        try:
+            report = self.synchronizer.choose_reference(doc_id, on_progress=on_progress)
+        except Exception:
+            self.refresh_keywords()
+            raise
+        if report.changed:
+            self.refresh_keywords()
+        return report
 
     def index_demo_if_empty(self, demo_dir: Path) -> SyncReport | None:
         """Index ``demo_dir`` when the index holds no document; an existing index is kept as it is."""

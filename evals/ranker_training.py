@@ -161,7 +161,8 @@ def collect(set_name: str, workdir: Path, cache_dir: Path) -> Collected:
 def currency_weights(chunks: list[Chunk], query: str, searcher, superseded: Iterable[str]) -> list[float]:
     """The weight the product's currency order gives each chunk for this query (1 when it does not apply)."""
     present, recent_first = asks_about_the_present(query), searcher.settings.recent_first
-    if not (present or recent_first):
+    superseded = set(superseded)
+    if not (present or recent_first or superseded):
         return [1.0] * len(chunks)
     hits = [Hit(chunk=c, score=0.0, provenance={}) for c in chunks]
     weighted = rank_by_currency(

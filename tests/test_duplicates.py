@@ -12,8 +12,10 @@ import pytest
 from files import write_docx, write_pdf
 
 from assistant.copies import DUPLICATE_OF, SUPERSEDES, copy_locations, superseded_documents
-from assistant.ui.documents import document_rows
-from ingest.duplicates import CopyFinder, Known, signature
+from assistant.factory import build_services
+from assistant.ui.actions import Actions
+from assistant.ui.documents import document_choices, document_rows
+from ingest.duplicates import FINGERPRINT, CopyFinder, Known, read_fingerprint, signature
 from ingest.sync import discover
 
 PARAGRAPHS = [
@@ -166,5 +168,138 @@ def test_an_updated_version_is_indexed_and_linked_to_the_older(services, tmp_pat
     assert by_name["etude-2023.md"].metadata[SUPERSEDES] == by_name["etude-2019.md"].doc_id
     assert superseded_documents(records) == {by_name["etude-2019.md"].doc_id: by_name["etude-2023.md"].doc_id}
     assert set(indexed(services)) == {"etude-2019.md", "etude-2023.md"}
+    # the newer version is preferred without asking; the older stays findable
+    hits = services.searcher.search("foncière de quartier avec la Banque des Territoires et les bailleurs", k=4)
+    assert Path(hits[0].chunk.metadata["source"]).name == "etude-2023.md"
+    older = [h for h in hits if h.chunk.metadata["source"].endswith("etude-2019.md")]
+    assert older and older[0].provenance["currency"] < 1
     titles = [row[0] for row in document_rows(list(records.values()))]
     assert f"{TITLE} (version remplacée par etude-2023.md)" in titles
+
+
+def test_each_record_stores_its_fingerprint_and_a_new_copy_is_compared_without_reading_the_others(
+    services, tmp_path, monkeypatch
+):
+    folder = tmp_path / "docs"
+    files = write_copies(folder)
+    files["docx"].rename(tmp_path / "aside.docx")
+    sync(services, folder)
+    records = services.store.documents()
+    assert all(read_fingerprint(r.metadata.get(FINGERPRINT)) is not None for r in records.values())
+    assert all(FINGERPRINT not in c.metadata for c in services.store.iter_chunks())  # the record only
+
+    (tmp_path / "aside.docx").rename(files["docx"])  # the DOCX comes back; the other files are unchanged
+    fresh = build_services(services.settings, embedder=services.embedder)  # another process: nothing in memory
+    read_texts: list[str] = []
+    monkeypatch.setattr(fresh.store, "document_text", lambda doc_id: read_texts.append(doc_id) or "")
+    report = fresh.indexer.sync(discover([folder]), prune_roots=[folder])
+    assert [Path(p).name for p in report.added] == ["etude-fonciere.docx"] and len(report.copies) == 1
+    assert read_texts == []
+    assert the_reference(fresh)[0] == "copie de etude.md"
+
+
+def chosen(services, name: str) -> str:
+    return next(r.doc_id for r in services.store.documents().values() if Path(r.source).name == name)
+
+
+def test_the_user_chooses_the_reference_copy_and_the_choice_survives_a_re_ingest(services, tmp_path):
+    folder = tmp_path / "docs"
+    files = write_copies(folder)
+    sync(services, folder)
+    report = services.indexer.choose_reference(chosen(services, "etude-fonciere.pdf"))
+    assert [(Path(a).name, Path(b).name) for a, b in report.references] == [("etude-fonciere.pdf", "copie de etude.md")]
+    assert "copie de référence à la place de" in report.summary()
+    reference, locations = the_reference(services)
+    assert reference == "etude-fonciere.pdf"
+    assert sorted(locations) == ["copie de etude.md", "etude-fonciere.docx", "etude-fonciere.pdf"]
+    assert set(indexed(services)) == {"etude-fonciere.pdf", "garage.md"}
+    answer = services.assistant.ask("Quel est le taux de vacance des locaux d'activité à la Calade-Nord ?")
+    assert not answer.refused and {c.source for c in answer.citations} == {str(files["pdf"].resolve())}
+    assert sorted(Path(p).name for p in answer.citations[0].copies) == ["copie de etude.md", "etude-fonciere.docx"]
+
+    # read again from scratch, in another process: the chosen copy stays the reference
+    again = build_services(services.settings, embedder=services.embedder)
+    again.indexer.sync(discover([folder]), prune_roots=[folder], force=True)
+    assert the_reference(again)[0] == "etude-fonciere.pdf" and set(indexed(again)) == {
+        "etude-fonciere.pdf",
+        "garage.md",
+    }
+    files["md"].write_text(files["md"].read_text("utf-8") + "\nMis à jour.\n", "utf-8")
+    sync(again, folder)
+    assert the_reference(again)[0] == "etude-fonciere.pdf"
+
+    # a later choice wins
+    services.indexer.choose_reference(chosen(services, "etude-fonciere.docx"))
+    assert the_reference(services)[0] == "etude-fonciere.docx"
+    assert set(indexed(services)) == {"etude-fonciere.docx", "garage.md"}
+
+
+def test_deleting_the_reference_from_the_index_promotes_a_copy_at_once(services, tmp_path):
+    folder = tmp_path / "docs"
+    write_copies(folder)
+    sync(services, folder)
+    services.indexer.choose_reference(chosen(services, "etude-fonciere.pdf"))
+    services.indexer.choose_reference(chosen(services, "etude-fonciere.docx"))
+    services.indexer.delete(chosen(services, "etude-fonciere.docx"))
+    # no sync in between: the former chosen copy (the PDF) holds the passages, the other copy points to it
+    reference, locations = the_reference(services)
+    assert reference == "etude-fonciere.pdf" and sorted(locations) == ["copie de etude.md", "etude-fonciere.pdf"]
+    assert set(indexed(services)) == {"etude-fonciere.pdf", "garage.md"}
+    hits = services.searcher.search("taux de vacance des locaux d'activité à la Calade-Nord", k=3)
+    assert hits[0].chunk.metadata["filename"] == "etude-fonciere.pdf"
+
+    # removing a copy leaves the reference and its passages as they are
+    passages = indexed(services)["etude-fonciere.pdf"]
+    services.indexer.delete(chosen(services, "copie de etude.md"))
+    assert the_reference(services) == ("etude-fonciere.pdf", ["etude-fonciere.pdf"])
+    assert indexed(services) == {"etude-fonciere.pdf": passages, "garage.md": indexed(services)["garage.md"]}
+
+
+@pytest.mark.parametrize("killed_at", [2, 3], ids=["before-the-copy-is-stored", "before-the-relinks"])
+def test_a_choice_killed_half_way_is_completed_by_the_next_sync(services, tmp_path, monkeypatch, killed_at):
+    folder = tmp_path / "docs"
+    write_copies(folder)
+    sync(services, folder)
+    store = services.store
+    original = store.put_document
+    writes = []
+
+    def killed_on_a_write(document, content_hash, chunks, vectors):
+        writes.append(len(chunks))
+        if len(writes) == killed_at:  # 1: the choice stamped, 2: the chosen copy's passages, 3: the relinks
+            raise KeyboardInterrupt("killed")
+        return original(document, content_hash, chunks, vectors)
+
+    monkeypatch.setattr(store, "put_document", killed_on_a_write)
+    with pytest.raises(KeyboardInterrupt):
+        services.indexer.choose_reference(chosen(services, "etude-fonciere.docx"))
+    monkeypatch.setattr(store, "put_document", original)
+    sync(services, folder)
+    reference, locations = the_reference(services)
+    assert reference == "etude-fonciere.docx" and len(locations) == 3
+    assert set(indexed(services)) == {"etude-fonciere.docx", "garage.md"}
+
+
+def test_the_documents_page_shows_the_copies_and_sets_the_reference(services, tmp_path):
+    folder = tmp_path / "docs"
+    write_copies(folder)
+    sync(services, folder)
+    actions = Actions.from_services(services)
+    view = actions.refresh()
+    titles = [row[0] for row in view.table["data"]]
+    assert f"{TITLE} (exemplaire de référence ; copies : etude-fonciere.docx, etude-fonciere.pdf)" in titles
+    labels = [label for label, _ in document_choices(list(services.store.documents().values()))]
+    assert f"{TITLE} — etude-fonciere.pdf ({chosen(services, 'etude-fonciere.pdf')})" in labels
+
+    def progress(*args, **kwargs):
+        return None
+
+    view = actions.choose_reference(chosen(services, "etude-fonciere.pdf"), progress)
+    assert "★" in view.message and "etude-fonciere.pdf : copie de référence à la place de" in view.message
+    titles = [row[0] for row in view.table["data"]]
+    assert f"{TITLE} (exemplaire de référence choisi ; copies : copie de etude.md, etude-fonciere.docx)" in titles
+    again = actions.choose_reference(chosen(services, "etude-fonciere.pdf"), progress)
+    assert again.message == "« etude-fonciere.pdf » est l'exemplaire de référence (choix enregistré)."
+    alone = actions.choose_reference(chosen(services, "garage.md"), progress)
+    assert alone.message == "« Garage solidaire » n'a pas d'autre exemplaire indexé : il est sa propre référence."
+    assert actions.choose_reference(None, progress).message == "Choisissez un document dans la liste."

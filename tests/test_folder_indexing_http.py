@@ -21,12 +21,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 
 @pytest.fixture(scope="module")
 def app(
-    tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path
+    tmp_path_factory: pytest.TempPathFactory, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path
 ) -> Iterator[tuple[str, Services, Path]]:
     root = tmp_path_factory.mktemp("http")
     settings = ui_settings(root / "data", embedding_cache_dir)
     settings.ingest.allowed_folders = [root / "partage"]
-    services = build_services(settings, embedder=embedder)
+    services = build_services(settings, embedder=hashing_embedder)
     running = launch(build_ui(services), services, port=free_port(), block=False)
     try:
         yield running.url.rstrip("/"), services, root / "partage"

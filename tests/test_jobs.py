@@ -126,21 +126,21 @@ def test_the_job_of_a_silent_worker_elsewhere_is_claimed_after_the_lease(paths):
     assert board.claim(job_id).attempts == 2
 
 
-def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settings, embedder, tmp_path):
+def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settings, hashing_embedder, tmp_path):
     from assistant.factory import build_ingest_queue, build_services
     from assistant.jobs import indexing_runner
     from assistant.ui.actions import Actions
 
     settings.ingest.mode = "queue"
-    services = build_services(settings, embedder=embedder)
+    services = build_services(settings, embedder=hashing_embedder)
     actions = Actions.from_services(services)
     sent = tmp_path / "envoi" / "note.md"
     sent.parent.mkdir()
     sent.write_text("# Note\n\nLe conseil citoyen de Roubaix se réunit chaque trimestre.\n", "utf-8")
-    message = actions.ingest_uploads([str(sent)], progress=lambda *a, **k: None)[0]
+    message = actions.ingest_uploads([str(sent)], progress=lambda *a, **k: None).message
     assert message.startswith("Tâche d'indexation n° 1 en file d'attente")
     assert services.store.documents() == {}  # the app indexed nothing itself
-    assert "- Tâche 1 (1 fichier(s)) : en attente" in actions.refresh()[1]
+    assert "- Tâche 1 (1 fichier(s)) : en attente" in actions.refresh().stats
 
     worker = build_ingest_queue(settings, indexing_runner(services.indexer, [settings.paths.uploads]))
     drain(worker)
@@ -150,9 +150,9 @@ def test_in_queue_mode_the_documents_page_enqueues_and_the_worker_indexes(settin
     [record] = services.store.documents().values()
     assert Path(record.source).parent == settings.paths.uploads  # our own copy, under a unique name
     assert services.searcher.search("conseil citoyen Roubaix", k=1)[0].chunk.doc_id == record.doc_id
-    assert "- Tâche 1 (1 fichier(s)) : terminée — Ajoutés : 1 ·" in actions.refresh()[1]
+    assert "- Tâche 1 (1 fichier(s)) : terminée — Ajoutés : 1 ·" in actions.refresh().stats
 
-    assert actions.reindex(record.doc_id, progress=lambda *a, **k: None)[0].startswith("Tâche d'indexation n° 2")
+    assert actions.reindex(record.doc_id, progress=lambda *a, **k: None).message.startswith("Tâche d'indexation n° 2")
     drain(worker)
     reindexed = worker.board.get(2)
     assert (reindexed.kind, reindexed.state) == ("reindex", "done")

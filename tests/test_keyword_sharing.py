@@ -20,11 +20,11 @@ def _wait_for(condition, timeout_s: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def test_a_reader_answers_from_its_index_until_the_writer_saves_then_swaps(services, tmp_path):
-    indexer = services.indexer
+def test_a_reader_answers_from_its_index_until_the_writer_saves_then_swaps(light_services, tmp_path):
+    indexer = light_services.indexer
     indexer.index_paths([write_corpus(tmp_path / "corpus")])
-    directory = services.settings.paths.keyword_index
-    reader = KeywordIndexKeeper(services.store, directory, background=True)  # another web worker
+    directory = light_services.settings.paths.keyword_index
+    reader = KeywordIndexKeeper(light_services.store, directory, background=True)  # another web worker
     first = reader.current()
     assert first.fingerprint == reader.saved_fingerprint()
     assert reader.current() is first
@@ -70,9 +70,9 @@ def test_writers_saving_at_once_leave_one_whole_index_and_no_leftovers(tmp_path)
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["keyword"]
 
 
-def test_a_sync_with_nothing_new_still_saves_an_index_left_behind_by_a_killed_run(services, tmp_path):
+def test_a_sync_with_nothing_new_still_saves_an_index_left_behind_by_a_killed_run(light_services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
-    indexer = services.indexer
+    indexer = light_services.indexer
     indexer.index_paths([corpus])
     extra = corpus / "jardins.md"
     extra.write_text("# Jardins\n\nLes jardins partagés de Montreuil nourrissent quarante familles.\n", "utf-8")
@@ -81,5 +81,5 @@ def test_a_sync_with_nothing_new_still_saves_an_index_left_behind_by_a_killed_ru
     report = indexer.index_paths([corpus])  # the job run again: every file is already stored
     assert not report.changed
     assert indexer.keyword.saved_fingerprint() != behind
-    reader = KeywordIndexKeeper(services.store, services.settings.paths.keyword_index, background=True)
+    reader = KeywordIndexKeeper(light_services.store, light_services.settings.paths.keyword_index, background=True)
     assert reader.current().search("jardins Montreuil", 1)

@@ -13,9 +13,10 @@ import pytest
 from conftest import REPO
 
 from assistant.backends.llm import LLMUnavailable, Message
+from assistant.cli.experiences import HANDLERS, add_subcommands
 from assistant.experiences.bibliography import Bibliography, references_in
-from assistant.experiences.export import note_to_docx, note_to_markdown, reference_text
-from assistant.experiences.note import (
+from assistant.notes.export import note_to_docx, note_to_markdown, reference_text
+from assistant.notes.note import (
     DRAFT_NOTICE,
     FICTIONAL_WARNING,
     SECTIONS,
@@ -24,8 +25,7 @@ from assistant.experiences.note import (
     SectionStarted,
     SectionWritten,
 )
-from assistant.experiences.writers import LLMSectionWriter
-from assistant.experiences_cli import HANDLERS, add_subcommands
+from assistant.notes.writers import LLMSectionWriter
 from assistant.types import Chunk, Hit, Passage
 
 TERRITORY = "ville moyenne de 50 000 habitants en Occitanie, QPV en centre ancien"

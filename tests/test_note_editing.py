@@ -8,14 +8,14 @@ import docx
 import pytest
 
 from assistant.experiences.bibliography import Reference, references_in
-from assistant.experiences.editing import (
+from assistant.notes.editing import (
     note_from_edited_sections,
     renumbering_summary,
     section_text,
     split_paragraphs,
 )
-from assistant.experiences.export import note_to_docx, note_to_markdown
-from assistant.experiences.note import DRAFT_NOTICE, FICTIONAL_WARNING, Note, NoteSection, Paragraph
+from assistant.notes.export import note_to_docx, note_to_markdown
+from assistant.notes.note import DRAFT_NOTICE, FICTIONAL_WARNING, Note, NoteSection, Paragraph
 
 
 def ref(number: int, doc_id: str, *, fictional: bool = False) -> Reference:

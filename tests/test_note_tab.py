@@ -18,10 +18,11 @@ import gradio as gr
 from gradio.utils import diff
 
 from assistant.experiences.bibliography import Reference
-from assistant.experiences.editing import section_text
-from assistant.experiences.export import ExportFolder
-from assistant.experiences.note import SECTIONS, Note, NoteReady, NoteSection, Paragraph, SectionStarted, SectionWritten
+from assistant.notes.editing import section_text
+from assistant.notes.export import ExportFolder
+from assistant.notes.note import SECTIONS, Note, NoteReady, NoteSection, Paragraph, SectionStarted, SectionWritten
 from assistant.ui.note_tab import NoteTab
+from assistant.ui.updates import KEEP, Outputs
 
 TERRITORY = "ville moyenne de 50 000 habitants en Occitanie"
 
@@ -133,13 +134,20 @@ class ScriptedDesk:
         yield NoteReady(NOTE)
 
 
+def _streamed() -> Outputs:
+    """The draft's outputs as the tab wires them, to turn each step into what goes over the wire."""
+    boxes = [gr.Textbox() for _ in SECTIONS]
+    return Outputs(progress=gr.Markdown(), boxes=boxes, references=gr.Markdown(), note=gr.State(), notice=gr.Markdown())
+
+
 def test_every_section_reaches_a_page_that_renders_the_stream_late(tmp_path: Path):
     tab = NoteTab(ScriptedDesk(), boxes=len(SECTIONS), exports=ExportFolder(tmp_path / "exports"))
-    opened = tab.open_draft(TERRITORY, "extraits")  # one answer, not streamed: notice, progress, column, boxes, …
-    assert opened[2] == gr.update(visible=True)
-    assert list(opened[3 : 3 + len(SECTIONS)]) == [""] * len(SECTIONS)
-    steps = list(tab.draft(TERRITORY, "pilier", "extraits"))
-    note_index = 1 + len(SECTIONS) + 1  # outputs: progress, boxes, references, note, notice
+    opened = tab.open_draft(TERRITORY, "extraits")  # one answer, not streamed: the boxes shown, empty
+    assert opened.sections == gr.update(visible=True)
+    assert opened.boxes == ("",) * len(SECTIONS)
+    streamed = _streamed()
+    steps = [streamed.values(step) for step in tab.draft(TERRITORY, "pilier", "extraits")]
+    note_index = streamed.components.index(streamed.targets["note"])
     prompt, late = replay(steps, skip={note_index})
     assert late == prompt
     boxes = [late[i]["value"] for i in range(1, 1 + len(SECTIONS))]
@@ -153,6 +161,8 @@ def test_every_section_reaches_a_page_that_renders_the_stream_late(tmp_path: Pat
 def test_a_draft_without_territory_or_writer_says_why_and_streams_nothing(tmp_path: Path):
     tab = NoteTab(ScriptedDesk(), boxes=len(SECTIONS), exports=ExportFolder(tmp_path / "exports"))
     opened = tab.open_draft("  ", "extraits")
-    assert "Décrivez d'abord le territoire" in opened[1] and opened[2] == gr.skip()
-    assert "aucun modèle" in tab.open_draft(TERRITORY, "llm")[1]
-    assert [all(v == gr.skip() for v in step) for step in tab.draft("", "pilier", "extraits")] == [True]
+    assert "Décrivez d'abord le territoire" in opened.progress and opened.sections is KEEP
+    assert "aucun modèle" in tab.open_draft(TERRITORY, "llm").progress
+    streamed = _streamed()
+    steps = [streamed.values(step) for step in tab.draft("", "pilier", "extraits")]
+    assert [all(v == gr.skip() for v in step) for step in steps] == [True]

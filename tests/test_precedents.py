@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from assistant.experiences.compare import MISSING, build_table, match_score, places_named, select_cards
-from assistant.experiences.export import table_to_csv, table_to_markdown
 from assistant.experiences.precedents import (
     PrecedentRequest,
     TerritoryProfile,
@@ -19,7 +18,8 @@ from assistant.experiences.precedents import (
     similarity_reasons,
 )
 from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, Territory
-from assistant.experiences.service import ExperienceDesk
+from assistant.notes.desk import ExperienceDesk
+from assistant.notes.export import table_to_csv, table_to_markdown
 from assistant.ui.precedents_tab import comparison_html
 
 VALBRUNE = "a-fiche-plateforme-mobilite-valbrune.md"

@@ -1,4 +1,5 @@
-"""Incremental sync, pruning, crash recovery and bad input, on a real Chroma and the real embedder."""
+"""Incremental sync, pruning, crash recovery and bad input, on a real Chroma and the deterministic embedder
+(``fakes.HashingEmbedder``: what is tested is what gets stored, not how e5 ranks it)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from ingest.sync import discover
 
 # the scenarios run again against a `chroma run` server (deployments beyond one machine)
 ON_EMBEDDED_AND_SERVER_STORES = pytest.mark.parametrize(
-    "services", ["embedded", pytest.param("server", marks=pytest.mark.slow)], indirect=True
+    "light_services", ["embedded", pytest.param("server", marks=pytest.mark.slow)], indirect=True
 )
 
 
@@ -36,49 +37,51 @@ def ingest(services, *paths: Path, prune: bool = False, on_progress=None):
 
 
 @ON_EMBEDDED_AND_SERVER_STORES
-def test_second_run_embeds_nothing_and_a_change_reembeds_only_that_document(services, tmp_path):
+def test_second_run_embeds_nothing_and_a_change_reembeds_only_that_document(light_services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
-    first = ingest(services, corpus)
+    first = ingest(light_services, corpus)
     assert len(first.added) == 3 and first.chunks_embedded >= 3
-    total = services.store.chunk_count()
+    total = light_services.store.chunk_count()
 
-    second = ingest(services, corpus)
+    second = ingest(light_services, corpus)
     assert (len(second.unchanged), second.chunks_embedded, second.added, second.updated) == (3, 0, [], [])
 
     (corpus / "commerce.md").write_text("# Fiche commerce\n\nUne nouvelle halle gourmande ouvre en 2024.\n", "utf-8")
-    third = ingest(services, corpus)
+    third = ingest(light_services, corpus)
     assert third.updated == [str(corpus / "commerce.md")]
     assert third.chunks_embedded == 1 and len(third.unchanged) == 2
-    records = services.store.documents()
-    assert services.store.chunk_count() == sum(r.chunk_count for r in records.values()) < total + 1
-    top = services.searcher.search("halle gourmande", k=1)[0]
+    records = light_services.store.documents()
+    assert light_services.store.chunk_count() == sum(r.chunk_count for r in records.values()) < total + 1
+    top = light_services.searcher.search("halle gourmande", k=1)[0]
     assert top.chunk.metadata["filename"] == "commerce.md"
-    assert all("boulangerie" not in c.text for c in services.store.iter_chunks())
+    assert all("boulangerie" not in c.text for c in light_services.store.iter_chunks())
 
 
 @ON_EMBEDDED_AND_SERVER_STORES
-def test_prune_removes_documents_whose_files_are_gone(services, tmp_path):
+def test_prune_removes_documents_whose_files_are_gone(light_services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
-    ingest(services, corpus)
+    ingest(light_services, corpus)
     (corpus / "insertion.md").unlink()
-    kept = ingest(services, corpus)
-    assert kept.removed == [] and len(services.store.documents()) == 3
-    pruned = ingest(services, corpus, prune=True)
+    kept = ingest(light_services, corpus)
+    assert kept.removed == [] and len(light_services.store.documents()) == 3
+    pruned = ingest(light_services, corpus, prune=True)
     assert pruned.removed == [str((corpus / "insertion.md").resolve())]
-    assert {r.metadata["filename"] for r in services.store.documents().values()} == {"mobilite.md", "commerce.md"}
-    assert all(h.chunk.metadata["filename"] != "insertion.md" for h in services.searcher.search("clauses sociales"))
+    assert {r.metadata["filename"] for r in light_services.store.documents().values()} == {"mobilite.md", "commerce.md"}
+    assert all(
+        h.chunk.metadata["filename"] != "insertion.md" for h in light_services.searcher.search("clauses sociales")
+    )
 
 
-def test_sidecar_metadata_is_kept_on_every_chunk(services, tmp_path):
+def test_sidecar_metadata_is_kept_on_every_chunk(light_services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
     (corpus / "mobilite.md.meta.yaml").write_text(
         "organisation: Centre fictif\ndate: 2022-06-01\ntype: fiche expérience\nurl: https://exemple.invalid/fiche\n"
         "themes: [mobilité, emploi]\n",
         encoding="utf-8",
     )
-    report = ingest(services, corpus)
+    report = ingest(light_services, corpus)
     assert not report.failed and len(report.added) == 3
-    chunks = [c for c in services.store.iter_chunks() if c.metadata["filename"] == "mobilite.md"]
+    chunks = [c for c in light_services.store.iter_chunks() if c.metadata["filename"] == "mobilite.md"]
     assert chunks
     for chunk in chunks:
         assert chunk.metadata["organisation"] == "Centre fictif"
@@ -87,10 +90,10 @@ def test_sidecar_metadata_is_kept_on_every_chunk(services, tmp_path):
         assert chunk.metadata["content_hash"]
 
 
-def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(services, settings, tmp_path, monkeypatch):
+def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(light_services, settings, tmp_path, monkeypatch):
     good = write_corpus(tmp_path / "corpus")
-    ingest(services, good)
-    before = services.store.chunk_count()
+    ingest(light_services, good)
+    before = light_services.store.chunk_count()
 
     bad = good / "mauvais"
     bad.mkdir()
@@ -108,11 +111,11 @@ def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(services, settings,
     (good / "commerce.md").write_bytes(b"\x00\x01\x02" * 100)
 
     settings.ingest.max_file_mb = 0.2
-    services = build_services(settings, embedder=services.embedder)
+    light_services = build_services(settings, embedder=light_services.embedder)
     read = []
     original = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
-    report = ingest(services, good)
+    report = ingest(light_services, good)
 
     reasons = {Path(path).name: reason for path, reason in report.failed}
     assert set(reasons) == {
@@ -132,11 +135,14 @@ def test_bad_inputs_are_reported_and_nothing_indexed_is_lost(services, settings,
     assert "scan.pdf" in report.summary() and "OCR" in report.summary()
     assert [Path(p).name for p in report.added] == ["abime.txt"]
     # the old version of commerce.md is still indexed and searchable
-    assert services.store.chunk_count() > before
-    assert services.searcher.search("foncière commerce boulangerie", k=1)[0].chunk.metadata["filename"] == "commerce.md"
+    assert light_services.store.chunk_count() > before
+    assert (
+        light_services.searcher.search("foncière commerce boulangerie", k=1)[0].chunk.metadata["filename"]
+        == "commerce.md"
+    )
 
 
-def test_one_malformed_file_fails_alone_and_unusual_files_are_read(services, tmp_path, monkeypatch):
+def test_one_malformed_file_fails_alone_and_unusual_files_are_read(light_services, tmp_path, monkeypatch):
     corpus = write_corpus(tmp_path / "corpus")
     write_malformed_docx(corpus / "abime.docx")
     utf16 = "Le contrat de ville de Tarnac finance une épicerie solidaire au cœur du quartier."
@@ -154,7 +160,7 @@ def test_one_malformed_file_fails_alone_and_unusual_files_are_read(services, tmp
     monkeypatch.setattr(html_loader, "load_html", explode)
     (corpus / "page.html").write_text("<html><body><p>Une page.</p></body></html>", "utf-8")
 
-    report = ingest(services, corpus)
+    report = ingest(light_services, corpus)
 
     reasons = {Path(path).name: reason for path, reason in report.failed}
     assert set(reasons) == {"abime.docx", "page.html"}
@@ -162,16 +168,16 @@ def test_one_malformed_file_fails_alone_and_unusual_files_are_read(services, tmp
     assert reasons["page.html"].startswith("erreur inattendue pendant la lecture")
     added = {Path(p).name for p in report.added}
     assert added == {"mobilite.md", "commerce.md", "insertion.md", "sans-bom.txt", "big-endian.txt", long_name}
-    texts = {c.metadata["filename"]: c.text for c in services.store.iter_chunks()}
+    texts = {c.metadata["filename"]: c.text for c in light_services.store.iter_chunks()}
     assert texts["sans-bom.txt"] == utf16 and "laverie" in texts["big-endian.txt"]
     assert "programmation 2025" in texts[long_name]
 
 
 @ON_EMBEDDED_AND_SERVER_STORES
-def test_half_written_document_is_invisible_and_repaired(services, tmp_path, monkeypatch):
+def test_half_written_document_is_invisible_and_repaired(light_services, tmp_path, monkeypatch):
     corpus = write_corpus(tmp_path / "corpus")
-    ingest(services, corpus)
-    store = services.store
+    ingest(light_services, corpus)
+    store = light_services.store
     count = store.chunk_count()
     (corpus / "mobilite.md").write_text("# Fiche mobilite\n\nDes vélos électriques pour les saisonniers.\n", "utf-8")
 
@@ -180,17 +186,17 @@ def test_half_written_document_is_invisible_and_repaired(services, tmp_path, mon
 
     monkeypatch.setattr(store._registry, "upsert", crash)
     with pytest.raises(KeyboardInterrupt):
-        services.indexer.index_paths([corpus])
+        light_services.indexer.index_paths([corpus])
     monkeypatch.undo()
     assert store.chunk_count() > count  # new chunks were written ...
     assert all("vélos" not in c.text for c in store.iter_chunks())  # ... but are not visible
-    assert all("vélos" not in h.chunk.text for h in services.searcher.search("vélos électriques saisonniers"))
-    report = ingest(services, corpus)
+    assert all("vélos" not in h.chunk.text for h in light_services.searcher.search("vélos électriques saisonniers"))
+    report = ingest(light_services, corpus)
     assert report.updated == [str(corpus / "mobilite.md")]
     assert store.chunk_count() == sum(r.chunk_count for r in store.documents().values())
 
 
-def test_kill_during_embedding_then_rerun_matches_a_clean_run(services, settings, tmp_path):
+def test_kill_during_embedding_then_rerun_matches_a_clean_run(light_services, settings, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for i in range(8):
@@ -214,13 +220,15 @@ def test_kill_during_embedding_then_rerun_matches_a_clean_run(services, settings
     process.wait()
     assert process.returncode == -signal.SIGKILL
 
-    killed = build_services(settings.model_copy(update={"data_dir": data_dir}), embedder=services.embedder)
+    killed = build_services(settings.model_copy(update={"data_dir": data_dir}), embedder=light_services.embedder)
     partial = len(killed.store.documents())
     assert 1 <= partial < 8
     rerun = ingest(killed, corpus)
     assert len(rerun.added) == 8 - partial and len(rerun.unchanged) == partial
 
-    clean = build_services(settings.model_copy(update={"data_dir": tmp_path / "clean"}), embedder=services.embedder)
+    clean = build_services(
+        settings.model_copy(update={"data_dir": tmp_path / "clean"}), embedder=light_services.embedder
+    )
     ingest(clean, corpus)
     ids = [c.chunk_id for c in killed.store.iter_chunks(visible_only=False)]
     assert len(ids) == len(set(ids)) == clean.store.chunk_count()
@@ -228,7 +236,7 @@ def test_kill_during_embedding_then_rerun_matches_a_clean_run(services, settings
 
 
 @pytest.mark.slow  # ~2 min on 2 cores: a thousand files read, registered and embedded
-def test_thousand_small_files_report_steady_progress(services, tmp_path):
+def test_thousand_small_files_report_steady_progress(light_services, tmp_path):
     folder = tmp_path / "mille"
     folder.mkdir()
     for i in range(1000):
@@ -236,13 +244,13 @@ def test_thousand_small_files_report_steady_progress(services, tmp_path):
     for i in range(5):
         (folder / f"casse-{i}.txt").write_bytes(b"\x00" * 10)
     events: list[Progress] = []
-    report = ingest(services, folder, on_progress=events.append)
+    report = ingest(light_services, folder, on_progress=events.append)
     assert len(report.added) == 1000 and len(report.failed) == 5
-    assert len(events) >= 1000 / services.embedder.batch_size
+    assert len(events) >= 1000 / light_services.embedder.batch_size
     assert [e.done for e in events] == sorted(e.done for e in events) and events[-1].done == events[-1].total == 1000
 
 
-def test_docx_and_pdf_are_indexed_with_pages(services, tmp_path):
+def test_docx_and_pdf_are_indexed_with_pages(light_services, tmp_path):
     folder = tmp_path / "formats"
     folder.mkdir()
     write_pdf(
@@ -251,16 +259,16 @@ def test_docx_and_pdf_are_indexed_with_pages(services, tmp_path):
     write_docx(
         folder / "guide.docx", [("h1", "Guide"), ("h2", "Gouvernance"), ("p", "Un comité de pilotage trimestriel.")]
     )
-    report = ingest(services, folder)
+    report = ingest(light_services, folder)
     assert len(report.added) == 2, report.summary()
-    hit = services.searcher.search("couveuse d'entreprises", k=1)[0]
+    hit = light_services.searcher.search("couveuse d'entreprises", k=1)[0]
     assert hit.chunk.metadata["filename"] == "rapport.pdf" and hit.chunk.page == 2
-    hit = services.searcher.search("comité de pilotage", k=1)[0]
+    hit = light_services.searcher.search("comité de pilotage", k=1)[0]
     assert hit.chunk.heading_path == ("Guide", "Gouvernance")
 
 
 def test_oversized_documents_are_refused_in_french_and_the_file_after_them_completes(
-    services, settings, tmp_path, monkeypatch
+    light_services, settings, tmp_path, monkeypatch
 ):
     folder = tmp_path / "depot"
     folder.mkdir()
@@ -279,9 +287,9 @@ def test_oversized_documents_are_refused_in_french_and_the_file_after_them_compl
     settings.ingest.max_passages = 20
     # a budget far from both the slow PDF (10 s) and the other files, so a loaded machine does not flip it
     settings.ingest.max_seconds_per_file = 4.0
-    services = build_services(settings, embedder=services.embedder)
+    light_services = build_services(settings, embedder=light_services.embedder)
 
-    report = ingest(services, folder)
+    report = ingest(light_services, folder)
 
     reasons = {Path(path).name: reason for path, reason in report.failed}
     assert "bombe de décompression possible" in reasons.pop("a-bombe.docx")
@@ -291,29 +299,29 @@ def test_oversized_documents_are_refused_in_french_and_the_file_after_them_compl
     assert reasons.pop("d-lent.pdf").startswith("lecture trop longue (plus de 4 s pour ce seul fichier)")
     assert reasons == {}
     assert [Path(p).name for p in report.added] == ["z-normal.md"]
-    assert services.searcher.search("régie de quartier", k=1)[0].chunk.metadata["filename"] == "z-normal.md"
+    assert light_services.searcher.search("régie de quartier", k=1)[0].chunk.metadata["filename"] == "z-normal.md"
 
 
-def test_reading_a_pdf_reports_each_page_before_the_passages(services, tmp_path):
+def test_reading_a_pdf_reports_each_page_before_the_passages(light_services, tmp_path):
     folder = tmp_path / "rapport"
     folder.mkdir()
     write_pdf(folder / "rapport.pdf", [f"Page {i} : le diagnostic du quartier." for i in range(1, 4)])
     events: list[Progress] = []
-    ingest(services, folder, on_progress=events.append)
+    ingest(light_services, folder, on_progress=events.append)
     reading = [(e.done, e.total, e.current) for e in events if e.stage == "reading"]
     assert reading == [(1, 3, "rapport.pdf"), (2, 3, "rapport.pdf"), (3, 3, "rapport.pdf")]
     assert events[: len(reading)] == [e for e in events if e.stage == "reading"]  # pages first, then passages
     assert events[-1].stage == "embedding" and events[-1].done == events[-1].total
 
 
-def test_force_reindexes_unchanged_documents_and_records_when(services, tmp_path):
+def test_force_reindexes_unchanged_documents_and_records_when(light_services, tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
-    ingest(services, corpus)
-    before = {r.doc_id: r.metadata["ingested_at"] for r in services.store.documents().values()}
-    forced = services.indexer.sync(discover([corpus / "commerce.md"]), force=True)
+    ingest(light_services, corpus)
+    before = {r.doc_id: r.metadata["ingested_at"] for r in light_services.store.documents().values()}
+    forced = light_services.indexer.sync(discover([corpus / "commerce.md"]), force=True)
     assert forced.updated == [str(corpus / "commerce.md")] and not forced.unchanged
-    assert services.store.chunk_count() == sum(r.chunk_count for r in services.store.documents().values())
-    assert set(before) == set(services.store.documents())
+    assert light_services.store.chunk_count() == sum(r.chunk_count for r in light_services.store.documents().values())
+    assert set(before) == set(light_services.store.documents())
 
 
 def test_the_registry_kept_in_memory_follows_another_process_s_writes(settings, embedder, tmp_path):

@@ -18,7 +18,7 @@ from assistant.backends.embedder import CachedEmbedder
 from assistant.factory import build_services
 from assistant.settings import Settings
 from assistant.ui import build_ui, launch
-from assistant.ui.team import guarded
+from assistant.ui.guard import guarded
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
 DOCUMENTS = ["a-fiche-ebe-saint-aurel.md", "a-fiche-garage-solidaire-lussan.md"]
@@ -26,9 +26,11 @@ QUESTION = "Que fait l'Atelier des Forges ?"
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path) -> Iterator[str]:
+def url(
+    tmp_path_factory: pytest.TempPathFactory, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path
+) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("team") / "data"
-    services = build_services(ui_settings(data_dir, embedding_cache_dir), embedder=embedder)
+    services = build_services(ui_settings(data_dir, embedding_cache_dir), embedder=hashing_embedder)
     report = services.indexer.index_paths([DEMO / name for name in DOCUMENTS])
     assert not report.failed, report.summary()
     store = AccountStore(services.settings.paths.accounts)

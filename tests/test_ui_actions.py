@@ -17,10 +17,10 @@ def _no_progress(*args, **kwargs) -> None:
 
 
 @pytest.fixture
-def actions(settings, embedder, tmp_path) -> Actions:
+def actions(settings, hashing_embedder, tmp_path) -> Actions:
     settings.ui.max_upload_mb = 1
     settings.ingest.allowed_folders = [tmp_path / "partage"]
-    services = build_services(settings, embedder=embedder)
+    services = build_services(settings, embedder=hashing_embedder)
     yield Actions(
         services.assistant,
         services.indexer,
@@ -40,7 +40,7 @@ def _sent(folder: Path, name: str, content: bytes) -> str:
 
 
 def _upload(actions: Actions, *files: str) -> str:
-    return actions.ingest_uploads(list(files), progress=_no_progress)[0]
+    return actions.ingest_uploads(list(files), progress=_no_progress).message
 
 
 def test_two_names_that_clean_alike_stay_two_documents(actions, tmp_path):
@@ -84,14 +84,14 @@ def test_a_malformed_docx_gets_its_french_reason_in_the_message(actions, tmp_pat
 
 
 def test_server_folders_outside_the_allowed_list_are_refused(actions, tmp_path):
-    message = actions.ingest_folder("/etc", progress=_no_progress)[0]
+    message = actions.ingest_folder("/etc", progress=_no_progress).message
     assert message.startswith("✗ Dossier non autorisé : « /etc »")
     assert actions.store.documents() == {}
     shared = tmp_path / "partage" / "fiches"
     shared.mkdir(parents=True)
     (shared / "fiche.md").write_text("# Fiche\n\nUne épicerie solidaire.\n", "utf-8")
     (shared / "hote.txt").symlink_to("/etc/hostname")
-    message = actions.ingest_folder(str(shared), progress=_no_progress)[0]
+    message = actions.ingest_folder(str(shared), progress=_no_progress).message
     assert message.startswith("1 lien(s) ignoré(s) : ils mènent hors des dossiers autorisés\nAjoutés : 1 ")
     assert [r.metadata["filename"] for r in actions.store.documents().values()] == ["fiche.md"]
 

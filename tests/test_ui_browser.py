@@ -39,9 +39,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:grad
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path) -> Iterator:
+def app(
+    tmp_path_factory: pytest.TempPathFactory, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path
+) -> Iterator:
     """The app on a six-document index, answering offline; yields (base URL, services)."""
-    with serve_demo(tmp_path_factory.mktemp("ui") / "data", embedder, embedding_cache_dir, DEMO_SUBSET) as served:
+    with serve_demo(
+        tmp_path_factory.mktemp("ui") / "data", hashing_embedder, embedding_cache_dir, DEMO_SUBSET
+    ) as served:
         yield served
 
 
@@ -310,10 +314,10 @@ def test_reindex_then_delete_a_document_and_a_folder_outside_the_allowed_list_is
 
 
 def test_with_a_password_the_page_and_the_documents_need_a_login(
-    tmp_path: Path, embedder: CachedEmbedder, embedding_cache_dir: Path
+    tmp_path: Path, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path
 ):
     settings = ui_settings(tmp_path / "data", embedding_cache_dir, auth_user="equipe", auth_password="s3cret")
-    services = build_services(settings, embedder=embedder)
+    services = build_services(settings, embedder=hashing_embedder)
     services.indexer.index_paths([DEMO / "a-fiche-ebe-saint-aurel.md"])
     running = launch(build_ui(services), services, port=free_port(), block=False)
     url = running.url

@@ -84,13 +84,13 @@ HOSTILE_UPLOAD = """<!doctype html><html><head><title>Bilan de la ressourcerie d
 @pytest.fixture(scope="module")
 def app(
     tmp_path_factory: pytest.TempPathFactory,
-    embedder: CachedEmbedder,
+    hashing_embedder: CachedEmbedder,
     embedding_cache_dir: Path,
     tracker: LoopbackServer,
 ) -> Iterator[str]:
     folder = _planted_corpus(tmp_path_factory.mktemp("hostile") / "corpus", tracker.base)
     data_dir = tmp_path_factory.mktemp("hostile-data") / "data"
-    with serve_paths(data_dir, embedder, embedding_cache_dir, [folder]) as (url, _):
+    with serve_paths(data_dir, hashing_embedder, embedding_cache_dir, [folder]) as (url, _):
         yield url
 
 

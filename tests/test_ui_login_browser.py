@@ -16,12 +16,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:grad
 
 
 def test_login_form_slows_down_wrong_passwords_then_opens_the_app(
-    browser: Browser, tmp_path: Path, embedder: CachedEmbedder, embedding_cache_dir: Path
+    browser: Browser, tmp_path: Path, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path
 ):
     settings = ui_settings(
         tmp_path / "data", embedding_cache_dir, auth_user="equipe", auth_password="s3cret", login_delay_s=1
     )
-    services = build_services(settings, embedder=embedder)
+    services = build_services(settings, embedder=hashing_embedder)
     services.indexer.index_paths([DEMO / "a-fiche-ebe-saint-aurel.md"])
     running = launch(build_ui(services), services, port=free_port(), block=False)
     page = browser.new_page(locale="fr-FR")

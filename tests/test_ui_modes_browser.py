@@ -19,7 +19,7 @@ from ui_support import browser_fixture, fetch, screenshot, serve_demo  # noqa: F
 from assistant.backends.embedder import CachedEmbedder
 from assistant.experiences.bibliography import references_in
 from assistant.experiences.compare import MISSING
-from assistant.experiences.note import DRAFT_NOTICE, SECTIONS
+from assistant.notes.note import DRAFT_NOTICE, SECTIONS
 
 MODES_SUBSET = [
     "a-dossier-gouvernance-pilier-economique-valbrune.md",
@@ -39,8 +39,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:grad
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path) -> Iterator:
-    with serve_demo(tmp_path_factory.mktemp("modes") / "data", embedder, embedding_cache_dir, MODES_SUBSET) as served:
+def app(
+    tmp_path_factory: pytest.TempPathFactory, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path
+) -> Iterator:
+    with serve_demo(
+        tmp_path_factory.mktemp("modes") / "data", hashing_embedder, embedding_cache_dir, MODES_SUBSET
+    ) as served:
         yield served
 
 

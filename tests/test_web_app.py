@@ -70,9 +70,9 @@ def _serve(data_dir: Path, cache_dir: Path, embedder: CachedEmbedder, corpus: Pa
 
 @pytest.fixture(scope="module")
 def app(
-    tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder, embedding_cache_dir: Path, corpus: Path
+    tmp_path_factory: pytest.TempPathFactory, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path, corpus: Path
 ) -> Iterator[tuple[RunningApp, Services]]:
-    services, running = _serve(tmp_path_factory.mktemp("web") / "data", embedding_cache_dir, embedder, corpus)
+    services, running = _serve(tmp_path_factory.mktemp("web") / "data", embedding_cache_dir, hashing_embedder, corpus)
     try:
         yield running, services
     finally:
@@ -165,12 +165,12 @@ def test_a_removed_document_is_no_longer_served(app):
 
 
 def test_login_slows_down_after_failures_then_the_right_password_works(
-    tmp_path: Path, embedder: CachedEmbedder, embedding_cache_dir: Path, corpus: Path, caplog
+    tmp_path: Path, hashing_embedder: CachedEmbedder, embedding_cache_dir: Path, corpus: Path, caplog
 ):
     services, running = _serve(
         tmp_path / "data",
         embedding_cache_dir,
-        embedder,
+        hashing_embedder,
         corpus,
         auth_user="equipe",
         auth_password="s3cret",

@@ -204,7 +204,7 @@ def test_login_delay_grows_with_failures_per_user_and_per_address_and_a_success_
 
 def test_markdown_export_of_a_comparison_carries_no_tag_or_link_from_a_document():
     from assistant.experiences.compare import Cell, ComparisonTable, Footnote, Row
-    from assistant.experiences.export import table_to_markdown
+    from assistant.notes.export import table_to_markdown
 
     table = ComparisonTable(
         columns=(),

@@ -11,7 +11,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
@@ -23,10 +23,10 @@ from assistant.accounts import Access, Caller, Permission, refusal
 from assistant.api.errors import ApiError
 from assistant.api.ratelimit import RateLimiter
 from assistant.backends.store import DocumentRecord
-from assistant.experiences.export import note_to_docx, note_to_markdown
-from assistant.experiences.note import Note
 from assistant.experiences.precedents import Precedent, PrecedentRequest, parse_period
 from assistant.experiences.records import card_to_dict
+from assistant.notes.export import note_to_docx, note_to_markdown
+from assistant.notes.note import Note
 from assistant.pipeline import Event
 from assistant.retrieval.filters import Filters
 from assistant.settings import ApiSettings
@@ -85,12 +85,14 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     filters: dict[str, str | int | list[str | int]] | None = None
+    recent_first: bool = Field(False, description="Sources récentes d'abord (chaque année d'ancienneté pèse)")
 
 
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1)
     k: int = Field(5, ge=1, le=50)
     filters: dict[str, str | int | list[str | int]] | None = None
+    recent_first: bool = Field(False, description="Sources récentes d'abord (chaque année d'ancienneté pèse)")
 
 
 class PrecedentsRequest(BaseModel):
@@ -109,18 +111,20 @@ class NoteRequest(BaseModel):
     format: Literal["markdown", "docx"] = "markdown"
 
 
-def parse_filters(filters: Mapping[str, Any] | None) -> Filters | None:
-    """``{"organisation": "ANCT", "year": "2019-2023", "type": ["a", "b"]}`` -> Filters (ApiError when invalid)."""
-    if not filters:
+def parse_filters(filters: Mapping[str, Any] | None, *, recent_first: bool = False) -> Filters | None:
+    """``{"organisation": "ANCT", "year": "2019-2023", "type": ["a", "b"]}`` -> Filters (ApiError when invalid);
+    ``recent_first``: the ranking option travels with them."""
+    if not filters and not recent_first:
         return None
     pairs = []
-    for key, value in filters.items():
+    for key, value in (filters or {}).items():
         for one in value if isinstance(value, list) else [value]:
             pairs.append(f"{key}={one}")
     try:
-        return Filters.parse(pairs)
+        parsed = Filters.parse(pairs)
     except ValueError as exc:
         raise ApiError(400, "invalid_request_error", f"Filtres invalides : {exc}") from exc
+    return replace(parsed, recent_first=recent_first)
 
 
 def citation_dict(citation: Citation, version: str, link: str | None) -> dict[str, Any]:
@@ -204,7 +208,7 @@ def build_api_router(services: ApiServices) -> APIRouter:
     def chat_completions(body: ChatRequest, request: Request, caller: CallerDep) -> Response:
         require(caller, Permission.ASK)
         question, history = _question_and_history(body.messages)
-        filters = parse_filters(body.filters)
+        filters = parse_filters(body.filters, recent_first=body.recent_first)
         if services.settings.log_questions:
             log.info("API question from %s: %s", caller.user, question)
         completion_id = "chatcmpl-" + secrets.token_hex(12)
@@ -277,7 +281,7 @@ def build_api_router(services: ApiServices) -> APIRouter:
     @router.post("/search", summary="Passages trouvés par la recherche hybride, avec leurs métadonnées")
     def search(body: SearchRequest, request: Request, caller: CallerDep) -> dict[str, Any]:
         require(caller, Permission.ASK)
-        hits = services.search(body.query, body.k, parse_filters(body.filters))
+        hits = services.search(body.query, body.k, parse_filters(body.filters, recent_first=body.recent_first))
         return {"object": "list", "data": [_hit_dict(request, hit, services, absolute) for hit in hits]}
 
     @router.get("/documents", summary="Les documents indexés")

@@ -57,6 +57,7 @@ class ChunkStore(DocumentRegistry, PassageIndex, Protocol):
     def put_document(
         self, document: Document, content_hash: str, chunks: Sequence[Chunk], vectors: np.ndarray
     ) -> None: ...
+    def set_metadata(self, doc_id: str, metadata: dict[str, Any]) -> None: ...
     def delete_document(self, doc_id: str) -> None: ...
     def repair(self) -> int: ...
 
@@ -189,11 +190,23 @@ class ChromaChunkStore:
             meta.update({key: None for key in previous.metadata if key not in meta})
         self._registry.upsert(ids=[document.doc_id], embeddings=[[1.0]], documents=[document.text], metadatas=[meta])
         self._registry_changed()
-        stale = self._chunks.get(
-            where={"$and": [{"doc_id": document.doc_id}, {"content_hash": {"$ne": content_hash}}]}, include=[]
-        )["ids"]
+        # a record without passages (a copy of another document) keeps none, even under the same content hash
+        same_document = {"doc_id": document.doc_id}
+        where = {"$and": [same_document, {"content_hash": {"$ne": content_hash}}]} if chunks else same_document
+        stale = self._chunks.get(where=where, include=[])["ids"]
         if stale:
             self._chunks.delete(ids=stale)
+
+    def set_metadata(self, doc_id: str, metadata: dict[str, Any]) -> None:
+        """Replace a record's metadata (its passages, text and content hash kept); no-op for an unknown id."""
+        previous = self.documents().get(doc_id)
+        if previous is None:
+            return
+        meta = {k: v for k, v in metadata.items() if v is not None and k not in ("content_hash", "chunk_count")}
+        meta.update({key: None for key in previous.metadata if key not in meta})
+        meta.update(content_hash=previous.content_hash, chunk_count=previous.chunk_count)
+        self._registry.update(ids=[doc_id], metadatas=[meta])
+        self._registry_changed()
 
     def delete_document(self, doc_id: str) -> None:
         # registry first: the document disappears from search at once, chunks follow

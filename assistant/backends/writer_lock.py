@@ -48,6 +48,10 @@ class WriterLockedStore:
         with self._locked(fcntl.LOCK_SH):
             self.inner.put_document(document, content_hash, chunks, vectors)
 
+    def set_metadata(self, doc_id: str, metadata: dict[str, Any]) -> None:
+        with self._locked(fcntl.LOCK_SH):
+            self.inner.set_metadata(doc_id, metadata)
+
     def delete_document(self, doc_id: str) -> None:
         with self._locked(fcntl.LOCK_SH):
             self.inner.delete_document(doc_id)

@@ -1,1 +1,1 @@
-"""Experience cards (structured records of concrete experiences), precedent finder, comparison and note drafting."""
+"""Experience cards (structured records of concrete experiences), the precedent finder and comparisons."""

@@ -3,6 +3,7 @@
 Keys are document metadata keys (organisation, type, territory, region, format,
 themes, or any key of a front matter or sidecar); several values for one key
 mean "any of them"; ``year_min`` / ``year_max`` bound the document's year.
+``recent_first`` filters nothing: it asks the search to rank recent sources first (the user's option).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Filters:
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     year_min: int | None = None
     year_max: int | None = None
+    recent_first: bool = False  # a ranking option, not a filter: it narrows nothing, so __bool__ ignores it
 
     def __bool__(self) -> bool:
         return bool(self.values) or self.year_min is not None or self.year_max is not None
@@ -52,6 +54,8 @@ class Filters:
         parts = [f"{k} : {' ou '.join(v)}" for k, v in self.values.items()]
         if self.year_min is not None or self.year_max is not None:
             parts.append(f"années {self.year_min or '…'}–{self.year_max or '…'}")
+        if self.recent_first:
+            parts.append("sources récentes d'abord")
         return " · ".join(parts)
 
 

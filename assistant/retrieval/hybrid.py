@@ -271,13 +271,15 @@ class HybridSearcher:
 
     def ordered(self, question: str, filters: Filters | None = None) -> list[Hit]:
         """All candidates in the order answering reads them: :meth:`rank`, then current sources first when the
-        question asks about the present or the recent-first option is on (what evaluations score)."""
+        question asks about the present, the recent-first option is on (settings or ``filters``) or a document
+        has a newer version (what evaluations score)."""
         hits = self.rank(question, filters)
-        present, recent_first = asks_about_the_present(question), self.settings.recent_first
-        if not (present or recent_first):
+        present = asks_about_the_present(question)
+        recent_first = self.settings.recent_first or bool(filters is not None and filters.recent_first)
+        older = superseded_documents(self.store.documents())  # an updated version is preferred to the one it replaces
+        if not (present or recent_first or older):
             return hits
         # current sources first; a claim is never dropped, only ranked lower
-        older = superseded_documents(self.store.documents())
         return rank_by_currency(
             hits, glossary=self.glossary, present=present, recent_first=recent_first, superseded=older
         )

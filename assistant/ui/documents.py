@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.copies import DUPLICATE_OF, superseded_documents
+from assistant.copies import DUPLICATE_OF, chosen_at, copy_locations, superseded_documents
 from assistant.corpus import DocumentRecord
 from assistant.french_dates import french_timestamp
 
@@ -69,10 +69,15 @@ def document_rows(records: Sequence[DocumentRecord]) -> list[list[Any]]:
 
 
 def _copy_or_version(record: DocumentRecord, by_id: Mapping[str, DocumentRecord], newer: Mapping[str, str]) -> str:
-    """« (copie de …) » for a copy indexed once, « (remplacé par …) » for an older version."""
+    """« (copie de …) » for a copy indexed once, « (exemplaire de référence ; copies : …) » for the document
+    its copies point to, « (remplacé par …) » for an older version."""
     reference = by_id.get(str(record.metadata.get(DUPLICATE_OF, "")))
     if reference is not None:
         return f" (copie de {Path(reference.source).name}, indexée une fois)"
+    copies = [Path(source).name for source in copy_locations(by_id, record.doc_id)[1:]]
+    if copies:
+        chosen = " choisi" if chosen_at(record) else ""
+        return f" (exemplaire de référence{chosen} ; copies : {', '.join(copies)})"
     replacement = by_id.get(newer.get(record.doc_id, ""))
     if replacement is not None:
         return f" (version remplacée par {Path(replacement.source).name})"
@@ -80,8 +85,15 @@ def _copy_or_version(record: DocumentRecord, by_id: Mapping[str, DocumentRecord]
 
 
 def document_choices(records: Sequence[DocumentRecord]) -> list[tuple[str, str]]:
-    """(label, doc id) pairs for the document picker of the delete and re-index buttons."""
-    return [(f"{r.metadata.get('title', 'Sans titre')} — {r.doc_id}", r.doc_id) for r in records]
+    """(label, doc id) pairs for the document picker of the delete, re-index and reference buttons; the file
+    name tells apart the copies of one text (same title)."""
+    return [
+        (
+            f"{r.metadata.get('title', 'Sans titre')} — {r.metadata.get('filename') or Path(r.source).name} ({r.doc_id})",
+            r.doc_id,
+        )
+        for r in records
+    ]
 
 
 def corpus_stats(records: Mapping[str, DocumentRecord]) -> str:

@@ -36,21 +36,27 @@ def year_choices(metadatas: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def build_filters(
-    selected: Mapping[str, Sequence[str] | None], year_from: str | int | None, year_to: str | int | None
+    selected: Mapping[str, Sequence[str] | None],
+    year_from: str | int | None,
+    year_to: str | int | None,
+    *,
+    recent_first: bool = False,
 ) -> Filters:
-    """The Filters of a form: empty facets and empty years are no filter; reversed years are swapped."""
+    """The Filters of a form: empty facets and empty years are no filter; reversed years are swapped;
+    ``recent_first`` (the « Sources récentes d'abord » box) travels with them."""
     values = {key: tuple(v) for key, v in selected.items() if v}
     low = int(year_from) if year_from not in (None, "") else None
     high = int(year_to) if year_to not in (None, "") else None
     if low is not None and high is not None and low > high:
         low, high = high, low
-    return Filters(values, low, high)
+    return Filters(values, low, high, recent_first=bool(recent_first))
 
 
 def describe_filters(filters: Filters) -> str:
     """French markdown for the "active filters" line."""
+    order = " · sources récentes d'abord" if filters.recent_first else ""
     if not filters:
-        return "**Filtres actifs :** aucun — toute la base documentaire."
+        return "**Filtres actifs :** aucun — toute la base documentaire" + (order or ".")
     # values are document metadata (an organisation's name…): shown as written, never as markup
     parts = [
         f"{FACETS.get(key, key)} : {escape_markdown(' ou '.join(map(str, values)))}"
@@ -62,4 +68,4 @@ def describe_filters(filters: Filters) -> str:
         parts.append(f"à partir de {filters.year_min}")
     elif filters.year_max is not None:
         parts.append(f"jusqu'à {filters.year_max}")
-    return "**Filtres actifs :** " + " · ".join(parts)
+    return "**Filtres actifs :** " + " · ".join(parts) + order

@@ -11,16 +11,18 @@ import gradio as gr
 
 from assistant.accounts import Access, Permission, open_access
 from assistant.conversations import ConversationStore
-from assistant.experiences.export import ExportFolder
+from assistant.notes.export import ExportFolder
 from assistant.retrieval.filters import Filters
 from assistant.ui.actions import Actions, citation_link
 from assistant.ui.chat import sources_panel
 from assistant.ui.documents import COLUMNS
 from assistant.ui.facets import FACETS, describe_filters
+from assistant.ui.guard import guarded
 from assistant.ui.note_tab import build_note_tab
 from assistant.ui.precedents_tab import build_precedents_tab
 from assistant.ui.services import AppServices
-from assistant.ui.team import TeamPanel, guarded
+from assistant.ui.team import TeamPanel
+from assistant.ui.updates import Outputs
 
 TITLE = "Assistant documentaire — politique de la ville"
 UPLOAD_TYPES = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".yaml"]
@@ -63,6 +65,7 @@ class ChatTab:
     facets: list[gr.Dropdown]
     year_from: gr.Dropdown
     year_to: gr.Dropdown
+    recent_first: gr.Checkbox
     clear_filters: gr.Button
     active: gr.Markdown
     copy_all: gr.Button
@@ -90,6 +93,7 @@ class DocumentsTab:
     stats: gr.Markdown
     picker: gr.Dropdown
     reindex: gr.Button
+    choose_reference: gr.Button
     delete: gr.Button
     search: gr.Textbox
     table: gr.Dataframe
@@ -107,6 +111,11 @@ def build_chat_tab(team: TeamPanel) -> ChatTab:
                 ]
                 year_from = gr.Dropdown(label="Depuis l'année", choices=[], elem_id="year-from")
                 year_to = gr.Dropdown(label="Jusqu'à l'année", choices=[], elem_id="year-to")
+                recent_first = gr.Checkbox(
+                    label="Sources récentes d'abord",
+                    info="chaque année d'ancienneté fait reculer une source ; aucune n'est écartée",
+                    elem_id="recent-first",
+                )
                 clear_filters = gr.Button("Retirer les filtres", size="sm")
                 team.build_conversations()
             with gr.Column(scale=3):
@@ -146,6 +155,7 @@ def build_chat_tab(team: TeamPanel) -> ChatTab:
         facets,
         year_from,
         year_to,
+        recent_first,
         clear_filters,
         active,
         copy_all,
@@ -192,6 +202,7 @@ def build_documents_tab(max_mb: float) -> DocumentsTab:
                 picker = gr.Dropdown(label="Document", choices=[], elem_id="picker")
                 with gr.Row():
                     reindex = gr.Button("Réindexer", size="sm", elem_id="reindex")
+                    choose_reference = gr.Button("Exemplaire de référence", size="sm", elem_id="choose-reference")
                     delete = gr.Button("Retirer de l'index", size="sm", variant="stop", elem_id="delete")
         search = gr.Textbox(label="Rechercher un document (titre, organisation, fichier…)", elem_id="doc-search")
         table = gr.Dataframe(
@@ -202,7 +213,18 @@ def build_documents_tab(max_mb: float) -> DocumentsTab:
             elem_id="documents-table",
         )
     return DocumentsTab(
-        upload, ingest_uploads, folder, ingest_folder, message, stats, picker, reindex, delete, search, table
+        upload,
+        ingest_uploads,
+        folder,
+        ingest_folder,
+        message,
+        stats,
+        picker,
+        reindex,
+        choose_reference,
+        delete,
+        search,
+        table,
     )
 
 
@@ -253,55 +275,66 @@ def wire_events(
 
     The server checks the role of each indexing event (``access``); ``team`` saves the conversations and shows
     each control only to the roles it serves."""
-    filter_inputs = [chat.year_from, chat.year_to, *chat.facets]
-    refreshed = [
-        documents.table,
-        documents.stats,
-        documents.picker,
-        settings_view,
-        *chat.facets,
-        chat.year_from,
-        chat.year_to,
-    ]
+    filter_inputs = [chat.recent_first, chat.year_from, chat.year_to, *chat.facets]
+    refreshed = Outputs(
+        table=documents.table,
+        stats=documents.stats,
+        picker=documents.picker,
+        settings=settings_view,
+        facets=chat.facets,
+        year_from=chat.year_from,
+        year_to=chat.year_to,
+    )
     # Gradio's progress overlay speaks English (« processing | 0.3/0.8s », « queue: 1/2 »): hidden on every
     # event, but the chat's spinner and the indexing progress bar, which shows our French description
     quiet = {"show_progress": "hidden"}
-    blocks.load(actions.refresh, outputs=refreshed, **quiet)
+    blocks.load(refreshed.adapt(actions.refresh), outputs=refreshed.components, **quiet)
 
     chat_in = [chat.question, chat.chatbot, answers, *filter_inputs]
-    chat_out = [chat.chatbot, chat.sources, answers, chat.question]
+    chat_out = Outputs(chatbot=chat.chatbot, sources=chat.sources, answers=answers, question=chat.question)
+    respond = chat_out.adapt(actions.respond)
     answered = [
-        trigger(actions.respond, chat_in, chat_out, concurrency_limit=2, show_progress="minimal")
+        trigger(respond, chat_in, chat_out.components, concurrency_limit=2, show_progress="minimal")
         for trigger in (chat.question.submit, chat.send.click)
     ]
-    conversation = [chat.chatbot, chat.sources, answers, feedback_entry, chat.comment, chat.question]
+    conversation = Outputs(
+        chatbot=chat.chatbot,
+        sources=chat.sources,
+        answers=answers,
+        feedback_entry=feedback_entry,
+        comment=chat.comment,
+        question=chat.question,
+    )
+    new_conversation = conversation.adapt(actions.new_conversation)
     cleared = [
-        chat.new_chat.click(actions.new_conversation, None, conversation, **quiet),
-        chat.chatbot.clear(actions.new_conversation, None, conversation, **quiet),  # the chat's own bin button
+        chat.new_chat.click(new_conversation, None, conversation.components, **quiet),
+        chat.chatbot.clear(new_conversation, None, conversation.components, **quiet),  # the chat's own bin button
     ]
     for control in filter_inputs:
         control.change(actions.show_filters, filter_inputs, chat.active, show_progress="hidden")
-    chat.clear_filters.click(actions.refresh, outputs=refreshed, **quiet)
+    chat.clear_filters.click(refreshed.adapt(actions.refresh), outputs=refreshed.components, **quiet)
 
     chat.copy_all.click(None, [chat.chatbot], None, js=COPY_CONVERSATION_JS, **quiet)
-    rated = chat.chatbot.like(actions.rate, [answers], [chat.feedback_status, feedback_entry], **quiet)
+    rating = Outputs(status=chat.feedback_status, entry=feedback_entry)
+    rated = chat.chatbot.like(rating.adapt(actions.rate), [answers], rating.components, **quiet)
+    commented = Outputs(status=chat.feedback_status, comment=chat.comment)
     chat.send_comment.click(
-        actions.comment, [chat.comment, feedback_entry], [chat.feedback_status, chat.comment], **quiet
+        commented.adapt(actions.comment), [chat.comment, feedback_entry], commented.components, **quiet
     )
     chat.export.click(
         guarded(actions.export_feedback, Permission.SEE_FEEDBACK, access), None, chat.export_file, **quiet
     )
 
-    documents_out = [documents.message, *refreshed]
+    indexed = Outputs(message=documents.message, **refreshed.targets)
     index_events = {"concurrency_id": "index", "concurrency_limit": 1, "show_progress_on": [documents.message]}
-    upload = guarded(actions.ingest_uploads, Permission.UPLOAD, access)
-    documents.ingest_uploads.click(upload, [documents.upload], documents_out, **index_events)
-    index_folder = guarded(actions.ingest_folder, Permission.INDEX_FOLDER, access)
-    documents.ingest_folder.click(index_folder, [documents.folder], documents_out, **index_events)
-    delete = guarded(actions.delete, Permission.DELETE, access)
-    documents.delete.click(delete, [documents.picker], documents_out, **index_events)
-    reindex = guarded(actions.reindex, Permission.REINDEX, access)
-    documents.reindex.click(reindex, [documents.picker], documents_out, **index_events)
+    for control, action, permission, inputs in (
+        (documents.ingest_uploads, actions.ingest_uploads, Permission.UPLOAD, [documents.upload]),
+        (documents.ingest_folder, actions.ingest_folder, Permission.INDEX_FOLDER, [documents.folder]),
+        (documents.delete, actions.delete, Permission.DELETE, [documents.picker]),
+        (documents.reindex, actions.reindex, Permission.REINDEX, [documents.picker]),
+        (documents.choose_reference, actions.choose_reference, Permission.REINDEX, [documents.picker]),
+    ):
+        control.click(indexed.adapt(guarded(action, permission, access)), inputs, indexed.components, **index_events)
     documents.search.change(actions.search_documents, [documents.search], documents.table, show_progress="hidden")
     team.wire(
         blocks,
@@ -314,7 +347,7 @@ def wire_events(
         by_permission={
             Permission.UPLOAD: [documents.upload, documents.ingest_uploads],
             Permission.INDEX_FOLDER: [documents.folder, documents.ingest_folder],
-            Permission.REINDEX: [documents.reindex],
+            Permission.REINDEX: [documents.reindex, documents.choose_reference],
             Permission.DELETE: [documents.delete],
             Permission.SEE_FEEDBACK: [chat.export],
         },

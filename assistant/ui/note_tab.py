@@ -2,7 +2,7 @@
 
 The drafter (``ExperienceDesk.draft_note``) yields one event per section; each is shown as
 it comes. Every section is a text box the user edits; the export rebuilds the note from the
-edited texts (``assistant.experiences.editing``: uncited references dropped, the rest
+edited texts (``assistant.notes.editing``: uncited references dropped, the rest
 renumbered by first citation) and writes it to Word and Markdown.
 """
 
@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from assistant.experiences.editing import note_from_edited_sections, renumbering_summary, section_text
-from assistant.experiences.export import ExportFolder, reference_text
-from assistant.experiences.note import (
+from assistant.notes.desk import ExperienceDesk
+from assistant.notes.editing import note_from_edited_sections, renumbering_summary, section_text
+from assistant.notes.export import ExportFolder, reference_text
+from assistant.notes.note import (
     DRAFT_NOTICE,
     SECTIONS,
     Note,
@@ -25,8 +27,8 @@ from assistant.experiences.note import (
     SectionStarted,
     SectionWritten,
 )
-from assistant.experiences.service import ExperienceDesk
 from assistant.ui.safe_text import escape_markdown
+from assistant.ui.updates import KEEP, Outputs
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,40 @@ def references_markdown(note: Note) -> str:
     )
 
 
+@dataclass(frozen=True)
+class DraftOpening:
+    """What « Rédiger » sets before the stream: the notice, the progress, the boxes shown empty, the export hidden."""
+
+    progress: str
+    notice: Any = KEEP
+    sections: Any = KEEP
+    boxes: Any = KEEP
+    references: Any = KEEP
+    export_status: Any = KEEP
+    docx_file: Any = KEEP
+    md_file: Any = KEEP
+
+
+@dataclass(frozen=True)
+class DraftStep:
+    """One streamed step of the draft: every field set, as plain values (see ``NoteTab``)."""
+
+    progress: Any = KEEP
+    boxes: Any = KEEP
+    references: Any = KEEP
+    note: Any = KEEP
+    notice: Any = KEEP
+
+
+@dataclass(frozen=True)
+class NoteExport:
+    """What the export sets: its status line and the Word and Markdown downloads."""
+
+    status: str
+    docx_file: Any = KEEP
+    md_file: Any = KEEP
+
+
 class DraftView:
     """The streamed part of the Note tab while a draft is written: plain values only (see ``NoteTab.draft``)."""
 
@@ -94,9 +130,14 @@ class DraftView:
         self.notice = notice_markdown(note)
         self.references = references_markdown(note)
 
-    def outputs(self) -> tuple[Any, ...]:
-        """progress, boxes, references, note, notice."""
-        return (self.progress, *self.texts, self.references, self.note, self.notice)
+    def outputs(self) -> DraftStep:
+        return DraftStep(
+            progress=self.progress,
+            boxes=tuple(self.texts),
+            references=self.references,
+            note=self.note,
+            notice=self.notice,
+        )
 
 
 class NoteTab:
@@ -126,28 +167,27 @@ class NoteTab:
             return f"✗ {exc}"
         return None
 
-    def open_draft(self, territory: str, writer_kind: str) -> tuple[Any, ...]:
-        """Outputs: notice, progress, sections column, boxes, references, export status, DOCX, Markdown."""
+    def open_draft(self, territory: str, writer_kind: str) -> DraftOpening:
+        """The boxes shown empty and the previous export hidden; or, when no draft can be written, why."""
         refusal = self._refusal(territory, writer_kind)
         if refusal is not None:
-            return gr.skip(), refusal, gr.skip(), *[gr.skip()] * self.boxes, *[gr.skip()] * 4
+            return DraftOpening(progress=refusal)
         hidden = gr.update(value=None, visible=False)
-        return (
-            gr.update(value=notice_markdown(), visible=True),
-            progress_markdown([], SECTIONS[0].heading, len(SECTIONS)),
-            gr.update(visible=True),
-            *[""] * self.boxes,
-            "",
-            EDIT_HINT,
-            hidden,
-            hidden,
+        return DraftOpening(
+            progress=progress_markdown([], SECTIONS[0].heading, len(SECTIONS)),
+            notice=gr.update(value=notice_markdown(), visible=True),
+            sections=gr.update(visible=True),
+            boxes=("",) * self.boxes,
+            references="",
+            export_status=EDIT_HINT,
+            docx_file=hidden,
+            md_file=hidden,
         )
 
-    def draft(self, territory: str, topic: str, writer_kind: str) -> Iterator[tuple[Any, ...]]:
-        """Stream the sections into their boxes (after ``open_draft``); outputs: progress, boxes, references,
-        note, notice."""
+    def draft(self, territory: str, topic: str, writer_kind: str) -> Iterator[DraftStep]:
+        """Stream the sections into their boxes (after ``open_draft``), each step setting every output."""
         if self._refusal(territory, writer_kind) is not None:  # open_draft said why
-            yield gr.skip(), *[gr.skip()] * self.boxes, gr.skip(), gr.skip(), gr.skip()
+            yield DraftStep()
             return
         territory, topic = territory.strip(), (topic or "").strip() or DEFAULT_TOPIC
         writer = self.desk.section_writer(writer_kind or "extraits")
@@ -168,18 +208,23 @@ class NoteTab:
                 view.ready(event.note)
             yield view.outputs()
 
-    def export(self, note: Note | None, *texts: str) -> tuple[Any, ...]:
-        """The note rebuilt from the edited texts, written to DOCX and Markdown; outputs: status, DOCX, Markdown."""
+    def export(self, note: Note | None, *texts: str) -> NoteExport:
+        """The note rebuilt from the edited texts, written to DOCX and Markdown."""
         if note is None:
-            return "Rédigez d'abord une note avec « Rédiger ».", gr.skip(), gr.skip()
+            return NoteExport("Rédigez d'abord une note avec « Rédiger ».")
         try:
             edited = note_from_edited_sections(note, texts[: len(note.sections)])
         except ValueError as exc:
-            return f"✗ Export impossible : {exc}.", gr.update(visible=False), gr.update(visible=False)
+            hidden = gr.update(visible=False)
+            return NoteExport(f"✗ Export impossible : {exc}.", docx_file=hidden, md_file=hidden)
         docx_path, md_path = self.exports.note(edited.note)
         changes = renumbering_summary(edited)
         status = f"Note exportée avec {len(edited.note.references)} références" + (f" ; {changes}." if changes else ".")
-        return status, gr.update(value=str(docx_path), visible=True), gr.update(value=str(md_path), visible=True)
+        return NoteExport(
+            status,
+            docx_file=gr.update(value=str(docx_path), visible=True),
+            md_file=gr.update(value=str(md_path), visible=True),
+        )
 
 
 def build_note_tab(desk: ExperienceDesk, exports: ExportFolder) -> None:
@@ -218,10 +263,20 @@ def build_note_tab(desk: ExperienceDesk, exports: ExportFolder) -> None:
                     docx_file = gr.File(label="Note (Word)", interactive=False, visible=False, elem_id="note-docx")
                     md_file = gr.File(label="Note (Markdown)", interactive=False, visible=False, elem_id="note-md")
         note = gr.State(None)  # this session's drafted note, as the drafter wrote it
-    opened = [notice, progress, sections, *boxes, references, export_status, docx_file, md_file]
-    streamed = [progress, *boxes, references, note, notice]
-    write.click(tab.open_draft, [territory, writer], opened, show_progress="hidden").then(
-        tab.draft, [territory, topic, writer], streamed, show_progress="hidden"
+    opened = Outputs(
+        notice=notice,
+        progress=progress,
+        sections=sections,
+        boxes=boxes,
+        references=references,
+        export_status=export_status,
+        docx_file=docx_file,
+        md_file=md_file,
     )
+    streamed = Outputs(progress=progress, boxes=boxes, references=references, note=note, notice=notice)
+    write.click(opened.adapt(tab.open_draft), [territory, writer], opened.components, show_progress="hidden").then(
+        streamed.adapt(tab.draft), [territory, topic, writer], streamed.components, show_progress="hidden"
+    )
+    exported = Outputs(status=export_status, docx_file=docx_file, md_file=md_file)
     # hidden: Gradio's overlay would write « processing | 0.0/0.8s » in English over the export status
-    export.click(tab.export, [note, *boxes], [export_status, docx_file, md_file], show_progress="hidden")
+    export.click(exported.adapt(tab.export), [note, *boxes], exported.components, show_progress="hidden")

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from assistant.experiences.compare import MAX_COLUMNS, MIN_COLUMNS, ComparisonTable
-from assistant.experiences.export import ExportFolder, footnote_text
 from assistant.experiences.precedents import TERRITORY_KINDS, Precedent, PrecedentRequest, parse_period
 from assistant.experiences.records import ExperienceCard
-from assistant.experiences.service import ExperienceDesk
 from assistant.experiences.territory import canonical_region
+from assistant.notes.desk import ExperienceDesk
+from assistant.notes.export import ExportFolder, footnote_text
 from assistant.ui.document_view import document_link
+from assistant.ui.updates import KEEP, Outputs
 
 LIMIT = 8  # experiences shown for a need
 TERRITORY_TYPES = [*TERRITORY_KINDS, "commune"]
@@ -134,6 +136,33 @@ def comparison_html(table: ComparisonTable) -> str:
     )
 
 
+@dataclass(frozen=True)
+class FilterChoices:
+    """The theme and region choices of the cards in the index."""
+
+    themes: Any
+    regions: Any
+
+
+@dataclass(frozen=True)
+class PrecedentsView:
+    """What a search sets: the experience cards, the choices to compare, the status line."""
+
+    status: str
+    results: Any = KEEP
+    picks: Any = KEEP
+
+
+@dataclass(frozen=True)
+class ComparisonView:
+    """What « Comparer » sets: the table, its CSV and Markdown downloads, the status line."""
+
+    status: str
+    table: Any = KEEP
+    csv_file: Any = KEEP
+    md_file: Any = KEEP
+
+
 class PrecedentsTab:
     """Event handlers of the tab; per-session data stays in the browser's components."""
 
@@ -141,12 +170,12 @@ class PrecedentsTab:
         self.desk = desk
         self.exports = exports
 
-    def filter_choices(self) -> tuple[Any, Any]:
+    def filter_choices(self) -> FilterChoices:
         """Theme and region choices from the cards of the index as it is now."""
         cards = self.desk.refresh()
         themes = sorted({t for c in cards for t in c.themes}, key=str.casefold)
         regions = sorted({canonical_region(c.territory.region.value) or "" for c in cards if c.territory.region} - {""})
-        return gr.update(choices=themes, value=[]), gr.update(choices=regions, value=[])
+        return FilterChoices(gr.update(choices=themes, value=[]), gr.update(choices=regions, value=[]))
 
     def search(
         self,
@@ -156,13 +185,13 @@ class PrecedentsTab:
         regions: list[str] | None,
         kinds: list[str] | None,
         period: str,
-    ) -> tuple[Any, ...]:
+    ) -> PrecedentsView:
         if not (need or "").strip():
-            return gr.skip(), gr.skip(), "Décrivez d'abord votre besoin (par exemple « plateforme mobilité »)."
+            return PrecedentsView("Décrivez d'abord votre besoin (par exemple « plateforme mobilité »).")
         try:
             years = parse_period(period) if (period or "").strip() else None
         except ValueError as exc:
-            return gr.skip(), gr.skip(), f"✗ {exc}"
+            return PrecedentsView(f"✗ {exc}")
         request = PrecedentRequest(
             need.strip(),
             territory=(territory or "").strip() or None,
@@ -179,21 +208,25 @@ class PrecedentsTab:
         status = f"{len(found)} expérience{plural} trouvée{plural}."
         if found:
             status += f" Cochez-en de {MIN_COLUMNS} à {MAX_COLUMNS} puis « Comparer »."
-        return precedents_html(found), gr.update(choices=picks, value=[]), status
+        return PrecedentsView(status, results=precedents_html(found), picks=gr.update(choices=picks, value=[]))
 
-    def compare(self, picked: list[str] | None) -> tuple[Any, ...]:
+    def compare(self, picked: list[str] | None) -> ComparisonView:
         picked = list(picked or [])
         if not MIN_COLUMNS <= len(picked) <= MAX_COLUMNS:
             message = f"Cochez de {MIN_COLUMNS} à {MAX_COLUMNS} expériences à comparer ({len(picked)} cochée(s))."
-            return gr.skip(), gr.skip(), gr.skip(), message
+            return ComparisonView(message)
         try:
             table = self.desk.compare(picked)
         except ValueError as exc:  # an experience removed from the index since the search
-            return gr.skip(), gr.skip(), gr.skip(), f"✗ {exc}"
+            return ComparisonView(f"✗ {exc}")
         csv_path, md_path = self.exports.comparison(table)
         status = f"Comparaison de {len(table.columns)} expériences : chaque case renseignée renvoie à sa source [n]."
-        files = (gr.update(value=str(path), visible=True) for path in (csv_path, md_path))
-        return comparison_html(table), *files, status
+        return ComparisonView(
+            status,
+            table=comparison_html(table),
+            csv_file=gr.update(value=str(csv_path), visible=True),
+            md_file=gr.update(value=str(md_path), visible=True),
+        )
 
 
 def build_precedents_tab(blocks: gr.Blocks, desk: ExperienceDesk, exports: ExportFolder) -> None:
@@ -234,8 +267,11 @@ def build_precedents_tab(blocks: gr.Blocks, desk: ExperienceDesk, exports: Expor
                         label="Tableau (Markdown)", interactive=False, visible=False, elem_id="compare-md"
                     )
     quiet = {"show_progress": "hidden"}  # Gradio's overlay would say « processing | 0.2s » in English
-    blocks.load(tab.filter_choices, outputs=[themes, regions], **quiet)
+    choices = Outputs(themes=themes, regions=regions)
+    blocks.load(choices.adapt(tab.filter_choices), outputs=choices.components, **quiet)
     inputs = [need, territory, themes, regions, kinds, period]
+    found = Outputs(results=results, picks=picked, status=status)
     for trigger in (need.submit, search.click):
-        trigger(tab.search, inputs, [results, picked, status], **quiet)
-    compare.click(tab.compare, [picked], [table, csv_file, md_file, compare_status], **quiet)
+        trigger(found.adapt(tab.search), inputs, found.components, **quiet)
+    compared = Outputs(table=table, csv_file=csv_file, md_file=md_file, status=compare_status)
+    compare.click(compared.adapt(tab.compare), [picked], compared.components, **quiet)

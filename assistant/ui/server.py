@@ -12,8 +12,8 @@ import gradio as gr
 import uvicorn
 
 from assistant.accounts import open_access
-from assistant.api.wiring import api_services
 from assistant.ui.about import exposed_without_auth
+from assistant.ui.api_wiring import api_services
 from assistant.ui.services import AppServices
 from assistant.ui.web import build_web_app
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Protocol
 
 from assistant.backends.store import DocumentRegistry
-from assistant.experiences.service import ExperienceDesk
 from assistant.feedback import FeedbackStore
 from assistant.indexing import Indexer
 from assistant.jobs import IngestQueue
+from assistant.notes.desk import ExperienceDesk
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 

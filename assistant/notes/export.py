@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.experiences.bibliography import Reference
 from assistant.experiences.compare import ComparisonTable, Footnote
-from assistant.experiences.note import Note
+from assistant.notes.note import Note
 
 METADATA_NOTE = "valeur déclarée dans les métadonnées du document"
 

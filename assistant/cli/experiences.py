@@ -1,6 +1,6 @@
 """Command line for experience cards: ``experiences``, ``precedents``, ``compare``, ``note``.
 
-Wired into ``assistant/cli.py`` by ``add_subcommands(sub, common)`` and ``HANDLERS``.
+Wired into ``assistant.cli`` by ``add_subcommands(sub, common)`` and ``HANDLERS``, like every command family.
 Cards are synced with the index before each command (only changed documents are read).
 """
 
@@ -14,17 +14,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from assistant.experiences.export import (
+from assistant.experiences.precedents import Precedent, PrecedentRequest, parse_period
+from assistant.experiences.records import ExperienceCard, card_to_dict
+from assistant.factory import Services
+from assistant.notes.export import (
     display_location,
     note_to_docx,
     note_to_markdown,
     table_to_csv,
     table_to_markdown,
 )
-from assistant.experiences.note import NoteReady, SectionStarted, SectionWritten
-from assistant.experiences.precedents import Precedent, PrecedentRequest, parse_period
-from assistant.experiences.records import ExperienceCard, card_to_dict
-from assistant.factory import Services
+from assistant.notes.note import NoteReady, SectionStarted, SectionWritten
 
 
 def add_subcommands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -20,11 +20,11 @@ from assistant.experiences.compare import (
     places_named,
     select_cards,
 )
-from assistant.experiences.note import NoteDrafter, NoteEvent
 from assistant.experiences.precedents import Precedent, PrecedentFinder, PrecedentRequest
 from assistant.experiences.records import ExperienceCard
 from assistant.experiences.store import CardStore, CardSyncReport
-from assistant.experiences.writers import ExtractiveSectionWriter, LLMSectionWriter, SectionWriter
+from assistant.notes.note import NoteDrafter, NoteEvent
+from assistant.notes.writers import ExtractiveSectionWriter, LLMSectionWriter, SectionWriter
 from assistant.retrieval.hybrid import Retriever
 
 

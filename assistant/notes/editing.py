@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.experiences.bibliography import Reference
-from assistant.experiences.note import Note, NoteSection, Paragraph
+from assistant.notes.note import Note, NoteSection, Paragraph
 
 REFERENCE_MARK = re.compile(r"\[(\d+)\]")  # the pattern of ``bibliography.references_in``
 _BULLET = re.compile(r"^\s*[-•*]\s+")

@@ -9,9 +9,9 @@ from pathlib import Path
 from assistant.accounts import Access
 from assistant.api.routes import ApiServices, IngestResult
 from assistant.corpus import DocumentRecord, Source
-from assistant.experiences.note import Note, NoteReady
 from assistant.indexing import Indexer
 from assistant.jobs import IngestQueue
+from assistant.notes.note import Note, NoteReady
 from assistant.settings import Settings
 from assistant.ui.actions import queued_message
 from assistant.ui.document_view import document_link

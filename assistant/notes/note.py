@@ -21,8 +21,8 @@ from assistant.citations import Claim, render
 from assistant.experiences.bibliography import Bibliography, Reference
 from assistant.experiences.precedents import Precedent, PrecedentFinder, PrecedentRequest
 from assistant.experiences.records import ExperienceCard, FieldValue
-from assistant.experiences.writers import SectionPlan, SectionWriter
 from assistant.generation.material import read_material
+from assistant.notes.writers import SectionPlan, SectionWriter
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.passages import expand_passages
 from assistant.types import Passage
