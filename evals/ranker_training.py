@@ -1,11 +1,12 @@
 """``python -m evals.ranker_training``: train the learned ranker on the dev questions, cross-validated by question.
 
 1. Collect: each set's corpus is indexed through the product's ingest path; for every dev question the
-   searcher gathers its keyword and dense candidates, whose feature rows are labelled 1 when the chunk's
-   document is relevant. The rows are kept in ``evals/cache/ranker`` so training can be re-run alone.
+   searcher gathers its keyword and dense candidates for the query the product searches (a follow-up with its
+   conversation's earlier questions), whose feature rows are labelled 1 when the chunk's document is relevant. The rows are kept in ``evals/cache/ranker`` so training can be re-run alone.
 2. Cross-validate: questions are dealt into folds (seeded); each fold is scored by a model trained on
    the others, so no question is ranked by a model that saw it. The figures are document-level, like
-   ``python -m evals``, next to the keyword, dense and fusion orders of the same candidates.
+   ``python -m evals``, next to the keyword, dense and fusion orders of the same candidates; like the product,
+   current sources then come first for a question about the present.
 3. Train on every question and write the model into the package (``assistant/retrieval/ranker-model.txt``),
    with a summary (figures, feature importances) in the report folder.
 
@@ -18,22 +19,24 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from assistant.copies import superseded_documents
+from assistant.currency import asks_about_the_present, rank_by_currency
 from assistant.retrieval.features import FEATURE_NAMES, candidate_rows
 from assistant.retrieval.fusion import fuse_scored_lists
 from assistant.retrieval.ranker import MODEL_FILE, blend_with_fusion, order_by_score
 from assistant.settings import load_settings
-from assistant.types import Chunk
+from assistant.types import Chunk, Hit
 from evals.corpora import materialise
 from evals.datasets import REPO, document_key, load_set
 from evals.metrics import document_ranking, summarize
-from evals.systems import build_product_index, progress_bar
+from evals.systems import build_product_index, progress_bar, retrieval_query
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +83,13 @@ class Collected:
     chunk_ids: list[str]
     baselines: dict[str, list[list[str]]]  # keyword, dense, fusion document rankings per question
     relevant: list[list[str]]
+    currency: list[float]  # each row's currency weight (1 unless its question asks about the present)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, sizes=self.sizes, rows=self.rows, labels=self.labels)
-        meta = {k: getattr(self, k) for k in ("set_name", "question_ids", "documents", "chunk_ids", "baselines")}
+        names = ("set_name", "question_ids", "documents", "chunk_ids", "baselines", "currency")
+        meta = {k: getattr(self, k) for k in names}
         meta["relevant"] = self.relevant
         meta["features"] = list(FEATURE_NAMES)
         path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
@@ -97,7 +102,7 @@ class Collected:
             arrays = np.load(path)
         except OSError:
             return None
-        if meta.pop("features") != list(FEATURE_NAMES):
+        if meta.pop("features") != list(FEATURE_NAMES) or "currency" not in meta:
             return None
         return cls(sizes=arrays["sizes"], rows=arrays["rows"], labels=arrays["labels"], **meta)
 
@@ -116,12 +121,15 @@ def collect(set_name: str, workdir: Path, cache_dir: Path) -> Collected:
     index = build_product_index(folder, workdir / "ranker" / set_name, settings, embedder, label=set_name)
     searcher = index.services.searcher
     questions = eval_set.answerable
-    sizes, rows, labels, documents, chunk_ids, relevant = [], [], [], [], [], []
+    sizes, rows, labels, documents, chunk_ids, relevant, currency = [], [], [], [], [], [], []
+    superseded = superseded_documents(index.services.store.documents())
     baselines: dict[str, list[list[str]]] = {"keyword": [], "dense": [], "fusion": []}
     bar = progress_bar(len(questions), f"candidats {set_name}", "questions")
     for question in questions:
-        pool = searcher.gather(question.question)
+        query = retrieval_query(question)
+        pool = searcher.gather(query)
         candidates = pool.candidates()
+        currency.extend(currency_weights([pool.chunks[c.chunk_id] for c in candidates], query, searcher, superseded))
         docs = [chunk_document(pool.chunks[c.chunk_id]) for c in candidates]
         sizes.append(len(candidates))
         rows.extend(candidate_rows(pool.profile, candidates))
@@ -146,7 +154,31 @@ def collect(set_name: str, workdir: Path, cache_dir: Path) -> Collected:
         chunk_ids,
         baselines,
         relevant,
+        currency,
     )
+
+
+def currency_weights(chunks: list[Chunk], query: str, searcher, superseded: Iterable[str]) -> list[float]:
+    """The weight the product's currency order gives each chunk for this query (1 when it does not apply)."""
+    present, recent_first = asks_about_the_present(query), searcher.settings.recent_first
+    superseded = set(superseded)
+    if not (present or recent_first or superseded):
+        return [1.0] * len(chunks)
+    hits = [Hit(chunk=c, score=0.0, provenance={}) for c in chunks]
+    weighted = rank_by_currency(
+        hits, glossary=searcher.glossary, present=present, recent_first=recent_first, superseded=superseded
+    )
+    by_id = {h.chunk.chunk_id: h.provenance["currency"] for h in weighted}
+    return [by_id[c.chunk_id] for c in chunks]
+
+
+def order_by_currency(order: list[int], weights: Sequence[float]) -> list[int]:
+    """``order`` (positions, best first) as :func:`~assistant.currency.rank_by_currency` re-orders it:
+    by weight / (rank + 2), ties kept in order."""
+    if all(weights[i] == 1.0 for i in order):
+        return order
+    keyed = sorted(enumerate(order), key=lambda p: (-weights[p[1]] / (p[0] + 2), p[0]))
+    return [i for _, i in keyed]
 
 
 def chunk_document(chunk: Chunk) -> str:
@@ -198,6 +230,7 @@ def rankings_from_scores(data: Collected, scores: np.ndarray) -> list[list[str]]
     for part in _slices(data.sizes):
         ids = data.chunk_ids[part]
         order = order_by_score(ids, blend_with_fusion(scores[part], data.rows[part]))
+        order = order_by_currency(order, data.currency[part])
         docs = data.documents[part]
         found.append(document_ranking(docs[i] for i in order))
     return found

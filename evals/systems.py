@@ -1,8 +1,11 @@
 """The retrieval systems compared, all over the same documents and the same embedder.
 
-- keyword, dense, fusion, hybrid: the product's own index (built by its ingest path) and one ``HybridSearcher.rank``
+- keyword, dense, fusion, hybrid: the product's own index (built by its ingest path) and one ``HybridSearcher.ordered``
   call per question; keyword and dense are that call's two input rankings (``hit.provenance``), fusion their score
-  fusion, hybrid the order it returns (the learned ranker's, or the fusion when the ranker is off).
+  fusion, hybrid the order it returns (the learned ranker's, or the fusion when the ranker is off, then current
+  sources first when the question asks about the present: the order answering reads).
+- Every system is asked what the product searches for: a follow-up (« et qui finance ? ») preceded by the earlier
+  questions of its conversation (:func:`retrieval_query`), as the answering pipeline does without a language model.
 - typical: the stack many RAG tutorials ship: LangChain's ``RecursiveCharacterTextSplitter`` (1,000 / 200
   characters) over the same extracted document texts, a Chroma collection, the same cached embedder, top-k.
 """
@@ -26,8 +29,9 @@ from tqdm import tqdm
 from assistant.backends.embedder import CachedEmbedder
 from assistant.corpus import Progress, SyncReport
 from assistant.factory import Services, build_services
+from assistant.generation.followup import contextualize
 from assistant.settings import Settings
-from assistant.types import Hit
+from assistant.types import Hit, Turn
 from evals.corpora import folder_size
 from evals.datasets import Question, document_key
 from evals.metrics import document_ranking, percentile, recall_curve, summarize
@@ -50,6 +54,12 @@ def progress_bar(total: int | None, description: str, unit: str) -> tqdm:
 def hit_document(hit: Hit) -> str:
     """The name questions use for a hit's document: its file stem."""
     return document_key(str(hit.chunk.metadata.get("filename", hit.chunk.doc_id)))
+
+
+def retrieval_query(question: Question) -> str:
+    """What the product searches for: the question, or for a follow-up the conversation's earlier questions
+    then the question (the pipeline's deterministic context, used when no language model rewrites it)."""
+    return contextualize(question.question, [Turn(q) for q in question.history])
 
 
 def product_rankings(hits: list[Hit]) -> dict[str, list[str]]:
@@ -197,12 +207,13 @@ def score_retrieval(
     k = services.settings.retrieval.candidates
     bar = progress_bar(len(questions), f"recherche {label}", "questions")
     for question in questions:
+        query = retrieval_query(question)
         started = time.perf_counter()
-        found = product_rankings(services.searcher.rank(question.question))
+        found = product_rankings(services.searcher.ordered(query))
         latency["hybrid"].append(time.perf_counter() - started)
         if typical is not None:
             started = time.perf_counter()
-            found["typical"] = typical.rank(question.question, k)
+            found["typical"] = typical.rank(query, k)
             latency["typical"].append(time.perf_counter() - started)
         for system in systems:
             rankings[system].append(found[system])

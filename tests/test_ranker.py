@@ -18,7 +18,9 @@ from assistant.retrieval.ranker import (
     load_ranker,
     order_by_score,
 )
-from evals.ranker_training import fold_of_questions, train
+from evals.datasets import Question
+from evals.ranker_training import fold_of_questions, order_by_currency, train
+from evals.systems import retrieval_query
 
 PROFILE = QueryProfile(
     terms=("aid", "log", "etudi", "ren"),
@@ -105,3 +107,18 @@ def test_questions_are_dealt_into_folds_evenly_and_reproducibly():
     folds = fold_of_questions(10, 3, seed=5)
     assert sorted(np.bincount(folds).tolist()) == [3, 3, 4]
     assert folds.tolist() == fold_of_questions(10, 3, seed=5).tolist()
+
+
+def test_training_orders_a_question_about_the_present_as_the_product_does():
+    # weight / (rank + 2): .6 / 2 = .30, 1 / 3 = .33, 1.15 / 4 = .29
+    assert order_by_currency([0, 1, 2], [0.6, 1.0, 1.15]) == [1, 0, 2]
+    assert order_by_currency([2, 0, 1], [1.0, 1.0, 1.0]) == [2, 0, 1]
+
+
+def test_a_follow_up_is_searched_with_the_earlier_questions_of_its_conversation():
+    follow_up = Question(
+        "q2", "et qui finance ?", frozenset({"garage"}), history=("Un garage solidaire en zone rurale ?",)
+    )
+    assert retrieval_query(follow_up) == "Un garage solidaire en zone rurale ? et qui finance ?"
+    alone = Question("q3", "Qu'est-ce qu'une Cité de l'emploi ?", frozenset({"cite"}), history=("et qui finance ?",))
+    assert retrieval_query(alone) == "Qu'est-ce qu'une Cité de l'emploi ?"

@@ -130,7 +130,7 @@ class HybridSearcher:
         )
 
     def rank(self, question: str, filters: Filters | None = None) -> list[Hit]:
-        """All candidates, best first (no diversity): what evaluations score.
+        """All candidates, best first, by the learned ranker or the score fusion (no currency, no diversity).
 
         Each hit's provenance gives its rank in the keyword and dense lists, its cosine similarity
         and its rank by score fusion (``fusion``), whichever orders the hits.
@@ -167,16 +167,24 @@ class HybridSearcher:
             for i in order_by_score(ids, scores)
         ]
 
-    def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """Best ``k`` chunks, at most ``max_per_document`` per document while others are relevant."""
+    def ordered(self, question: str, filters: Filters | None = None) -> list[Hit]:
+        """All candidates in the order answering reads them: :meth:`rank`, then current sources first when the
+        question asks about the present, the recent-first option is on (settings or ``filters``) or a document
+        has a newer version (what evaluations score)."""
         hits = self.rank(question, filters)
         present = asks_about_the_present(question)
         recent_first = self.settings.recent_first or bool(filters is not None and filters.recent_first)
         older = superseded_documents(self.store.documents())  # an updated version is preferred to the one it replaces
-        if present or recent_first or older:  # current sources first; a claim is never dropped, only ranked lower
-            hits = rank_by_currency(
-                hits, glossary=self.glossary, present=present, recent_first=recent_first, superseded=older
-            )
+        if not (present or recent_first or older):
+            return hits
+        # current sources first; a claim is never dropped, only ranked lower
+        return rank_by_currency(
+            hits, glossary=self.glossary, present=present, recent_first=recent_first, superseded=older
+        )
+
+    def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Best ``k`` chunks of :meth:`ordered`, at most ``max_per_document`` per document while others are relevant."""
+        hits = self.ordered(question, filters)
         by_id = {h.chunk.chunk_id: h for h in hits}
         chosen = diversify(
             [(h.chunk.chunk_id, h.chunk.doc_id) for h in hits], k, max_per_group=self.settings.max_per_document
