@@ -69,6 +69,16 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def latency_summary(retrieval_s: Sequence[float], answer_s: Sequence[float]) -> dict[str, float]:
+    """p50/p95 in milliseconds of retrieval and whole-answer times given in seconds."""
+    return {
+        "retrieval_ms_p50": percentile(retrieval_s, 50) * 1000,
+        "retrieval_ms_p95": percentile(retrieval_s, 95) * 1000,
+        "answer_ms_p50": percentile(answer_s, 50) * 1000,
+        "answer_ms_p95": percentile(answer_s, 95) * 1000,
+    }
+
+
 @dataclass(frozen=True)
 class AnswerOutcome:
     """What is scored of one answer. ``facts_found``/``facts_total`` count expected facts present in the text."""

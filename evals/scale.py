@@ -44,7 +44,7 @@ from assistant.settings import load_settings
 from assistant.types import Document
 from evals.corpora import folder_size, write_corpus
 from evals.datasets import SHARED_BENCH, load_questions
-from evals.metrics import percentile
+from evals.metrics import latency_summary
 from evals.speed import offline
 
 log = logging.getLogger(__name__)
@@ -126,12 +126,7 @@ def latencies(services: Services, questions: Sequence[str], answers: int) -> dic
         started = time.perf_counter()
         services.assistant.ask(question)
         answer.append(time.perf_counter() - started)
-    return {
-        "retrieval_ms_p50": percentile(retrieval, 50) * 1000,
-        "retrieval_ms_p95": percentile(retrieval, 95) * 1000,
-        "answer_ms_p50": percentile(answer, 50) * 1000,
-        "answer_ms_p95": percentile(answer, 95) * 1000,
-    }
+    return latency_summary(retrieval, answer)
 
 
 class Grower:

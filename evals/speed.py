@@ -20,7 +20,7 @@ from assistant.factory import Services, build_services
 from assistant.settings import Settings
 from assistant.types import Chunk
 from evals.corpora import folder_size, replicate
-from evals.metrics import percentile
+from evals.metrics import latency_summary
 from evals.systems import ingest_folder, progress_bar
 from ingest.sync import discover
 
@@ -118,10 +118,7 @@ def _latencies(services: Services, questions: Sequence[str]) -> dict[str, float]
         assistant.ask(question)
         answer.append(time.perf_counter() - started)
     return {
-        "retrieval_ms_p50": percentile(retrieval, 50) * 1000,
-        "retrieval_ms_p95": percentile(retrieval, 95) * 1000,
-        "answer_ms_p50": percentile(answer, 50) * 1000,
-        "answer_ms_p95": percentile(answer, 95) * 1000,
+        **latency_summary(retrieval, answer),
         "answer_questions": len(answer),
         "registry_read_ms_p50": registry_s * 1000,
     }

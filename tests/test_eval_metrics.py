@@ -11,6 +11,7 @@ from evals.metrics import (
     AnswerOutcome,
     citation_resolves,
     document_ranking,
+    latency_summary,
     ndcg_at,
     percentile,
     recall_at,
@@ -58,6 +59,13 @@ def test_percentile_interpolates_between_order_statistics():
     assert percentile([1.0, 2.0, 3.0, 4.0], 95) == pytest.approx(3.85)
     assert percentile([7.0], 95) == 7.0
     assert percentile([], 50) == 0.0
+
+
+def test_latency_summary_reports_milliseconds_from_seconds():
+    summary = latency_summary([0.01, 0.03], [0.2])
+    assert summary == pytest.approx(
+        {"retrieval_ms_p50": 20.0, "retrieval_ms_p95": 29.0, "answer_ms_p50": 200.0, "answer_ms_p95": 200.0}
+    )
 
 
 def test_a_citation_resolves_only_to_a_shown_passage_containing_its_quote():
