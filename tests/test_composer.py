@@ -654,3 +654,33 @@ def test_a_precedent_from_a_report_brings_the_rest_of_a_chosen_items_short_list(
     quoted = [x.text for x in parts if isinstance(x, Claim)]
     assert "**Une cohorte de 320 personnes**, repérées par les partenaires." in quoted
     assert "**Une réunion hebdomadaire de coordination**, le mardi matin." in quoted
+
+
+def test_a_howto_setting_up_a_glossary_term_keeps_to_the_units_naming_the_whole_term() -> None:
+    glossary = Glossary(
+        [
+            GlossaryEntry(
+                term="plateforme mobilité",
+                expansion="plateforme de mobilité",
+                definition="Service qui aide les personnes sans moyen de transport à se déplacer vers l'emploi.",
+            )
+        ]
+    )
+    question = "Comment monter une plateforme mobilité pour lever les freins à l'emploi ?"
+    analysis = analyse_question(question, glossary)
+    assert analysis.subject == {"plateform", "mobilit"}
+    assert analyse_question(question).subject == {"plateform"}  # no glossary: the head word only
+    document = (
+        "Mobilité et emploi\n\n"
+        "La Plateforme RSE a analysé les stratégies des entreprises et les freins existants à l'emploi.\n\n"
+        "Elle a aussi étudié les freins des petites entreprises à la coopération.\n\n"
+        "Les missions d'une plateforme mobilité sont d'informer les habitants et de coordonner les acteurs.\n"
+    )
+    p, pool = _pool(document, title="Développement économique")
+    documents = document_candidates([p], {"d1": tuple(document_units(document))})
+    claims = [x.text for x in compose(analysis, pool, idf, passages=[p], documents=documents) if isinstance(x, Claim)]
+    assert (
+        claims[0]
+        == "Les missions d'une plateforme mobilité sont d'informer les habitants et de coordonner les acteurs."
+    )
+    assert not any("Plateforme RSE" in c for c in claims)

@@ -85,7 +85,11 @@ def compose_howto(
     # and the three units that answer the question best, wherever they are: a page on many subjects has
     # no section about the question, only sentences
     spans = {(c.doc_id, c.unit.span.start) for c in chosen}
-    best_units = [c for _, c in ranked if c.unit.kind != "heading"][:3]
+    best_units = [c for _, c in ranked if c.unit.kind != "heading"]
+    # when the question names what to set up, the units that name it come first: « la Plateforme RSE… freins »
+    # shares two words with « monter une plateforme mobilité… lever les freins » but speaks of another thing
+    naming = [c for c in best_units if analysis.subject and analysis.subject <= c.words]
+    best_units = (naming or best_units)[:3]
     chosen += [c for c in best_units if (c.doc_id, c.unit.span.start) not in spans]
     spans = {(c.doc_id, c.unit.span.start) for c in chosen}
     for unit in best_units:

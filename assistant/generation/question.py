@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.glossary import Glossary, GlossaryEntry
-from assistant.retrieval.french import analyze
+from assistant.retrieval.french import analyze, fold_accents
 
 KINDS = ("definition", "fact", "precedent", "howto", "funding", "partners", "comparison", "list")
 DETAILS = ("amount", "date", "count", "figure", "name", "funding")
@@ -202,7 +202,7 @@ def analyse_question(text: str, glossary: Glossary | None = None) -> QuestionAna
         else funding_amount(text, entries)
         if kind == "funding"
         else (),
-        subject=setting_up(text) if kind == "howto" else frozenset(),
+        subject=setting_up(text, entries) if kind == "howto" else frozenset(),
         areas=area_names(text),
     )
 
@@ -214,11 +214,27 @@ _SETTING_UP = re.compile(
 )
 
 
-def setting_up(text: str) -> frozenset[str]:
+def setting_up(text: str, entries: Sequence[GlossaryEntry] = ()) -> frozenset[str]:
     """The analysed words of what a how-to question asks to set up: « Comment organiser une formation-action
-    qui… » -> {format, action}; empty when the question asks no such thing."""
+    qui… » -> {format, action}; empty when the question asks no such thing. When the word opens a glossary
+    term the question names, the subject is the whole term: « monter une plateforme mobilité » sets up a
+    « plateforme mobilité », and a « Plateforme RSE » is another thing."""
     match = _SETTING_UP.search(text)
-    return frozenset(analyze(match.group(1))) if match else frozenset()
+    if not match:
+        return frozenset()
+    subject = frozenset(analyze(match.group(1)))
+    rest = _plain(text[match.start(1) :])
+    wider = [
+        words
+        for entry in entries
+        for name in (entry.term, entry.expansion, *entry.synonyms)
+        if rest.startswith(_plain(name)) and subject < (words := frozenset(analyze(name)))
+    ]
+    return max(wider, key=len) if wider else subject
+
+
+def _plain(text: str) -> str:
+    return fold_accents(text).casefold().replace("’", "'")
 
 
 def _head_forms(text: str, word: str | None = None) -> frozenset[str]:
