@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from composer_support import FICHE, GUIDE, idf, passage, pool_of
 from refusal_support import assess_sentences
 
 from assistant.citations import Claim
-from assistant.experiences.records import Evidence, ExperienceCard, FieldValue, Territory
-from assistant.generation.composer import compose, document_candidates
+from assistant.generation.composer import compose
 from assistant.generation.followup import contextualize, needs_context
 from assistant.generation.parts import Label, candidates, render_parts
 from assistant.generation.question import analyse_question
@@ -19,38 +19,7 @@ from assistant.generation.units import (
     widen_passage,
 )
 from assistant.glossary import Glossary, GlossaryEntry
-from assistant.types import Chunk, Hit, Passage, Turn
-
-
-def idf(term: str) -> float:
-    return 1.0
-
-
-def passage(number: int, document: str, start: int, end: int, *, doc_id: str = "d1", **meta: str) -> Passage:
-    chunk = Chunk(f"{doc_id}-v-{number:04d}", doc_id, number, document[start:end], start, end, None, (), dict(meta))
-    return Passage(number, Hit(chunk, 1.0), document[start:end], start, end)
-
-
-FICHE = (
-    "Mob'Acacias : une plateforme mobilité\n\n"
-    "La plateforme accompagne les habitants vers l'emploi. Elle a ouvert en 2019.\n\n"
-    "Partenaires\n\n"
-    "- Valbrune Loire Agglomération (service développement économique)\n"
-    "- Pôle emploi et Mission locale de Valbrune\n\n"
-    "Budget et financements\n\n"
-    "Budget 2022 : 312 000 euros.\n\n"
-    "- Valbrune Loire Agglomération : 98 000 €\n"
-    "- Région Centre-Val de Loire : 55 000 €\n"
-)
-GUIDE = (
-    "TITLE: Mobiliser les entreprises\n"
-    "SOURCE: https://exemple.org/guide\n\n"
-    "Étape 1 — Cartographier les entreprises\n\n"
-    "Lister les entreprises de plus de dix salariés autour du quartier.\n\n"
-    "Étape 2 — Construire une offre d'engagement graduée\n\n"
-    "- accueillir un collégien en stage d'observation de 3e ;\n"
-    "- simuler des entretiens d'embauche avec les demandeurs d'emploi du quartier ;\n"
-)
+from assistant.types import Turn
 
 
 def test_a_sentence_cut_by_a_chunk_border_is_completed_from_the_document() -> None:
@@ -110,13 +79,8 @@ def test_markers_written_in_a_document_are_neutralised() -> None:
     assert neutralise_markers("aucun renvoi") == "aucun renvoi"
 
 
-def _pool(document: str, **meta: str):
-    p = passage(1, document, 0, len(document), **meta)
-    return p, candidates([p], {1: units_in(p, document_units(document))})
-
-
 def test_funding_question_takes_the_funding_section_whole() -> None:
-    p, pool = _pool(FICHE, title="Mob'Acacias")
+    p, pool = pool_of(FICHE, title="Mob'Acacias")
     parts = compose(analyse_question("Qui finance la plateforme Mob'Acacias ?"), pool, idf, passages=[p])
     claims = [x.text for x in parts if isinstance(x, Claim)]
     assert claims == [
@@ -128,48 +92,15 @@ def test_funding_question_takes_the_funding_section_whole() -> None:
 
 
 def test_fact_question_leads_with_the_asked_amount() -> None:
-    p, pool = _pool(FICHE, title="Mob'Acacias : une plateforme mobilité")
+    p, pool = pool_of(FICHE, title="Mob'Acacias : une plateforme mobilité")
     parts = compose(analyse_question("Quel est le budget de la plateforme mobilité ?"), pool, idf, passages=[p])
     assert parts[0] == Claim("Budget 2022 : 312 000 euros.", 1, parts[0].span)
     assert len(parts) <= 3
 
 
-def test_howto_gathers_steps_and_items_and_says_they_come_from_a_guide() -> None:
-    p, pool = _pool(GUIDE, title="Mobiliser les entreprises", type="guide méthodologique")
-    parts = compose(analyse_question("Comment mobiliser les entreprises du quartier ?"), pool, idf, passages=[p])
-    text, claims = render_parts(parts, [p])
-    assert text.splitlines()[0] == "Plusieurs leviers ressortent des documents :"
-    assert "**D'après le guide « Mobiliser les entreprises » :**" in text
-    assert "- Lister les entreprises de plus de dix salariés autour du quartier. [1]" in text
-    assert all(GUIDE[c.span.start : c.span.end] == c.span.text for c in claims)
-
-
-def test_precedent_answer_names_territory_and_partners_from_the_card() -> None:
-    def field(text: str) -> FieldValue:
-        start = FICHE.index(text)
-        return FieldValue(text, Evidence("d1", start, start + len(text), text))
-
-    card = ExperienceCard(
-        doc_id="d1",
-        content_hash="",
-        title="Mob'Acacias",
-        source="f.md",
-        territory=Territory(commune=FieldValue("Valbrune-sur-Loire")),
-        summary=field("La plateforme accompagne les habitants vers l'emploi."),
-        partners=(field("Pôle emploi et Mission locale de Valbrune"),),
-    )
-    p, pool = _pool(FICHE, title="Mob'Acacias")
-    analysis = analyse_question("Quelles communes ont monté une plateforme mobilité, avec quels partenaires ?")
-    text, claims = render_parts(compose(analysis, pool, idf, passages=[p], cards=[(1, card)]), [p])
-    assert text.splitlines()[0] == "**Valbrune-sur-Loire — « Mob'Acacias » :**"
-    assert "- Pôle emploi et Mission locale de Valbrune [1]" in text
-    assert "[1]\n\nPartenaires :\n- " in text  # a label after a list item opens a new paragraph (Markdown)
-    assert [c.passage for c in claims] == [1, 1]
-
-
 def test_definition_gives_the_glossary_definition_labelled() -> None:
     document = "Une cité de l'emploi est une coopération des acteurs de l'emploi autour des habitants."
-    p, pool = _pool(document, title="Fiche")
+    p, pool = pool_of(document, title="Fiche")
     parts = compose(
         analyse_question("Qu'est-ce qu'une Cité de l'emploi ?"),
         pool,
@@ -225,35 +156,6 @@ def test_template_labels_carry_no_markup_nor_header_keys() -> None:
     assert clean_label("**Guide**\n# méthodologique") == "Guide méthodologique"
 
 
-def test_a_section_that_says_what_to_do_counts_for_a_lever_one_that_describes_against() -> None:
-    from assistant.generation.howto import heading_role
-
-    assert heading_role("Plan d'actions proposé") > 0
-    assert heading_role("Recommandations") > 0
-    assert heading_role("Étape 2 : rassembler les données") > 0
-    assert heading_role("Constats locaux") < 0
-    assert heading_role("Contexte") < 0
-    assert heading_role("") == 0
-
-
-PAGE = (
-    "Les plateformes de mobilité accompagnent les habitants vers l'emploi. "
-    "Selon le CGET, une plateforme mobilité a deux missions : informer et coordonner. "
-    "Le Grand Narbonne ouvre un équipement d'économie sociale.\n\n"
-    "Une étude sur la RSE formule onze recommandations.\n"
-)
-
-
-def test_on_a_page_about_many_subjects_the_paragraph_about_the_subject_asked_goes_on() -> None:
-    from assistant.generation.howto import continuation
-
-    p, pool = _pool(PAGE, title="Développement économique")
-    analysis = analyse_question("Comment monter une plateforme mobilité ?")
-    first = next(c for c in pool if c.unit.span.text.startswith("Les plateformes"))
-    following = [c.unit.span.text for c in continuation(analysis, first, pool)]
-    assert following == ["Selon le CGET, une plateforme mobilité a deux missions : informer et coordonner."]
-
-
 INDICATORS = (
     "Suivre les parcours\n\n"
     "Les échanges ont fait émerger des indicateurs complémentaires :\n\n"
@@ -267,7 +169,7 @@ INDICATORS = (
 def test_a_chosen_item_brings_the_other_items_of_its_short_list() -> None:
     from assistant.generation.howto import list_siblings
 
-    p, pool = _pool(INDICATORS, title="Compte rendu")
+    p, pool = pool_of(INDICATORS, title="Compte rendu")
     first = next(c for c in pool if c.unit.span.text.startswith("le nombre"))
     siblings = [c.unit.span.text for c in list_siblings([first], pool)]
     assert siblings == [
@@ -275,34 +177,6 @@ def test_a_chosen_item_brings_the_other_items_of_its_short_list() -> None:
         "la part des bénéficiaires ayant obtenu une qualification ;",
     ]
     assert list_siblings([first], pool, most=2) == []
-
-
-def test_a_method_in_steps_is_answered_with_every_step() -> None:
-    guide = GUIDE + "\nÉtape 3 — Désigner un interlocuteur unique\n\nUn seul contact, toujours le même, joignable.\n"
-    p, pool = _pool(guide, title="Mobiliser les entreprises", type="guide méthodologique")
-    parts = compose(analyse_question("Comment mobiliser les entreprises du quartier ?"), pool, idf, passages=[p])
-    text, _ = render_parts(parts, [p])
-    assert "Étape 3 — Désigner un interlocuteur unique" in text
-
-
-def test_a_precedent_from_a_page_keeps_the_line_naming_it_and_its_line_tail() -> None:
-    from assistant.generation.parts import line_tails, title_line
-
-    page = (
-        "POP-UP dev éco le 16 octobre à Tourcoing,\n"
-        "Stands et ateliers : l'objectif est de faire coproduire les entreprises et les habitants du quartier. "
-        "Six parcours proposés.\n"
-    )
-    p, pool = _pool(page, title="Les acteurs")
-    best = next(c for c in pool if c.unit.span.text.startswith("Stands"))
-    head = title_line(best, pool)
-    assert head is not None and head.unit.span.text.startswith("POP-UP dev éco le 16 octobre à Tourcoing")
-    assert [c.unit.span.text for c in line_tails([best], pool)] == ["Six parcours proposés."]
-    assert title_line(head, pool) is None
-    report = "Introduction : des chiffres et une question\nLa chargée d'études a présenté un état des lieux de l'ESS.\n"
-    p, pool = _pool(report, title="Compte rendu")
-    best = next(c for c in pool if c.unit.span.text.startswith("La chargée"))
-    assert title_line(best, pool) is None
 
 
 FONDS = (
@@ -315,7 +189,7 @@ FONDS = (
 
 
 def test_each_clause_of_a_two_part_fact_question_gets_its_unit() -> None:
-    p, pool = _pool(FONDS, title="Mécénat")
+    p, pool = pool_of(FONDS, title="Mécénat")
     question = "Combien le fonds Avenir Quartiers a-t-il collecté et auprès de combien d'entreprises ?"
     claims = [x.text for x in compose(analyse_question(question), pool, idf, passages=[p]) if isinstance(x, Claim)]
     assert "212 000 euros collectés en 2020 et 2021 ;" in claims
@@ -340,43 +214,6 @@ def test_a_number_counts_what_follows_it() -> None:
     assert gives_detail("Budget 2021 : 412 000 €", "amount") and not gives_detail("En 2021 seulement.", "amount")
 
 
-def test_a_short_line_that_ends_like_no_sentence_is_no_lever() -> None:
-    from assistant.generation.howto import is_title_line
-
-    assert is_title_line("Séminaire du 9 juillet 2019")
-    assert is_title_line("Retrouver ici le rapport d'étude")
-    assert is_title_line("Voir le communiqué de l’IRDSU à l’issue des journées : il faut dépasser les injonctions !")
-    assert not is_title_line("Désigner un interlocuteur unique.")
-    assert not is_title_line(
-        "Mesurer l'image dès le départ permet de défendre la démarche lorsque les résultats tardent"
-    )
-
-
-LESSONS = (
-    "Changer l'image du quartier\n\n"
-    "Contexte\n\n"
-    "Les agences immobilières déconseillaient le quartier aux entreprises.\n\n"
-    "Enseignements\n\n"
-    "- Les professionnels de l'immobilier sont une cible prioritaire et souvent négligée.\n"
-    "- Mesurer l'image dès le départ permet de défendre la démarche.\n"
-)
-
-
-def test_howto_takes_the_lessons_of_a_second_document_not_only_its_best_sentence() -> None:
-    first = passage(1, GUIDE, 0, len(GUIDE), doc_id="d1", title="Mobiliser les entreprises", type="guide")
-    second = passage(2, LESSONS, 0, len(LESSONS), doc_id="d2", title="Changer l'image", type="dossier")
-    units = {1: units_in(first, document_units(GUIDE)), 2: units_in(second, document_units(LESSONS))}
-    pool = candidates([first, second], units)
-    documents = document_candidates(
-        [first, second], {"d1": tuple(document_units(GUIDE)), "d2": tuple(document_units(LESSONS))}
-    )
-    analysis = analyse_question("Comment mobiliser les entreprises et les agences immo pour changer l'image ?")
-    parts = compose(analysis, pool, idf, passages=[first, second], documents=documents)
-    claims = [x.text for x in parts if isinstance(x, Claim)]
-    assert "Les professionnels de l'immobilier sont une cible prioritaire et souvent négligée." in claims
-    assert "Mesurer l'image dès le départ permet de défendre la démarche." in claims
-
-
 OBJECTIVES = (
     "Les objectifs de la formation action\n\n"
     "- Rapprocher les développeurs économiques et les équipes de la politique de la ville ;\n"
@@ -387,7 +224,7 @@ OBJECTIVES = (
 
 
 def test_a_list_question_is_answered_with_the_whole_short_list() -> None:
-    p, pool = _pool(OBJECTIVES, title="Formation-action")
+    p, pool = pool_of(OBJECTIVES, title="Formation-action")
     analysis = analyse_question("Quels objectifs poursuivait la formation action des développeurs économiques ?")
     assert analysis.kind == "list"
     text, claims = render_parts(compose(analysis, pool, idf, passages=[p]), [p])
@@ -399,44 +236,6 @@ def test_a_list_question_is_answered_with_the_whole_short_list() -> None:
     assert text.splitlines()[0] == "Les documents indiquent :" and text.splitlines()[1].startswith("- Rapprocher")
 
 
-def test_a_howto_asking_for_examples_keeps_the_line_naming_one() -> None:
-    from assistant.generation.howto import example_lines
-
-    page = PAGE + "\nL'exemple de Mobil'Job, la plateforme mobilité d'Alès Agglomération\n\nVoir la vidéo.\n"
-    p, pool = _pool(page, title="Développement économique")
-    analysis = analyse_question("Comment monter une plateforme mobilité pour l'emploi ? Des exemples ?")
-    assert analysis.kind == "howto" and "precedent" in analysis.also
-    assert [c.unit.span.text for c in example_lines(analysis, pool)] == [
-        "L'exemple de Mobil'Job, la plateforme mobilité d'Alès Agglomération"
-    ]
-    assert example_lines(analyse_question("Comment monter une foncière commerciale ?"), pool) == []
-
-
-ACCOUNT = (
-    "Présentation de la formation action\n\n"
-    "Les objectifs\n\n"
-    "- Rapprocher les développeurs économiques et les équipes de la politique de la ville.\n\n"
-    "Le public cible\n\n"
-    "La formation action a réuni huit territoires, chacun en binôme : un chef de projet et un développeur.\n\n"
-    "Le calendrier\n\n"
-    "La formation action s'est déroulée en 5 séances de travail sur neuf mois.\n"
-)
-
-
-def test_a_document_presenting_what_the_question_sets_up_answers_with_how_it_was_set_up() -> None:
-    from assistant.generation.question import setting_up
-
-    assert setting_up("Comment organiser une formation-action qui rapproche les équipes ?") == {"format", "action"}
-    assert setting_up("Comment renforcer le pilier économique ?") == frozenset()
-    p, pool = _pool(ACCOUNT, title="Présentation de la formation action", type="dossier")
-    question = "Comment organiser une formation-action qui rapproche développeurs et équipes ?"
-    documents = document_candidates([p], {"d1": tuple(document_units(ACCOUNT))})
-    parts = compose(analyse_question(question), pool, idf, passages=[p], documents=documents)
-    claims = [x.text for x in parts if isinstance(x, Claim)]
-    assert "La formation action s'est déroulée en 5 séances de travail sur neuf mois." in claims
-    assert any("binôme" in c for c in claims)
-
-
 def test_a_fact_answer_leads_with_the_units_answering_its_clauses_in_order() -> None:
     fiche = (
         "Le pôle mobilité\n\n"
@@ -444,7 +243,7 @@ def test_a_fact_answer_leads_with_the_units_answering_its_clauses_in_order() -> 
         "En 2021, 463 personnes ont bénéficié d'un diagnostic mobilité.\n\n"
         "Budget 2021 : 412 000 euros.\n"
     )
-    p, pool = _pool(fiche, title="Pôle mobilité")
+    p, pool = pool_of(fiche, title="Pôle mobilité")
     question = "combien de personnes ont eu un diagnostic mobilité en 2021 et avec quel budget ?"
     claims = [x.text for x in compose(analyse_question(question), pool, idf, passages=[p]) if isinstance(x, Claim)]
     assert claims[:2] == [
@@ -464,7 +263,7 @@ TABLE = (
 
 
 def test_a_table_row_says_what_its_figures_are_through_the_header_row() -> None:
-    _, pool = _pool(TABLE, title="Tableau de bord")
+    _, pool = pool_of(TABLE, title="Tableau de bord")
     header = next(c for c in pool if c.unit.span.text.startswith("| Quartier"))
     row = next(c for c in pool if c.unit.span.text.startswith("| Champ-Fleury"))
     sentence = next(c for c in pool if c.unit.span.text.startswith("Le taux"))
@@ -493,63 +292,10 @@ def test_a_sentence_continuing_another_borrows_its_words_down_the_chain_across_a
     assert "person" not in opening.words  # a sentence borrows from the one before it, never the other way
 
 
-ACTIONS = (
-    "Actions menées\n\n"
-    "- Diagnostic mobilité individuel.\n"
-    "- Location de vélos à assistance électrique.\n"
-    "- Auto-école sociale avec un code adapté.\n"
-    "- Navettes vers la zone d'activités aux horaires décalés.\n"
-    "- Ateliers collectifs pour lire un plan de réseau.\n"
-    "- Permanence administrative le jeudi.\n"
-)
-
-
-def test_a_precedent_gives_up_to_five_actions_of_the_experience_in_document_order() -> None:
-    def field(text: str) -> FieldValue:
-        start = ACTIONS.index(text)
-        return FieldValue(text, Evidence("d1", start, start + len(text), text))
-
-    lines = [line[2:] for line in ACTIONS.splitlines() if line.startswith("- ")]
-    card = ExperienceCard(
-        doc_id="d1",
-        content_hash="",
-        title="Pôle mobilité",
-        source="f.md",
-        territory=Territory(commune=FieldValue("Vergnolles")),
-        actions=tuple(field(line) for line in lines),
-    )
-    p, pool = _pool(ACTIONS, title="Pôle mobilité")
-    analysis = analyse_question("Un exemple de navettes aux horaires décalés pour aller travailler ?")
-    parts = compose(analysis, pool, idf, passages=[p], cards=[(1, card)])
-    quoted = [x.text for x in parts if isinstance(x, Claim)]
-    # the navette action is among them (the one the question asks about), in the document's order
-    assert len(quoted) == 5 and "Navettes vers la zone d'activités aux horaires décalés." in quoted
-    assert quoted == [line for line in lines if line in quoted]
-
-
-NUMERIC = (
-    "Le forum a abordé le numérique sous plusieurs angles. "
-    "La politique de la ville mobilise l'ensemble des politiques publiques. "
-    "Concernant le numérique, il s'agit d'un outil à s'approprier pour répondre à un problème identifié. "
-    "L'enjeu est de passer de la maîtrise d'ouvrage à la maîtrise d'usage des politiques publiques. "
-    "Le déjeuner a réuni quarante participants.\n"
-)
-
-
-def test_a_paragraph_about_the_subject_goes_on_while_it_speaks_of_it_up_to_four_sentences() -> None:
-    from assistant.generation.howto import continuation
-
-    p, pool = _pool(NUMERIC, title="Forum")
-    analysis = analyse_question("Comment aborder le numérique dans les politiques de la ville ?")
-    first = next(c for c in pool if c.unit.span.text.startswith("Le forum"))
-    following = [c.unit.span.text for c in continuation(analysis, first, pool)]
-    assert following[-1].startswith("L'enjeu est de passer") and len(following) == 3  # not the lunch
-
-
 def test_an_area_no_unit_names_is_reported_one_named_is_not() -> None:
     from assistant.generation.parts import unnamed_areas
 
-    _, pool = _pool(FICHE, title="Mob'Acacias")
+    _, pool = pool_of(FICHE, title="Mob'Acacias")
     assert unnamed_areas(analyse_question("Une plateforme mobilité dans le Nord ?"), pool) == ["Nord"]
     assert unnamed_areas(analyse_question("Une plateforme mobilité en Centre-Val de Loire ?"), pool) == []
 
@@ -570,46 +316,10 @@ def test_a_definition_takes_the_sentences_naming_the_term_not_those_of_its_topic
         "Les conseillers de la mission locale ont présenté leurs parcours d'accompagnement des habitants. "
         "Les cités de l'emploi organisent la coopération des acteurs autour des habitants des quartiers.\n"
     )
-    p, pool = _pool(document, title="Compte rendu")
+    p, pool = pool_of(document, title="Compte rendu")
     analysis = analyse_question("Qu'est-ce qu'une Cité de l'emploi ?", glossary)
     claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
     assert claims == ["Les cités de l'emploi organisent la coopération des acteurs autour des habitants des quartiers."]
-
-
-def test_a_precedent_from_a_report_goes_on_with_the_figures_of_its_paragraph() -> None:
-    from assistant.generation.card_answers import figures_after
-
-    report = (
-        "La responsable de l'école a présenté sa formation de développeur web de sept mois. "
-        "Le recrutement se fait sur la motivation. "
-        "Six mois après la fin de la formation, 70 % étaient en emploi. "
-        "Trois promotions ont été formées depuis 2022. "
-        "Une quatrième est prévue en 2025.\n"
-        "En 2023, le séminaire a réuni 40 personnes.\n"
-    )
-    p, pool = _pool(report, title="Compte rendu")
-    best = next(c for c in pool if c.unit.span.text.startswith("La responsable"))
-    # what came of it (figures), two at most, never past the paragraph
-    assert [c.unit.span.text for c in figures_after(best, pool, [p])] == [
-        "Six mois après la fin de la formation, 70 % étaient en emploi.",
-        "Trois promotions ont été formées depuis 2022.",
-    ]
-    last = next(c for c in pool if c.unit.span.text.startswith("Une quatrième"))
-    assert figures_after(last, pool, [p]) == []
-
-
-def test_a_link_label_is_never_quoted_and_a_title_line_is_no_lever() -> None:
-    page = (
-        "Télécharger le rapport sur les clauses d'insertion des marchés publics, édition 2014.\n"
-        "Dossier de synthèse sur les clauses d'insertion\n"
-        "Mutualiser le suivi des clauses d'insertion entre maîtres d'ouvrage avec un facilitateur unique.\n"
-    )
-    p, pool = _pool(page, title="Clauses")
-    analysis = analyse_question("Comment suivre les clauses d'insertion des marchés publics ?")
-    claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
-    assert claims == [
-        "Mutualiser le suivi des clauses d'insertion entre maîtres d'ouvrage avec un facilitateur unique."
-    ]
 
 
 def test_a_follow_up_answer_leads_with_what_the_follow_up_itself_asks() -> None:
@@ -617,7 +327,7 @@ def test_a_follow_up_answer_leads_with_what_the_follow_up_itself_asks() -> None:
 
     from assistant.generation.question import QuestionPart
 
-    p, pool = _pool(FICHE, title="Mob'Acacias : une plateforme mobilité")
+    p, pool = pool_of(FICHE, title="Mob'Acacias : une plateforme mobilité")
     thread = analyse_question("Quel est le budget de la plateforme mobilité ? et combien vient de la Région ?")
     own = analyse_question("et combien vient de la Région ?")
     analysis = replace(thread, text=own.text, parts=(QuestionPart(own.text, own.detail, own.focus, own.head),))
@@ -626,7 +336,7 @@ def test_a_follow_up_answer_leads_with_what_the_follow_up_itself_asks() -> None:
 
 
 def test_a_chosen_sentence_that_continues_another_comes_with_it() -> None:
-    p, pool = _pool(REPORT, title="Rapport")
+    p, pool = pool_of(REPORT, title="Rapport")
     analysis = analyse_question("Combien de personnes ont été auditionnées pour le rapport Durand-Martin ?")
     claims = [x.text for x in compose(analysis, pool, idf, passages=[p]) if isinstance(x, Claim)]
     # « Il s'est construit… » is read after the sentences it continues, back to the one naming the report
@@ -635,52 +345,3 @@ def test_a_chosen_sentence_that_continues_another_comes_with_it() -> None:
         "Ce travail a réuni une commission de responsables associatifs et de chercheurs.",
         "Il s'est construit sur des auditions de plus de 300 personnes.",
     ]
-
-
-def test_a_precedent_from_a_report_brings_the_rest_of_a_chosen_items_short_list() -> None:
-    from assistant.generation.card_answers import compose_precedents
-
-    report = (
-        "Le témoignage de Valbrune\n\n"
-        "La cité de l'emploi de Valbrune a été labellisée fin 2020.\n\n"
-        "- **Trois médiateurs emploi** chargés de l'aller-vers dans les quartiers.\n"
-        "- **Une cohorte de 320 personnes**, repérées par les partenaires.\n"
-        "- **Une réunion hebdomadaire de coordination**, le mardi matin.\n"
-    )
-    p, pool = _pool(report, title="Compte rendu")
-    analysis = analyse_question("Un exemple de médiateurs emploi qui font de l'aller-vers ?")
-    ranked = sorted(((1.0 if "médiateurs" in c.unit.span.text else 0.5, c) for c in pool), key=lambda vc: -vc[0])
-    parts = compose_precedents(analysis, [], idf, ranked[:1], [p], pool)
-    quoted = [x.text for x in parts if isinstance(x, Claim)]
-    assert "**Une cohorte de 320 personnes**, repérées par les partenaires." in quoted
-    assert "**Une réunion hebdomadaire de coordination**, le mardi matin." in quoted
-
-
-def test_a_howto_setting_up_a_glossary_term_keeps_to_the_units_naming_the_whole_term() -> None:
-    glossary = Glossary(
-        [
-            GlossaryEntry(
-                term="plateforme mobilité",
-                expansion="plateforme de mobilité",
-                definition="Service qui aide les personnes sans moyen de transport à se déplacer vers l'emploi.",
-            )
-        ]
-    )
-    question = "Comment monter une plateforme mobilité pour lever les freins à l'emploi ?"
-    analysis = analyse_question(question, glossary)
-    assert analysis.subject == {"plateform", "mobilit"}
-    assert analyse_question(question).subject == {"plateform"}  # no glossary: the head word only
-    document = (
-        "Mobilité et emploi\n\n"
-        "La Plateforme RSE a analysé les stratégies des entreprises et les freins existants à l'emploi.\n\n"
-        "Elle a aussi étudié les freins des petites entreprises à la coopération.\n\n"
-        "Les missions d'une plateforme mobilité sont d'informer les habitants et de coordonner les acteurs.\n"
-    )
-    p, pool = _pool(document, title="Développement économique")
-    documents = document_candidates([p], {"d1": tuple(document_units(document))})
-    claims = [x.text for x in compose(analysis, pool, idf, passages=[p], documents=documents) if isinstance(x, Claim)]
-    assert (
-        claims[0]
-        == "Les missions d'une plateforme mobilité sont d'informer les habitants et de coordonner les acteurs."
-    )
-    assert not any("Plateforme RSE" in c for c in claims)
