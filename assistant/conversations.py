@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assistant.sqlite_file import transaction
+from assistant.sqlite_file import create_database, transaction
 from assistant.types import Answer, Citation, Turn
 
 TITLE_CHARS = 80
@@ -136,9 +136,7 @@ class ConversationStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        create_database(path, _SCHEMA)
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self.path, foreign_keys=True)

@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from assistant.accounts.roles import Role
-from assistant.sqlite_file import transaction
+from assistant.sqlite_file import create_database, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -101,9 +101,7 @@ class AccountStore:
         self.hasher = hasher or PasswordHasher()
         # verified when the user does not exist, so that a wrong name costs as long as a wrong password
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        create_database(path, _SCHEMA)
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self.path)
