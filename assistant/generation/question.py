@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.glossary import Glossary, GlossaryEntry
-from assistant.retrieval.french import analyze, fold_accents
+from assistant.glossary import Glossary, GlossaryEntry, normalise
+from assistant.retrieval.french import analyze
 
 KINDS = ("definition", "fact", "precedent", "howto", "funding", "partners", "comparison", "list")
 DETAILS = ("amount", "date", "count", "figure", "name", "funding")
@@ -223,18 +223,14 @@ def setting_up(text: str, entries: Sequence[GlossaryEntry] = ()) -> frozenset[st
     if not match:
         return frozenset()
     subject = frozenset(analyze(match.group(1)))
-    rest = _plain(text[match.start(1) :])
+    rest = normalise(text[match.start(1) :]).casefold()
     wider = [
         words
         for entry in entries
         for name in (entry.term, entry.expansion, *entry.synonyms)
-        if rest.startswith(_plain(name)) and subject < (words := frozenset(analyze(name)))
+        if rest.startswith(normalise(name).casefold()) and subject < (words := frozenset(analyze(name)))
     ]
     return max(wider, key=len) if wider else subject
-
-
-def _plain(text: str) -> str:
-    return fold_accents(text).casefold().replace("’", "'")
 
 
 def _head_forms(text: str, word: str | None = None) -> frozenset[str]:
