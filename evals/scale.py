@@ -328,7 +328,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         run_probe(args.probe, questions)
         return
     points = measure(
-        [int(s) for s in args.sizes.split(",")], args.workdir, questions, args.answers, args.base.split(",")
+        [int(s) for s in args.sizes.split(",")],
+        args.workdir,
+        questions,
+        args.answers,
+        args.base.split(","),
+        out=args.out,
     )
     text = json.dumps(points, indent=2, ensure_ascii=False)
     if args.out:
