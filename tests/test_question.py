@@ -218,3 +218,20 @@ def test_set_phrases_say_how_the_question_is_asked_not_what_it_is_about() -> Non
 )
 def test_the_area_a_question_names_as_its_scope(question: str, areas: tuple[str, ...]) -> None:
     assert analyse_question(question).areas == areas
+
+
+def test_the_words_of_a_term_written_out_do_not_cover_one_another() -> None:
+    glossary = Glossary(
+        [
+            GlossaryEntry(
+                "pilier développement économique",
+                "pilier « développement économique » des contrats de ville",
+                "L'un des trois piliers…",
+                ("PDE",),
+            )
+        ]
+    )
+    analysis = analyse_question("Comment renforcer le pilier développement économique ?", glossary)
+    (pillar,) = [t for t in analysis.focus if t.word == "pili"]
+    assert "vill" not in pillar.forms and "contrat" not in pillar.forms
+    assert "pde" in pillar.forms  # the acronym still stands for each word, and each word for it

@@ -384,15 +384,18 @@ def area_names(text: str) -> tuple[str, ...]:
 def focus_terms(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[FocusTerm, ...]:
     """The question's content words (analysed), each once, with the forms that also cover it.
 
-    An acronym of the glossary is covered by its expansion's words too, and the reverse."""
+    An acronym of the glossary is covered by its expansion's words too, and each of those words by the
+    acronym; the words of a term written out do not cover one another (« ville » does not stand for
+    « pilier » because both are in « pilier … des contrats de ville »)."""
     text = _SET_PHRASES.sub(" ", text)
     words = [w for w in dict.fromkeys(analyze(text)) if w not in _NOT_FOCUS and (not w.isdigit() or len(w) == 4)]
     extra: dict[str, set[str]] = {}
     for entry in entries:
-        spellings = [entry.term, entry.expansion, *entry.synonyms]
-        forms = {f for s in spellings for f in analyze(s)}
+        spelled = [analyze(s) for s in (entry.term, entry.expansion, *entry.synonyms)]
+        forms = {f for words_of in spelled for f in words_of}
+        single = {words_of[0] for words_of in spelled if len(words_of) == 1}
         for word in forms:
-            extra.setdefault(word, set()).update(forms)
+            extra.setdefault(word, set()).update(forms if word in single else single)
     terms = []
     for word in words:
         forms = {word} | extra.get(word, set())
