@@ -231,7 +231,7 @@ class Assistant:
         index = {doc: i for i, doc in enumerate(documents)}
         known = lambda term: keyword.document_frequency(term) > 0  # noqa: E731
         return assess(
-            [(t.forms, idf(t.word)) for t in analysis.focus],
+            [(t, idf(t.word)) for t in analysis.focus],
             [
                 (
                     c.unit.span.text,

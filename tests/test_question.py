@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.generation.question import analyse_question, question_detail, question_kind
+from assistant.generation.question import analyse_question, covered, question_detail, question_kind
 from assistant.glossary import Glossary, GlossaryEntry
+from assistant.retrieval.french import analyze
 
 KINDS = [
     # definitions
@@ -131,8 +132,11 @@ def test_focus_acronym_is_covered_by_its_glossary_expansion() -> None:
     )
     analysis = analyse_question("Quels résultats pour TZCLD à Saint-Aurel ?", glossary)
     (acronym,) = [t for t in analysis.focus if t.word == "tzcld"]
-    assert {"chomeur", "zero"} <= acronym.forms
+    assert covered(acronym, frozenset(analyze("Les territoires zéro chômeur de Saint-Aurel")))
+    assert not covered(acronym, frozenset(analyze("Un chômeur de Saint-Aurel")))  # one word of it is not it
     assert analysis.glossary_terms == ("TZCLD",)
+    (written,) = [t for t in analyse_question("Des territoires zéro chômeur ?", glossary).focus if t.word == "chomeur"]
+    assert covered(written, frozenset({"tzcld"}))  # and the acronym stands for each word written out
 
 
 def test_a_question_naming_no_topic_has_no_focus() -> None:
