@@ -1,0 +1,171 @@
+"""Compaction of the keyword index: from saved terms (no passage analysed again), aside (refreshes and queries go on),
+published with the delta that arrived meanwhile rebased on the new base."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from files import write_corpus
+
+from assistant.corpus import Source
+from assistant.retrieval import keyword_keeper, keyword_segments
+from assistant.retrieval.hybrid import KeywordIndexKeeper
+from assistant.retrieval.keyword_compaction import BaseRows, fold_delta, rebase
+from assistant.retrieval.keyword_segments import Delta, DeltaPassage
+from assistant.retrieval.keyword_terms import AnalysedTerms
+
+
+def _passage(chunk_id: str, doc_id: str, version: str, *terms: str) -> DeltaPassage:
+    return DeltaPassage(chunk_id, doc_id, version, terms, {"doc_id": doc_id, "content_hash": version})
+
+
+# ---- pure: the merge and the rebase
+
+
+def test_analysed_terms_give_back_each_passage_and_survive_a_save(tmp_path):
+    terms = AnalysedTerms.of("fp", [["jardin", "quarti"], [], ["navet", "jardin", "jardin"]])
+    assert terms.passages([2, 0, 1]) == [["navet", "jardin", "jardin"], ["jardin", "quarti"], []]
+    terms.save(tmp_path)
+    loaded = AnalysedTerms.load(tmp_path)
+    assert (loaded.fingerprint, len(loaded)) == ("fp", 3)
+    assert loaded.passages([0, 1, 2]) == [["jardin", "quarti"], [], ["navet", "jardin", "jardin"]]
+    assert AnalysedTerms.load(tmp_path / "ailleurs") is None
+
+
+def test_folding_drops_the_masked_documents_adds_the_delta_and_keeps_chunk_id_order():
+    base_ids = ["a1", "b1", "b2", "c1"]
+    metas = [{"doc_id": "a"}, {"doc_id": "b"}, {"doc_id": "b"}, {"doc_id": "c"}]
+    terms = AnalysedTerms.of("fp0", [["ecol"], ["jardin"], ["jardin", "partag"], ["navet"]])
+    delta = Delta(
+        "fp0",
+        "fp1",
+        (_passage("b9", "b", "v2", "jardin", "montreuil"), _passage("a5", "e", "v1", "sport")),
+        frozenset({"b"}),
+    )
+    rows = fold_delta(base_ids, metas, terms, delta)
+    assert rows == BaseRows(
+        ["a1", "a5", "b9", "c1"],
+        [["ecol"], ["sport"], ["jardin", "montreuil"], ["navet"]],
+        [
+            {"doc_id": "a"},
+            {"doc_id": "e", "content_hash": "v1"},
+            {"doc_id": "b", "content_hash": "v2"},
+            {"doc_id": "c"},
+        ],
+    )
+
+
+def test_folding_refuses_terms_that_are_not_the_bases():
+    with pytest.raises(ValueError):
+        fold_delta(["a1", "a2"], [{"doc_id": "a"}] * 2, AnalysedTerms.of("fp0", [["ecol"]]), Delta("fp0", "fp0"))
+
+
+def test_the_delta_saved_during_a_compaction_is_rebased_on_the_new_base():
+    # the new base folded in a@v1, b@v1, c@v1; meanwhile b changed (v2), c was removed and d added
+    latest = Delta(
+        "fp0",
+        "fp3",
+        (_passage("a1", "a", "v1", "ecol"), _passage("b7", "b", "v2", "jardin"), _passage("d1", "d", "v1", "sport")),
+        frozenset({"b", "c"}),
+    )
+    held = {"a": "v1", "b": "v2", "d": "v1"}  # what the old base + latest answer with
+    rebased = rebase(latest, held, {"a": "v1", "b": "v1", "c": "v1"}, "fp1")
+    assert rebased.base_fingerprint == "fp1" and rebased.fingerprint == "fp3"
+    assert [p.chunk_id for p in rebased.passages] == ["b7", "d1"]  # a@v1 is in the new base already
+    assert rebased.masked == {"b", "c"}
+
+
+def test_nothing_arrived_during_the_compaction_leaves_an_empty_delta():
+    latest = Delta("fp0", "fp1", (_passage("a1", "a", "v1", "ecol"),), frozenset({"z"}))
+    rebased = rebase(latest, {"a": "v1", "b": "v1"}, {"a": "v1", "b": "v1"}, "fp1")
+    assert (rebased.passages, rebased.masked) == ((), frozenset())
+
+
+# ---- the writer's compaction, on a real store
+
+
+def _add(indexer, folder, name: str, text: str) -> None:
+    path = folder / name
+    path.write_text(text, "utf-8")
+    indexer.sync([Source(path=path, key=str(path))])
+
+
+def test_a_compaction_from_saved_terms_gives_the_index_a_whole_rebuild_gives(light_services, tmp_path, monkeypatch):
+    indexer = light_services.indexer
+    indexer.index_paths([write_corpus(tmp_path / "corpus")])
+    keeper = indexer.keyword
+    new = tmp_path / "neuf"
+    new.mkdir()
+    _add(indexer, new, "jardins.md", "# Jardins\n\nLes jardins partagés de Montreuil nourrissent 40 familles.\n")
+    _add(
+        indexer, tmp_path / "corpus", "commerce.md", "# Fiche commerce\n\nLa boulangerie a fermé ; un primeur ouvre.\n"
+    )
+    assert keeper.current().delta.passages and keeper.current().delta.masked
+
+    analysed: list[str] = []
+    monkeypatch.setattr(keyword_keeper, "analyze", lambda text: analysed.append(text) or [])
+    compacted = keeper.compact()
+    assert analysed == []  # nothing analysed again, nothing read from the store
+    assert not compacted.delta.passages and not compacted.delta.masked
+    monkeypatch.undo()
+
+    rebuilt = keeper.rebuild()
+    assert compacted.base.chunk_ids == rebuilt.base.chunk_ids
+    assert compacted.base.metadatas == rebuilt.base.metadatas
+    for query in ("jardins Montreuil", "boulangerie primeur", "scooters demandeurs d'emploi", "heures de travail"):
+        assert compacted.search(query, 5) == rebuilt.search(query, 5)
+    assert not compacted.search("foncière locaux pied d'immeuble", 5)  # the replaced version is gone
+
+
+def test_queries_and_refreshes_go_on_during_a_compaction_and_its_result_keeps_what_arrived_meanwhile(
+    light_services, tmp_path, monkeypatch
+):
+    indexer = light_services.indexer
+    indexer.index_paths([write_corpus(tmp_path / "corpus")])
+    keeper = indexer.keyword
+    reader = KeywordIndexKeeper(light_services.store, keeper.directory, background=True)  # a web worker
+    first_base, reader_base = keeper.current().base, reader.current().base
+    monkeypatch.setattr(keyword_segments, "COMPACT_MIN_PASSAGES", 0)
+    monkeypatch.setattr(keyword_segments, "COMPACT_FRACTION", 0.0)
+    folding, release = threading.Event(), threading.Event()
+
+    def slow_fold(*args, **kwargs):
+        folding.set()
+        assert release.wait(30), "the test did not release the compaction"
+        return fold_delta(*args, **kwargs)
+
+    monkeypatch.setattr(keyword_keeper, "fold_delta", slow_fold)
+    try:
+        new = tmp_path / "neuf"
+        new.mkdir()
+        _add(indexer, new, "jardins.md", "# Jardins\n\nLes jardins partagés de Montreuil nourrissent 40 familles.\n")
+        assert folding.wait(30)  # the compaction runs aside; the refresh has returned
+        assert keeper.current().search("jardins Montreuil", 1)  # answered from the delta meanwhile
+
+        # a second document arrives while the base is being folded: its refresh does not wait
+        _add(indexer, new, "ludo.md", "# Ludothèque\n\nLa ludothèque du centre social ouvre en mars.\n")
+        assert keeper.current().search("ludothèque mars", 1) and keeper.current().base is first_base
+    finally:
+        release.set()
+    keeper.wait_for_compaction(30)
+
+    index = keeper.current()
+    assert index.base is not first_base
+    assert keeper.saved_fingerprint() == light_services.store.fingerprint() == index.fingerprint
+    assert len(index) == light_services.store.chunk_count()
+    assert index.search("jardins Montreuil", 1) and index.search("ludothèque mars", 1)
+    ids = {Path(r.source).name: r.doc_id for r in light_services.store.documents().values()}
+    # folded: what the compaction started from; still in the delta, rebased: what arrived meanwhile
+    assert {m["doc_id"] for m in index.base.metadatas} == set(ids.values()) - {ids["ludo.md"]}
+    assert {p.doc_id for p in index.delta.passages} == {ids["ludo.md"]} and not index.delta.masked
+
+    # the other process swaps to the new base without waiting
+    deadline = time.monotonic() + 20
+    while reader.current().base is reader_base and time.monotonic() < deadline:
+        time.sleep(0.05)
+    swapped = reader.current()
+    assert swapped.base.fingerprint == index.base.fingerprint and swapped.fingerprint == index.fingerprint
+    assert swapped.search("ludothèque mars", 1) and swapped.search("jardins Montreuil", 1)
