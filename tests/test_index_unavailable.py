@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import chromadb
 import httpx
 import pytest
 from files import write_corpus
@@ -126,19 +127,13 @@ def test_a_stopped_vector_server_answers_503_in_french_and_the_service_resumes_w
         services.close()
 
 
-def test_only_transport_errors_become_index_unavailable():
-    class Collection:
-        name = "passages"
-
-        def count(self) -> int:
-            raise httpx.ConnectError("[Errno 111] Connection refused")
-
-        def get(self) -> dict:
-            raise ValueError("a bad request is a bug, not an outage")
-
-    collection = guarded(Collection(), "127.0.0.1:8000")
-    assert collection.name == "passages"
-    with pytest.raises(IndexUnavailable, match=r"127.0.0.1:8000 unreachable \(ConnectError.*passages.count"):
-        collection.count()
-    with pytest.raises(ValueError):
-        collection.get()
+def test_a_guarded_collection_passes_results_and_other_errors_through(tmp_path):
+    client = chromadb.PersistentClient(
+        path=str(tmp_path), settings=chromadb.config.Settings(anonymized_telemetry=False)
+    )
+    collection = guarded(client.create_collection("passages", embedding_function=None), "127.0.0.1:8000")
+    collection.add(ids=["a"], embeddings=[[0.1, 0.2]], documents=["quartier"])
+    assert (collection.name, collection.count()) == ("passages", 1)
+    with pytest.raises(Exception) as raised:
+        collection.add(ids=["b"], embeddings=[[0.1, 0.2, 0.3]])  # a wrong dimension is a bug, not an outage
+    assert not isinstance(raised.value, IndexUnavailable)
