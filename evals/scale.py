@@ -286,7 +286,7 @@ def measure(
     for n, target in enumerate(sorted(sizes)):
         load_s = grower.grow_to(target)
         started = time.perf_counter()
-        services.indexer.keyword.rebuild()  # whole: what a compaction costs at this size
+        services.indexer.keyword.rebuild()  # whole, from the store: a first index, or a compaction before terms were kept
         rebuild_s = time.perf_counter() - started
         after_rebuild = rss_mb()
         point = {
