@@ -271,6 +271,8 @@ _SCALE_OUT_ROWS = (
     ("new_document_searchable_s", "nouveau document trouvable (s)"),
     ("new_document_keyword_refresh_s", "dont mise à jour par mots-clés, delta (s)"),
     ("keyword_rebuild_s", "index par mots-clés reconstruit en entier (s)"),
+    ("keyword_compaction_s", "compactage par mots-clés, depuis les termes gardés, fil à part (s)"),
+    ("keyword_terms_mb", "disque : termes analysés gardés pour le compactage (Mo)"),
     ("process_peak_rss_mb_after_rebuild", "pic mémoire du processus qui reconstruit (Mo)"),
 )
 
