@@ -16,6 +16,7 @@ from assistant.retrieval.hybrid import KeywordIndexKeeper
 from assistant.retrieval.keyword_compaction import BaseRows, fold_delta, rebase
 from assistant.retrieval.keyword_segments import Delta, DeltaPassage
 from assistant.retrieval.keyword_terms import AnalysedTerms
+from assistant.retrieval.lexical import KeywordIndex
 
 
 def _passage(chunk_id: str, doc_id: str, version: str, *terms: str) -> DeltaPassage:
@@ -169,3 +170,54 @@ def test_queries_and_refreshes_go_on_during_a_compaction_and_its_result_keeps_wh
     swapped = reader.current()
     assert swapped.base.fingerprint == index.base.fingerprint and swapped.fingerprint == index.fingerprint
     assert swapped.search("ludothèque mars", 1) and swapped.search("jardins Montreuil", 1)
+
+
+def _wait_for(condition, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_a_reader_keeps_its_index_while_a_writer_has_saved_a_new_base_but_not_yet_its_delta(light_services, tmp_path):
+    indexer = light_services.indexer
+    indexer.index_paths([write_corpus(tmp_path / "corpus")])
+    keeper = indexer.keyword
+    reader = KeywordIndexKeeper(light_services.store, keeper.directory, background=True)
+    first = reader.current()
+    new = tmp_path / "neuf" / "jardins.md"
+    new.parent.mkdir()
+    new.write_text("# Jardins\n\nLes jardins partagés de Montreuil nourrissent 40 familles.\n", "utf-8")
+    indexer.sync([Source(path=new, key=str(new))], refresh_keywords=False)  # the registry changed: readers look
+
+    # the moment inside a publication: a base on disk, and the delta on disk written for another base
+    other = KeywordIndex.from_terms(
+        ["autre-0"], [["jardin"]], "fp-autre", [{"doc_id": "autre"}], k1=keeper.k1, b=keeper.b
+    )
+    other.save(keeper.directory)
+    Delta("fp-precedente", "fp-suivante").save(keeper.delta_file)
+    keeper.version_file.write_text("fp-suivante\nfp-precedente", encoding="utf-8")
+    reader.current()  # loads aside (its lock is taken before the loading thread starts)
+    _wait_for(lambda: not reader._loading.locked())
+    assert reader.current() is first  # kept: not a base without the delta that goes with it
+
+    keeper.rebuild()  # the publication ends: a base, its delta, then the stamp
+    _wait_for(lambda: reader.current() is not first)
+    assert reader.current().fingerprint == light_services.store.fingerprint()
+    assert reader.current().search("jardins Montreuil", 1)
+
+
+def test_a_reader_swaps_to_a_compacted_base_although_the_registry_did_not_change(light_services, tmp_path):
+    indexer = light_services.indexer
+    indexer.index_paths([write_corpus(tmp_path / "corpus")])
+    new = tmp_path / "neuf"
+    new.mkdir()
+    _add(indexer, new, "jardins.md", "# Jardins\n\nLes jardins partagés de Montreuil nourrissent 40 familles.\n")
+    reader = KeywordIndexKeeper(light_services.store, indexer.keyword.directory, background=True)
+    before = reader.current()
+    assert before.delta.passages  # the new document, in the delta
+
+    compacted = indexer.keyword.compact()  # same registry, new base
+    _wait_for(lambda: reader.current().base is not before.base)
+    assert reader.current().base.fingerprint == compacted.base.fingerprint
+    assert not reader.current().delta.passages and reader.current().search("jardins Montreuil", 1)

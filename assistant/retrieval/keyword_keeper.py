@@ -116,7 +116,9 @@ class KeywordIndexKeeper:
         """
         fingerprint = self.store.fingerprint()
         index = self._index
-        if index is not None and index.fingerprint == fingerprint:
+        # up to date, unless a writer has compacted the delta this index still carries into a new base
+        compactable = self.background and index is not None and index.changed_passages > 0
+        if index is not None and index.fingerprint == fingerprint and not compactable:
             return index
         if index is not None and self.background:
             saved = self._saved_stamp()
@@ -134,8 +136,12 @@ class KeywordIndexKeeper:
             self._index = loaded
             return loaded
 
-    def _load(self, known: SegmentedIndex | None) -> SegmentedIndex | None:
-        """The saved base and delta; the base in memory is kept when the delta still applies to it."""
+    def _load(self, known: SegmentedIndex | None, *, whole: bool = False) -> SegmentedIndex | None:
+        """The saved base and delta; the base in memory is kept when the delta still applies to it.
+
+        With ``whole``, None when the delta on disk belongs to another base: a writer is between saving a new
+        base and saving its delta, and a reader keeps what it has rather than lose the changes in that delta.
+        """
         delta = Delta.load(self.delta_file)
         base = known.base if known is not None and delta and known.base.fingerprint == delta.base_fingerprint else None
         if base is None:
@@ -143,6 +149,8 @@ class KeywordIndexKeeper:
         if base is None or base.params not in (None, (self.k1, self.b)):
             return None
         if delta is None or delta.base_fingerprint != base.fingerprint:
+            if whole and delta is not None:
+                return None
             delta = Delta(base.fingerprint, base.fingerprint)  # a base saved without its delta yet
         return SegmentedIndex(base, delta, self.k1, self.b)
 
@@ -152,7 +160,7 @@ class KeywordIndexKeeper:
 
         def load() -> None:
             try:
-                loaded = self._load(self._index)
+                loaded = self._load(self._index, whole=True)
                 if loaded is not None:
                     self._index = loaded  # the swap: one reference assignment
                     log.info(
