@@ -13,7 +13,7 @@ from files import write_corpus
 from assistant.corpus import Source
 from assistant.retrieval import keyword_keeper, keyword_segments
 from assistant.retrieval.hybrid import KeywordIndexKeeper
-from assistant.retrieval.keyword_compaction import BaseRows, fold_delta, rebase
+from assistant.retrieval.keyword_compaction import fold_delta, rebase
 from assistant.retrieval.keyword_segments import Delta, DeltaPassage
 from assistant.retrieval.keyword_terms import AnalysedTerms
 from assistant.retrieval.lexical import KeywordIndex
@@ -46,22 +46,23 @@ def test_folding_drops_the_masked_documents_adds_the_delta_and_keeps_chunk_id_or
         (_passage("b9", "b", "v2", "jardin", "montreuil"), _passage("a5", "e", "v1", "sport")),
         frozenset({"b"}),
     )
-    rows = fold_delta(base_ids, metas, terms, delta)
-    assert rows == BaseRows(
-        ["a1", "a5", "b9", "c1"],
-        [["ecol"], ["sport"], ["jardin", "montreuil"], ["navet"]],
-        [
-            {"doc_id": "a"},
-            {"doc_id": "e", "content_hash": "v1"},
-            {"doc_id": "b", "content_hash": "v2"},
-            {"doc_id": "c"},
-        ],
-    )
+    rows = fold_delta(base_ids, metas, terms, delta, "fp1")
+    assert rows.chunk_ids == ["a1", "a5", "b9", "c1"]
+    assert rows.metadatas == [
+        {"doc_id": "a"},
+        {"doc_id": "e", "content_hash": "v1"},
+        {"doc_id": "b", "content_hash": "v2"},
+        {"doc_id": "c"},
+    ]
+    assert rows.terms.fingerprint == "fp1"
+    assert rows.terms.all_passages() == [["ecol"], ["sport"], ["jardin", "montreuil"], ["navet"]]
+    # the kept rows' term ids are copied: the base's vocabulary comes first, the delta's new terms after it
+    assert list(rows.terms.vocabulary) == ["ecol", "jardin", "partag", "navet", "sport", "montreuil"]
 
 
 def test_folding_refuses_terms_that_are_not_the_bases():
     with pytest.raises(ValueError):
-        fold_delta(["a1", "a2"], [{"doc_id": "a"}] * 2, AnalysedTerms.of("fp0", [["ecol"]]), Delta("fp0", "fp0"))
+        fold_delta(["a1", "a2"], [{"doc_id": "a"}] * 2, AnalysedTerms.of("fp0", [["ecol"]]), Delta("fp0", "fp0"), "fp0")
 
 
 def test_the_delta_saved_during_a_compaction_is_rebased_on_the_new_base():
@@ -106,19 +107,38 @@ def test_a_compaction_from_saved_terms_gives_the_index_a_whole_rebuild_gives(lig
     )
     assert keeper.current().delta.passages and keeper.current().delta.masked
 
-    analysed: list[str] = []
-    monkeypatch.setattr(keyword_keeper, "analyze", lambda text: analysed.append(text) or [])
-    compacted = keeper.compact()
-    assert analysed == []  # nothing analysed again, nothing read from the store
-    assert not compacted.delta.passages and not compacted.delta.masked
-    monkeypatch.undo()
+    def unread(*args, **kwargs):
+        raise AssertionError("the store was read again")
+
+    def compact_without_analysing_or_reading():
+        analysed: list[str] = []
+        with monkeypatch.context() as patch:
+            patch.setattr(keyword_keeper, "analyze", lambda text: analysed.append(text) or [])
+            patch.setattr(keeper.store, "iter_chunks", unread)
+            compacted = keeper.compact()
+        assert analysed == []
+        assert not compacted.delta.passages and not compacted.delta.masked
+        return compacted
+
+    first = compact_without_analysing_or_reading()
+    # again, from the terms the first compaction saved: a document removed, another added
+    indexer.delete(_doc_id(light_services, "insertion.md"))
+    _add(indexer, new, "ludo.md", "# Ludothèque\n\nLa ludothèque du centre social ouvre en mars.\n")
+    compacted = compact_without_analysing_or_reading()
+    assert compacted.base is not first.base
 
     rebuilt = keeper.rebuild()
     assert compacted.base.chunk_ids == rebuilt.base.chunk_ids
     assert compacted.base.metadatas == rebuilt.base.metadatas
-    for query in ("jardins Montreuil", "boulangerie primeur", "scooters demandeurs d'emploi", "heures de travail"):
+    queries = ("jardins Montreuil", "boulangerie primeur", "scooters demandeurs d'emploi", "ludothèque mars")
+    for query in queries:
         assert compacted.search(query, 5) == rebuilt.search(query, 5)
     assert not compacted.search("foncière locaux pied d'immeuble", 5)  # the replaced version is gone
+    assert not compacted.search("heures de travail", 5)  # the removed document too
+
+
+def _doc_id(services, name: str) -> str:
+    return next(r.doc_id for r in services.store.documents().values() if r.source.endswith(name))
 
 
 def test_queries_and_refreshes_go_on_during_a_compaction_and_its_result_keeps_what_arrived_meanwhile(

@@ -22,31 +22,32 @@ class BaseRows:
     """The passages of a keyword base, in chunk id order (the order a whole rebuild gives)."""
 
     chunk_ids: list[str]
-    terms: list[list[str]]
     metadatas: list[Mapping[str, Any]]
+    terms: AnalysedTerms  # row for row
 
 
 def fold_delta(
-    base_ids: Sequence[str], base_metadatas: Sequence[Mapping[str, Any]], base_terms: AnalysedTerms, delta: Delta
+    base_ids: Sequence[str],
+    base_metadatas: Sequence[Mapping[str, Any]],
+    base_terms: AnalysedTerms,
+    delta: Delta,
+    fingerprint: str,
 ) -> BaseRows:
-    """The rows of base + ``delta`` as one base: the base's passages of masked documents leave, the delta's join.
-
-    ``base_terms`` are the base's analysed terms, row for row (``len(base_terms) == len(base_ids)``).
-    """
+    """The rows of base + ``delta`` as one base (``fingerprint``): the base's passages of masked documents leave,
+    the delta's join. ``base_terms`` are the base's analysed terms, row for row; the kept rows' terms are copied
+    as they are, only the delta's are encoded."""
     if len(base_terms) != len(base_ids):
         raise ValueError(f"{len(base_terms)} analysed passages for a base of {len(base_ids)}")
     replaced = {p.chunk_id for p in delta.passages}
-    kept = [
-        row
+    rows: list[tuple[str, Mapping[str, Any], int | Sequence[str]]] = [
+        (base_ids[row], meta, row)
         for row, meta in enumerate(base_metadatas)
         if meta.get("doc_id") not in delta.masked and base_ids[row] not in replaced
     ]
-    rows = list(
-        zip([base_ids[r] for r in kept], base_terms.passages(kept), [base_metadatas[r] for r in kept], strict=True)
-    )
-    rows += [(p.chunk_id, list(p.terms), dict(p.metadata)) for p in delta.passages]
+    rows += [(p.chunk_id, dict(p.metadata), p.terms) for p in delta.passages]
     rows.sort(key=lambda row: row[0])
-    return BaseRows([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    terms = base_terms.gather(fingerprint, [r[2] for r in rows])
+    return BaseRows([r[0] for r in rows], [r[1] for r in rows], terms)
 
 
 def rebase(delta: Delta, held: Mapping[str, str], base_documents: Mapping[str, str], base_fingerprint: str) -> Delta:

@@ -245,11 +245,13 @@ class KeywordIndexKeeper:
         started = time.perf_counter()
         terms = self._saved_terms(snapshot.base)
         if terms is not None:
-            rows = fold_delta(snapshot.base.chunk_ids, snapshot.base.metadatas, terms, snapshot.delta)
-            base = KeywordIndex.from_terms(
-                rows.chunk_ids, rows.terms, snapshot.fingerprint, rows.metadatas, k1=self.k1, b=self.b
+            rows = fold_delta(
+                snapshot.base.chunk_ids, snapshot.base.metadatas, terms, snapshot.delta, snapshot.fingerprint
             )
-            terms = AnalysedTerms.of(base.fingerprint, rows.terms)
+            terms = rows.terms
+            base = KeywordIndex.from_terms(
+                rows.chunk_ids, terms.all_passages(), snapshot.fingerprint, rows.metadatas, k1=self.k1, b=self.b
+            )
         else:
             base, terms = self._base_from_store(snapshot.fingerprint)
         built_s = time.perf_counter() - started

@@ -49,6 +49,26 @@ class AnalysedTerms:
         words = np.array(self.vocabulary, dtype=object)
         return [words[self.ids[self.offsets[r] : self.offsets[r + 1]]].tolist() for r in rows]
 
+    def all_passages(self) -> list[list[str]]:
+        return self.passages(range(len(self)))
+
+    def gather(self, fingerprint: str, rows: Sequence[int | Sequence[str]]) -> AnalysedTerms:
+        """Terms of a new base: each of ``rows`` is a row of these (its ids copied, not encoded again) or a new
+        passage's terms. The vocabulary only grows (a term no passage uses any more costs its few bytes)."""
+        known = {term: number for number, term in enumerate(self.vocabulary)}
+        pieces = []
+        for row in rows:
+            if isinstance(row, int | np.integer):
+                pieces.append(self.ids[self.offsets[row] : self.offsets[row + 1]])
+            else:
+                pieces.append(
+                    np.fromiter((known.setdefault(t, len(known)) for t in row), dtype=np.uint32, count=len(row))
+                )
+        offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+        np.cumsum([len(piece) for piece in pieces], out=offsets[1:])
+        ids = np.concatenate(pieces).astype(np.uint32, copy=False) if pieces else np.zeros(0, dtype=np.uint32)
+        return AnalysedTerms(fingerprint, list(known), ids, offsets)
+
     def save(self, directory: Path) -> None:
         vocabulary = np.frombuffer("\n".join(self.vocabulary).encode("utf-8"), dtype=np.uint8)
         fingerprint = np.frombuffer(self.fingerprint.encode("utf-8"), dtype=np.uint8)
