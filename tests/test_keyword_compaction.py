@@ -241,3 +241,27 @@ def test_a_reader_swaps_to_a_compacted_base_although_the_registry_did_not_change
     _wait_for(lambda: reader.current().base is not before.base)
     assert reader.current().base.fingerprint == compacted.base.fingerprint
     assert not reader.current().delta.passages and reader.current().search("jardins Montreuil", 1)
+
+
+def test_a_removal_only_masks_and_leaves_the_compaction_to_the_next_writer_that_adds(
+    light_services, tmp_path, monkeypatch
+):
+    indexer = light_services.indexer
+    indexer.index_paths([write_corpus(tmp_path / "corpus")])
+    keeper = indexer.keyword
+    base = keeper.current().base
+    monkeypatch.setattr(keyword_segments, "COMPACT_MIN_PASSAGES", 0)
+    monkeypatch.setattr(keyword_segments, "COMPACT_FRACTION", 0.0)
+
+    indexer.delete(_doc_id(light_services, "insertion.md"))  # past the bound, but only a mask
+    keeper.wait_for_compaction()
+    assert keeper.current().base is base and keeper.current().delta.masked
+    assert not keeper.current().search("heures de travail", 3)
+
+    new = tmp_path / "neuf"
+    new.mkdir()
+    _add(indexer, new, "jardins.md", "# Jardins\n\nLes jardins partagés de Montreuil nourrissent 40 familles.\n")
+    keeper.wait_for_compaction()
+    index = keeper.current()
+    assert index.base is not base and not index.delta.masked and not index.delta.passages
+    assert index.search("jardins Montreuil", 1) and not index.search("heures de travail", 3)

@@ -200,7 +200,9 @@ class KeywordIndexKeeper:
             log.info(
                 "keyword index refreshed: %d document(s) changed, %d removed", len(plan.changed), len(plan.removed)
             )
-            if index.needs_compaction():
+            # a removal only masks (a weight of 0): its writer, often a web worker answering a request, leaves the
+            # compaction to the next writer that adds passages (the ingest worker), rather than carry a second base
+            if index.needs_compaction() and plan.changed:
                 self._compact_aside()
             return index
 
