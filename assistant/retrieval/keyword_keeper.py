@@ -3,8 +3,8 @@
 The writer (whoever changed the store, through :class:`~assistant.indexing.Indexer`) calls
 :meth:`KeywordIndexKeeper.refresh`: the documents added, changed or removed since the last save go
 into the delta segment (see :mod:`assistant.retrieval.keyword_segments`), which costs those documents
-only. When the delta has grown past its bound, the base is compacted in a thread of the writer, from
-the terms saved beside it (see :mod:`assistant.retrieval.keyword_compaction`): the refresh returns at
+only. When the delta has grown past its bound, the base is compacted in a thread of the writer (one
+that added passages: a removal only masks), from the terms saved beside it (see :mod:`assistant.retrieval.keyword_compaction`): the refresh returns at
 once, and the new base is published with the delta that arrived meanwhile rebased on it. Each save
 stamps ``<folder>.version`` with the registry's fingerprint and the base's; readers poll that small
 file, never the index itself. Writers in several processes (an ingest worker, a web worker removing a
