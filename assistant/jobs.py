@@ -33,6 +33,7 @@ from typing import Literal
 import httpx
 from huey import SqliteHuey, crontab
 
+from assistant.backends.unreachable import IndexUnavailable
 from assistant.corpus import FolderRefused, Progress, Source
 from assistant.indexing import Indexer
 
@@ -285,9 +286,10 @@ class IngestQueue:
 
         try:
             succeeded, summary = self.runner(job, on_progress)
-        except httpx.TransportError:
-            # the Chroma server is unreachable (restarting): not the job's fault, so it waits and runs again
-            # (documents stored before the cut are recognised then); failing it would lose the upload
+        except (IndexUnavailable, httpx.TransportError):
+            # the Chroma server (or an embedding service) is unreachable, e.g. restarting: not the job's fault, so
+            # it waits and runs again (documents stored before the cut are recognised then); failing it would
+            # lose the upload
             log.warning("ingest job %d: index unreachable; run again in %.0f s", job_id, UNREACHABLE_RETRY_S)
             self.board.release(job_id)
             self._run.schedule(args=(job_id,), delay=UNREACHABLE_RETRY_S)

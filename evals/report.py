@@ -219,7 +219,8 @@ def _speed(results: Mapping[str, Any], plot: str | None) -> list[str]:
         s = speed["scale"]
         keys = ("target", "chunks", "distinct_chunks", "documents", "index_mb", "ingest_seconds", "retrieval_ms_p50",
                 "retrieval_ms_p95", "answer_ms_p50", "answer_ms_p95", "answer_questions", "registry_read_ms_p50",
-                "keyword_refresh_seconds", "keyword_index_mb", "peak_rss_mb")  # fmt: skip
+                "keyword_refresh_seconds", "keyword_compaction_wait_seconds", "keyword_index_mb",
+                "peak_rss_mb")  # fmt: skip
         lines += [
             "",
             "### Latence selon la taille de l'index",
@@ -235,8 +236,8 @@ def _speed(results: Mapping[str, Any], plot: str | None) -> list[str]:
             *_table(
                 ["cible", "passages", "textes distincts", "documents", "index (Mo)", "ingestion cumulée (s)",
                  "recherche p50 (ms)", "recherche p95 (ms)", "réponse p50 (ms)", "réponse p95 (ms)",
-                 "réponses chronométrées", "lecture du registre (ms)", "index mots-clés reconstruit (s)",
-                 "index mots-clés (Mo)", "mémoire max. du processus (Mo)"],
+                 "réponses chronométrées", "lecture du registre (ms)", "index mots-clés mis à jour (s)",
+                 "compactage mots-clés, à part (s)", "index mots-clés (Mo)", "mémoire max. du processus (Mo)"],
                 [[fmt(p.get(k), k) for k in keys] for p in s["points"]],
             ),
             "",
@@ -271,6 +272,8 @@ _SCALE_OUT_ROWS = (
     ("new_document_searchable_s", "nouveau document trouvable (s)"),
     ("new_document_keyword_refresh_s", "dont mise à jour par mots-clés, delta (s)"),
     ("keyword_rebuild_s", "index par mots-clés reconstruit en entier (s)"),
+    ("keyword_compaction_s", "compactage par mots-clés, depuis les termes gardés, fil à part (s)"),
+    ("keyword_terms_mb", "disque : termes analysés gardés pour le compactage (Mo)"),
     ("process_peak_rss_mb_after_rebuild", "pic mémoire du processus qui reconstruit (Mo)"),
 )
 

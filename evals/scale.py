@@ -12,7 +12,9 @@ perturbed again (so the vector index holds distinct points). Copies share their 
 so keyword statistics are those of a corpus repeated many times.
 
 At each size: retrieval and offline-answer latency (p50/p95) in this process; the keyword index
-rebuilt whole and, beside it, refreshed for one new document (delta segment); the time for a new
+rebuilt whole from the store (``keyword_rebuild_s``), refreshed for one new document (delta segment)
+and compacted from the terms saved beside its base (``keyword_compaction_s``, what the writer's
+compaction thread costs); the time for a new
 file to become searchable (read, embedded for real, stored, keyword refresh, found); the size on disk;
 and the memory of a fresh process that opens the index and answers (a web worker), embedded and
 through a ``chroma run`` server on the same folder.
@@ -39,6 +41,7 @@ from assistant.backends.embedder import CachedEmbedder
 from assistant.backends.store import NewDocument
 from assistant.corpus import Source, embedding_text
 from assistant.factory import Services, build_embedder, build_services
+from assistant.retrieval.keyword_terms import TERMS_FILE
 from assistant.serving import chroma_command, wait_for_chroma
 from assistant.settings import load_settings
 from assistant.types import Document
@@ -284,7 +287,7 @@ def measure(
     for n, target in enumerate(sorted(sizes)):
         load_s = grower.grow_to(target)
         started = time.perf_counter()
-        services.indexer.keyword.rebuild()  # whole: what a compaction costs at this size
+        services.indexer.keyword.rebuild()  # whole, from the store: a first index, or a compaction before terms were kept
         rebuild_s = time.perf_counter() - started
         after_rebuild = rss_mb()
         point = {
@@ -299,7 +302,11 @@ def measure(
             "chroma_mb": folder_size(settings.paths.chroma) / 1e6,
             "keyword_index_mb": folder_size(settings.paths.keyword_index) / 1e6,
             "data_dir_mb": folder_size(settings.data_dir) / 1e6,
+            "keyword_terms_mb": (settings.paths.keyword_index / TERMS_FILE).stat().st_size / 1e6,
         }
+        started = time.perf_counter()
+        services.indexer.keyword.compact()  # the new document folded in, from the saved terms: a compaction now
+        point["keyword_compaction_s"] = time.perf_counter() - started
         for mode in ("embedded", "server"):
             probe = probe_worker(settings.data_dir, questions[:20], server=mode == "server")
             point.update({f"worker_{mode}_{k}": v for k, v in probe.items()})

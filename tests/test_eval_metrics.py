@@ -128,7 +128,13 @@ def test_the_scale_out_table_has_one_column_per_size_and_a_dash_for_a_missing_fi
     from evals.report import scale_out_lines
 
     points = [
-        {"target": 100000, "passages": 100011, "retrieval_ms_p95": 128.83, "keyword_rebuild_s": 181.6},
+        {
+            "target": 100000,
+            "passages": 100011,
+            "retrieval_ms_p95": 128.83,
+            "keyword_rebuild_s": 181.6,
+            "keyword_compaction_s": 30.25,
+        },
         {"target": 500000, "passages": 500023, "retrieval_ms_p95": 140.2},
     ]
     lines = scale_out_lines({"points": points, "questions": 60})
@@ -136,3 +142,4 @@ def test_the_scale_out_table_has_one_column_per_size_and_a_dash_for_a_missing_fi
     assert header == "| mesure | 100000 | 500000 |"
     assert "| recherche p95 (ms), idem | 128.8 | 140.2 |" in lines
     assert "| index par mots-clés reconstruit en entier (s) | 181.600 | — |" in lines
+    assert "| compactage par mots-clés, depuis les termes gardés, fil à part (s) | 30.250 | — |" in lines

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.backends.unreachable import IndexUnavailable
 from assistant.corpus import Progress
 from assistant.jobs import IngestQueue, Job, JobBoard
 
@@ -80,9 +81,14 @@ def test_a_failing_job_is_marked_failed_in_french_and_not_retried(paths):
     assert worker.resend_unfinished() == 0
 
 
-def test_a_job_cut_off_from_the_index_server_waits_and_runs_again_instead_of_failing(paths):
+@pytest.mark.parametrize(
+    "cut_off",
+    [IndexUnavailable("vector server 127.0.0.1:8000 unreachable"), httpx.ConnectError("Connection refused")],
+    ids=["vector server", "embedding service"],
+)
+def test_a_job_cut_off_from_the_index_server_waits_and_runs_again_instead_of_failing(paths, cut_off):
     queue_path, board_path = paths
-    outcomes = [httpx.ConnectError("Connection refused"), None]
+    outcomes = [cut_off, None]
     ran: list[int] = []
 
     def flaky(job: Job, on_progress) -> tuple[bool, str]:

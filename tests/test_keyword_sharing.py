@@ -171,6 +171,8 @@ def test_the_base_is_rebuilt_once_the_delta_outgrows_it(services, tmp_path, monk
     monkeypatch.setattr(keyword_segments, "COMPACT_FRACTION", 0.0)
     (corpus / "jardins.md").write_text("# Jardins\n\nLes jardins partagés de Montreuil.\n", "utf-8")
     indexer.index_paths([corpus])
+    assert indexer.keyword.current().search("jardins Montreuil", 1)  # from the delta, or the new base
+    indexer.keyword.wait_for_compaction()  # compacted in a thread of the writer
     index = indexer.keyword.current()
     assert index.base is not base and not index.delta.passages and not index.delta.masked
     assert len(index.base) == services.store.chunk_count()

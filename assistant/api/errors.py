@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.backends.unreachable import IndexUnavailable
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/v1"
 
@@ -38,6 +43,15 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(IndexUnavailable)
+    async def index_unavailable(request: Request, exc: IndexUnavailable) -> Any:
+        # the one place a request meets a vector server that is down: 503 and when to retry, never a 500
+        log.warning("%s %s answered 503: %s", request.method, request.url.path, exc)
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        if request.url.path.startswith(API_PREFIX + "/"):
+            return error_response(503, "index_unavailable", exc.message, headers)
+        return PlainTextResponse(exc.message, 503, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

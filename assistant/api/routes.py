@@ -23,6 +23,7 @@ from assistant.accounts import Access, Caller, Permission, refusal
 from assistant.api.errors import ApiError
 from assistant.api.ratelimit import RateLimiter
 from assistant.backends.store import DocumentRecord
+from assistant.backends.unreachable import IndexUnavailable
 from assistant.experiences.precedents import Precedent, PrecedentRequest, parse_period
 from assistant.experiences.records import card_to_dict
 from assistant.notes.export import note_to_docx, note_to_markdown
@@ -263,6 +264,11 @@ def build_api_router(services: ApiServices) -> APIRouter:
                 # The text sent is the checked answer, whose [n] match the citations field: a model's raw
                 # draft may lose markers or sentences at the check, and a client cannot take back what it showed.
                 answer = answer_of(services.answer_stream(question, history, filters))
+            except IndexUnavailable as exc:  # the status line is sent: say it in the stream, as OpenAI does
+                log.warning("API streamed answer stopped: %s", exc)
+                error = {"message": exc.message, "type": "index_unavailable", "code": "index_unavailable"}
+                yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
+                return
             except Exception:
                 log.exception("API answer failed")
                 error = {"message": "Une erreur est survenue pendant la réponse ; réessayez.", "type": "server_error"}

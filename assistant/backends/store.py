@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import chromadb
 import numpy as np
 
+from assistant.backends.unreachable import guarded
 from assistant.corpus import DocumentRecord
 from assistant.types import Chunk, Document
 
@@ -162,7 +163,13 @@ class ChromaChunkStore:
         """A store on a ``chroma run`` server. ``version_file`` (in a folder every writer shares) lets readers
         keep the registry in memory until a writer stamps a change; without it, every read asks the server."""
         settings = chromadb.config.Settings(anonymized_telemetry=False)
-        return cls(chromadb.HttpClient(host=host, port=port, settings=settings), collection, version_file)
+        store = cls(chromadb.HttpClient(host=host, port=port, settings=settings), collection, version_file)
+        # the server may go away later (restart, network): callers then see IndexUnavailable, one error type
+        address = f"{host}:{port}"
+        store._chunks, store._registry, store._pending = (
+            guarded(c, address) for c in (store._chunks, store._registry, store._pending)
+        )
+        return store
 
     # registry
     def documents(self) -> dict[str, DocumentRecord]:

@@ -20,6 +20,7 @@ import bm25s
 import numpy as np
 
 from assistant.retrieval.french import ANALYZER_VERSION, analyze
+from assistant.retrieval.keyword_terms import AnalysedTerms
 
 log = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG, which would print through any root handler
@@ -59,12 +60,25 @@ class KeywordIndex:
         b: float = 0.6,
     ) -> KeywordIndex:
         """Index ``texts`` (one per chunk id); ``metadatas`` enable filtered search."""
+        return cls.from_terms(chunk_ids, [analyze(t) for t in texts], fingerprint, metadatas, k1=k1, b=b)
+
+    @classmethod
+    def from_terms(
+        cls,
+        chunk_ids: Sequence[str],
+        terms: Sequence[Sequence[str]],
+        fingerprint: str,
+        metadatas: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        k1: float = 1.2,
+        b: float = 0.6,
+    ) -> KeywordIndex:
+        """Index passages already analysed (``terms``: one list per chunk id, from :func:`analyze`)."""
         if not chunk_ids:
             return cls([], None, fingerprint)
         retriever = bm25s.BM25(k1=k1, b=b)
-        analysed = [analyze(t) for t in texts]
-        retriever.index(analysed, show_progress=False)
-        mean_length = sum(map(len, analysed)) / len(analysed)
+        retriever.index(terms, show_progress=False)
+        mean_length = sum(map(len, terms)) / len(terms)
         return cls(chunk_ids, retriever, fingerprint, metadatas, mean_length)
 
     def __len__(self) -> int:
@@ -117,8 +131,9 @@ class KeywordIndex:
         docs, scores = self._retriever.retrieve([terms], k=k, show_progress=False, n_threads=1, weight_mask=mask)
         return [(self.chunk_ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
-    def save(self, directory: Path) -> None:
-        """Write atomically: a new folder is filled, then swapped in.
+    def save(self, directory: Path, terms: AnalysedTerms | None = None) -> None:
+        """Write atomically: a new folder is filled, then swapped in; ``terms`` (the passages' analysed terms,
+        for a later compaction) go in the same folder.
 
         The folders set aside are named per writer, so two processes saving at once (web workers and an
         ingest worker sharing a data folder) never write into each other's; the last swap wins.
@@ -128,6 +143,8 @@ class KeywordIndex:
         tmp.mkdir(parents=True)
         if self._retriever is not None:
             self._retriever.save(str(tmp), show_progress=False)
+        if terms is not None:
+            terms.save(tmp)
         (tmp / _META_FILE).write_text(
             json.dumps(
                 {

@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.backends.store import DocumentRegistry
+from assistant.backends.unreachable import IndexUnavailable
 from assistant.copies import copy_group
 from assistant.corpus import FolderRefused, Progress, Source, SyncReport
 from assistant.feedback import CitedSource, FeedbackStore
@@ -168,11 +169,14 @@ class Actions:
                     answers = [*answers, step.answer]
                     sources = sources_panel(answers, citation_link)
                     yield ChatView(chatbot=messages, sources=sources, answers=answers, question="")
-        except Exception:
-            log.exception("answer failed for %r", logged)
+        except Exception as exc:
+            if isinstance(exc, IndexUnavailable):  # no bug here: the vector server is down, say when to retry
+                log.warning("answer stopped: %s", exc)
+            else:
+                log.exception("answer failed for %r", logged)
             # the failed exchange leaves the chat (one user and one assistant message per answer, for ratings);
             # the question goes back into the box to be asked again
-            gr.Warning(ERROR_REPLY)
+            gr.Warning(exc.message if isinstance(exc, IndexUnavailable) else ERROR_REPLY)
             yield ChatView(chatbot=messages[:-2], answers=answers, question=question)
 
     def new_conversation(self) -> ChatView:
