@@ -271,6 +271,7 @@ _SCALE_OUT_ROWS = (
     ("keyword_index_mb", "disque : index par mots-clés (Mo)"),
     ("new_document_searchable_s", "nouveau document trouvable (s)"),
     ("new_document_keyword_refresh_s", "dont mise à jour par mots-clés, delta (s)"),
+    ("next_document_searchable_s", "document suivant de l'indexeur trouvable (s)"),
     ("keyword_rebuild_s", "index par mots-clés reconstruit en entier (s)"),
     ("keyword_compaction_s", "compactage par mots-clés, depuis les termes gardés, fil à part (s)"),
     ("keyword_terms_mb", "disque : termes analysés gardés pour le compactage (Mo)"),
