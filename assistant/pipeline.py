@@ -127,11 +127,17 @@ class Assistant:
         keyword = self.searcher.keyword_index()
         idf = keyword.idf
         pool = candidates(passages, material.units)
-        if analysis.kind in ("fact", "list"):
-            # the asked figure may sit a few sentences past the retrieved passage, in the same document
+        if analysis.kind in ("fact", "list", "precedent"):
+            # the asked figure may sit a few sentences past the retrieved passage, in the same document; the
+            # experience asked for, in another paragraph of a report presenting several
             seen = {(c.doc_id, c.unit.span.start) for c in pool}
             for found in document_candidates(passages[:3], material.document_units).values():
-                pool += [c for c in found if (c.doc_id, c.unit.span.start) not in seen]
+                found = [c for c in found if (c.doc_id, c.unit.span.start) not in seen]
+                if analysis.kind == "precedent":
+                    # ranked after the retrieved passages, so that another experience of the report wins on
+                    # its own words only, never over the one retrieval found by the rank it borrows
+                    found = [replace(c, rank=len(passages)) for c in found]
+                pool += found
         verdict = self._answerability(analysis, pool, keyword, query=query)
         for part in analysis.parts:
             # an amount asked beside another detail must be there too (« le budget annuel… et qui finance ? »)
@@ -231,7 +237,7 @@ class Assistant:
         index = {doc: i for i, doc in enumerate(documents)}
         known = lambda term: keyword.document_frequency(term) > 0  # noqa: E731
         return assess(
-            [(t.forms, idf(t.word)) for t in analysis.focus],
+            [(t, idf(t.word)) for t in analysis.focus],
             [
                 (
                     c.unit.span.text,

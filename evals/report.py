@@ -245,10 +245,52 @@ def _speed(results: Mapping[str, Any], plot: str | None) -> list[str]:
         ]  # fmt: skip
         if plot:
             lines += ["", f"![Latence selon la taille de l'index]({plot})"]
+    if "scale_out" in speed:
+        lines += scale_out_lines(speed["scale_out"])
     if results.get("memory"):
         lines += ["", "Mémoire (pic du processus, en Mo) :", ""]
         lines += [f"- après {phase} : {fmt(v, 'rss_mb')}" for phase, v in results["memory"].items()]
     return lines
+
+
+_SCALE_OUT_ROWS = (
+    ("passages", "passages"),
+    ("documents", "documents"),
+    ("bulk_load_s", "chargement en bloc depuis la taille précédente (s)"),
+    ("retrieval_ms_p50", "recherche p50 (ms), processus qui a construit l'index"),
+    ("retrieval_ms_p95", "recherche p95 (ms), idem"),
+    ("answer_ms_p50", "réponse hors ligne p50 (ms), idem"),
+    ("answer_ms_p95", "réponse hors ligne p95 (ms), idem"),
+    ("worker_server_retrieval_ms_p95", "processus web neuf, `chroma run` : recherche p95 (ms)"),
+    ("worker_server_answer_ms_p95", "processus web neuf, `chroma run` : réponse p95 (ms)"),
+    ("worker_server_rss_mb", "processus web neuf, `chroma run` : mémoire (Mo)"),
+    ("worker_server_chroma_server_rss_mb", "serveur Chroma : mémoire (Mo)"),
+    ("worker_embedded_rss_mb", "processus web neuf, Chroma intégré : mémoire (Mo)"),
+    ("chroma_mb", "disque : Chroma (Mo)"),
+    ("keyword_index_mb", "disque : index par mots-clés (Mo)"),
+    ("new_document_searchable_s", "nouveau document trouvable (s)"),
+    ("new_document_keyword_refresh_s", "dont mise à jour par mots-clés, delta (s)"),
+    ("keyword_rebuild_s", "index par mots-clés reconstruit en entier (s)"),
+    ("process_peak_rss_mb_after_rebuild", "pic mémoire du processus qui reconstruit (Mo)"),
+)
+
+
+def scale_out_lines(scale_out: Mapping[str, Any]) -> list[str]:
+    """The scale-out figures as a Markdown table: one row per figure, one column per index size."""
+    points = scale_out["points"]
+    return [
+        "",
+        "### Passage à l'échelle (`evals.scale`)",
+        "",
+        "Index synthétique : le corpus spf indexé par le chemin du produit, puis des copies de ses documents "
+        "chargées en bloc, vecteurs dérivés des vrais (voir `evals/scale.py`) ; questions encodées par le vrai "
+        f"modèle ({scale_out['questions']}), répondeur hors ligne.",
+        "",
+        *_table(
+            ["mesure", *(fmt(p["target"], "target") for p in points)],
+            [[label, *(fmt(p.get(key), key) for p in points)] for key, label in _SCALE_OUT_ROWS],
+        ),
+    ]
 
 
 def plot_recall(results: Mapping[str, Any], path: Path) -> None:

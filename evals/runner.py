@@ -29,6 +29,7 @@ from evals.corpora import materialise
 from evals.datasets import REPO, EvalSet, custom_set, load_set
 from evals.gate import DEFAULT_TOLERANCE, baseline_from, missing, regressions
 from evals.report import METRICS, pyplot, rounded, write_report
+from evals.scale import measure as measure_scale_out
 from evals.speed import measure_ingest, measure_scale, peak_rss_mb
 from evals.systems import (
     SYSTEMS,
@@ -63,6 +64,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--answer-limit", type=int, help="au plus N questions posées au répondeur par jeu")
     p.add_argument("--answerer", choices=("auto", "offline", "openai", "local"), help="répondeur (défaut : réglages)")
     p.add_argument("--sizes", help="tailles d'index en passages pour la latence (défaut : 1000,10000,50000)")
+    p.add_argument(
+        "--scale-out",
+        help="avec l'étape speed : tailles en passages de l'index synthétique de `python -m evals.scale` "
+        "(ex. 100000,500000 ; vecteurs dérivés, voir ce module)",
+    )
     p.add_argument("--report-dir", type=Path, help="dossier du rapport (défaut : evals/reports/<date>)")
     p.add_argument("--workdir", type=Path, default=CACHE / "work", help="corpus écrits et index temporaires")
     p.add_argument("--cache-dir", type=Path, default=CACHE, help="cache des embeddings (par empreinte et modèle)")
@@ -78,6 +84,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.phases = split(args.only) if args.only else (["retrieval"] if args.check else list(PHASES))
     args.system_names = split(args.systems) if args.systems else list(CHECK_SYSTEMS if args.check else SYSTEMS)
     args.sizes_list = [int(s) for s in split(args.sizes)] if args.sizes else list(DEFAULT_SIZES)
+    args.scale_out_sizes = [int(s) for s in split(args.scale_out)] if args.scale_out else []
     for name, chosen, allowed in (("--only", args.phases, PHASES), ("--systems", args.system_names, SYSTEMS)):
         if unknown := set(chosen) - set(allowed):
             p.error(f"{name} : valeur inconnue {', '.join(sorted(unknown))} (choisir parmi {', '.join(allowed)})")
@@ -225,6 +232,12 @@ def run(args: argparse.Namespace, *, embedder: CachedEmbedder | None = None) -> 
             for point in scale["points"]:
                 point["index_mb"] = point.pop("index_bytes") / 1e6
             results["speed"]["scale"] = {**scale, "questions": len(sample)}
+            if args.scale_out_sizes:
+                # the index beyond what the real path can embed here: copies with derived vectors, bulk-loaded
+                points = measure_scale_out(
+                    args.scale_out_sizes, run_dir / "scale-out", sample, 15, ["spf"], cache_dir=args.cache_dir
+                )
+                results["speed"]["scale_out"] = {"points": points, "questions": len(sample)}
             results["memory"]["vitesse"] = peak_rss_mb()
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)

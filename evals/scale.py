@@ -262,10 +262,11 @@ def measure(
     answers: int,
     base: Sequence[str],
     out: Path | None = None,
+    cache_dir: Path = REPO / "evals" / "cache",
 ) -> list[dict]:
     """Every figure at each size (passages), smallest first; written to ``out`` after each size."""
     shutil.rmtree(workdir, ignore_errors=True)
-    settings = load_settings(cache_dir=REPO / "evals" / "cache")
+    settings = load_settings(cache_dir=cache_dir)
     settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": None})})
     settings = offline(settings, workdir / "index")
     embedder = DerivedEmbedder(build_embedder(settings))

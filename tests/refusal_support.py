@@ -21,7 +21,7 @@ def assess_sentences(
     ]
     words = [frozenset().union(*(u[1] for u in units if u[3] == d)) for d in range(len(documents))]
     return assess(
-        [(t.forms, 1.0) for t in analysis.focus],
+        [(t, 1.0) for t in analysis.focus],
         units,
         words,
         detail=analysis.detail,

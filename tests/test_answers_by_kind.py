@@ -60,3 +60,22 @@ def test_follow_up_how_much_comes_from_a_funder_gives_its_line_or_refuses(demo_i
     answer = demo_index.assistant.ask("et combien vient de la Région ?", thread)
     assert not answer.refused and answer.text.startswith("Région Centre-Val de Loire : 55 000 €")
     assert demo_index.assistant.ask("et combien vient de la Caisse des dépôts ?", thread).refused
+
+
+def test_an_experience_a_report_presents_past_the_retrieved_passage_is_found(demo_index) -> None:
+    answer = demo_index.assistant.ask("Des habitantes qui ont créé une SCIC dans la restauration : un exemple ?")
+    assert not answer.refused
+    assert "Le Comptoir Champ-Fleuri" in answer.text and "12 salariées" in answer.text
+
+
+def test_an_acronym_is_answered_by_what_names_it_not_by_a_word_of_its_expansion(demo_index) -> None:
+    answer = demo_index.assistant.ask("Quel rôle joue Bpifrance auprès des entreprises des quartiers ?")
+    assert not answer.refused
+    first_sentence = answer.text.split("[1]")[0]
+    assert "Bpifrance" in first_sentence, answer.text[:300]  # not « La Banque des Territoires… » (« banque »)
+
+
+def test_a_budget_given_in_the_sentence_after_the_one_naming_the_programme_is_answered(demo_index) -> None:
+    answer = demo_index.assistant.ask("Quel était le budget du dispositif Ville Vie Vacances à Fontvieille en 2008 ?")
+    assert not answer.refused
+    assert "41 000 euros" in answer.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from composer_support import FICHE, GUIDE, idf, passage, pool_of
 from refusal_support import assess_sentences
 
@@ -290,6 +291,27 @@ def test_a_sentence_continuing_another_borrows_its_words_down_the_chain_across_a
     assert {"durand", "rapport", "person"} <= last.words
     opening = next(c for c in pool if c.unit.span.text.startswith("Le rapport"))
     assert "person" not in opening.words  # a sentence borrows from the one before it, never the other way
+
+
+@pytest.mark.parametrize(
+    ("sentence", "refers_back"),
+    [
+        ("Le budget de l'opération s'élevait à 41 000 euros.", True),
+        ("En 2020, le dispositif a été étendu à deux quartiers.", True),
+        ("Les actions ont touché 40 personnes.", True),
+        ("Le dispositif Ville Vie Vacances a accueilli 312 jeunes.", False),  # names the thing
+        ("Le projet de rénovation urbaine commence en 2020.", False),  # completed: another project
+        ("Le comité de pilotage se réunit chaque trimestre.", False),
+    ],
+)
+def test_a_generic_noun_refers_back_to_what_the_sentence_before_presented(sentence: str, refers_back: bool) -> None:
+    from assistant.generation.parts import continues
+
+    assert continues(sentence) is refers_back
+    document = "Le chantier éducatif de la Verne a accueilli 40 jeunes l'été dernier.\n" + sentence + "\n"
+    _, pool = pool_of(document)
+    second = next(c for c in pool if c.unit.span.text == sentence)
+    assert ("vern" in second.words) is refers_back
 
 
 def test_an_area_no_unit_names_is_reported_one_named_is_not() -> None:

@@ -127,3 +127,21 @@ def test_a_precedent_from_a_report_brings_the_rest_of_a_chosen_items_short_list(
     quoted = [x.text for x in parts if isinstance(x, Claim)]
     assert "**Une cohorte de 320 personnes**, repérées par les partenaires." in quoted
     assert "**Une réunion hebdomadaire de coordination**, le mardi matin." in quoted
+
+
+def test_a_sentence_found_in_a_passage_and_in_its_whole_document_is_claimed_once() -> None:
+    from dataclasses import replace
+
+    report = (
+        "Trois expériences présentées\n\n"
+        "**Le Comptoir (fictif).** Cette coopérative de traiteur a été créée en 2016 par des femmes du quartier. "
+        "Elle emploie 12 salariées.\n\n"
+        "**La Fabrique.** Ce tiers-lieu associatif combine un atelier et une cantine.\n"
+    )
+    p, pool = pool_of(report, title="Compte rendu")
+    # the pipeline adds the units of the whole document after the retrieved ones, ranked after them
+    pool = [*pool, *(replace(c, rank=6) for c in pool)]
+    analysis = analyse_question("Un exemple de coopérative de traiteur créée par des femmes d'un quartier ?")
+    text, _ = render_parts(compose(analysis, pool, idf, passages=[p]), [p])
+    assert text.count("Cette coopérative de traiteur") == 1
+    assert "12 salariées" in text

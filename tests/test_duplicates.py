@@ -303,3 +303,39 @@ def test_the_documents_page_shows_the_copies_and_sets_the_reference(services, tm
     alone = actions.choose_reference(chosen(services, "garage.md"), progress)
     assert alone.message == "« Garage solidaire » n'a pas d'autre exemplaire indexé : il est sa propre référence."
     assert actions.choose_reference(None, progress).message == "Choisissez un document dans la liste."
+
+
+def test_a_long_lived_indexer_follows_the_references_other_processes_add_and_delete(services, tmp_path, monkeypatch):
+    folder, aside = tmp_path / "docs", tmp_path / "aside"
+    files = write_copies(folder)
+    aside.mkdir()
+    for name in ("pdf", "docx"):
+        files[name].rename(aside / files[name].name)
+    sync(services, folder)  # the worker: its finder holds the Markdown text as a reference
+    builds: list[int] = []
+    original = type(services.indexer.synchronizer)._build_copy_finder
+    monkeypatch.setattr(
+        type(services.indexer.synchronizer),
+        "_build_copy_finder",
+        lambda self, registry: builds.append(self) or original(self, registry),
+    )
+
+    # another process indexes the PDF elsewhere: the worker knows it as a copy of its reference
+    other = build_services(services.settings, embedder=services.embedder)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (aside / "etude-fonciere.pdf").rename(elsewhere / "etude-fonciere.pdf")
+    other.indexer.sync(discover([elsewhere]))
+    # then deletes the Markdown reference from the index: the PDF is promoted
+    other.indexer.delete(chosen(other, "copie de etude.md"))
+    files["md"].unlink()
+
+    # the worker's next file, the DOCX, is a copy of the promoted PDF, not of the deleted Markdown
+    (aside / "etude-fonciere.docx").rename(files["docx"])
+    report = services.indexer.sync(discover([folder]), prune_roots=[folder])
+    assert [Path(p).name for p in report.added] == ["etude-fonciere.docx"] and len(report.copies) == 1
+    records = services.store.documents()
+    docx = records[chosen(services, "etude-fonciere.docx")]
+    assert docx.metadata.get(DUPLICATE_OF) == chosen(services, "etude-fonciere.pdf")
+    worker = services.indexer.synchronizer
+    assert worker not in builds  # brought in line with the registry, not built again

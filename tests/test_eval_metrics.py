@@ -122,3 +122,17 @@ def test_figures_are_rounded_by_name_and_printed_as_stored():
     assert figures == {"recall@1": 0.123, "latency_ms_p50": 12.3, "index_mb": 3.1, "curve": {"1": 0.556}}
     assert fmt(figures["recall@1"], "recall@1") == "0.123"
     assert fmt(1.0, "recall@5") == "1.000" and fmt(None, "recall@5") == "—" and fmt(42, "chunks") == "42"
+
+
+def test_the_scale_out_table_has_one_column_per_size_and_a_dash_for_a_missing_figure():
+    from evals.report import scale_out_lines
+
+    points = [
+        {"target": 100000, "passages": 100011, "retrieval_ms_p95": 128.83, "keyword_rebuild_s": 181.6},
+        {"target": 500000, "passages": 500023, "retrieval_ms_p95": 140.2},
+    ]
+    lines = scale_out_lines({"points": points, "questions": 60})
+    header = next(line for line in lines if line.startswith("| mesure"))
+    assert header == "| mesure | 100000 | 500000 |"
+    assert "| recherche p95 (ms), idem | 128.8 | 140.2 |" in lines
+    assert "| index par mots-clés reconstruit en entier (s) | 181.600 | — |" in lines

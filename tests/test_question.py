@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.generation.question import analyse_question, question_detail, question_kind
+from assistant.generation.question import analyse_question, covered, question_detail, question_kind
 from assistant.glossary import Glossary, GlossaryEntry
+from assistant.retrieval.french import analyze
 
 KINDS = [
     # definitions
@@ -131,8 +132,11 @@ def test_focus_acronym_is_covered_by_its_glossary_expansion() -> None:
     )
     analysis = analyse_question("Quels résultats pour TZCLD à Saint-Aurel ?", glossary)
     (acronym,) = [t for t in analysis.focus if t.word == "tzcld"]
-    assert {"chomeur", "zero"} <= acronym.forms
+    assert covered(acronym, frozenset(analyze("Les territoires zéro chômeur de Saint-Aurel")))
+    assert not covered(acronym, frozenset(analyze("Un chômeur de Saint-Aurel")))  # one word of it is not it
     assert analysis.glossary_terms == ("TZCLD",)
+    (written,) = [t for t in analyse_question("Des territoires zéro chômeur ?", glossary).focus if t.word == "chomeur"]
+    assert covered(written, frozenset({"tzcld"}))  # and the acronym stands for each word written out
 
 
 def test_a_question_naming_no_topic_has_no_focus() -> None:
@@ -218,3 +222,20 @@ def test_set_phrases_say_how_the_question_is_asked_not_what_it_is_about() -> Non
 )
 def test_the_area_a_question_names_as_its_scope(question: str, areas: tuple[str, ...]) -> None:
     assert analyse_question(question).areas == areas
+
+
+def test_the_words_of_a_term_written_out_do_not_cover_one_another() -> None:
+    glossary = Glossary(
+        [
+            GlossaryEntry(
+                "pilier développement économique",
+                "pilier « développement économique » des contrats de ville",
+                "L'un des trois piliers…",
+                ("PDE",),
+            )
+        ]
+    )
+    analysis = analyse_question("Comment renforcer le pilier développement économique ?", glossary)
+    (pillar,) = [t for t in analysis.focus if t.word == "pili"]
+    assert "vill" not in pillar.forms and "contrat" not in pillar.forms
+    assert "pde" in pillar.forms  # the acronym still stands for each word, and each word for it

@@ -78,8 +78,10 @@ def compose_precedents(
         more = [head, *line_tails(units[:1], pool), *(f for u in units for f in figures_after(u, pool, passages))]
         # a chosen item brings the rest of its short list: the components of what was done
         more += list_siblings(units, [c for c in pool if c.doc_id == doc])
-        units += [c for c in more if c is not None and c not in units]
-        parts += [claim(c) for c in sorted(units, key=lambda c: c.unit.span.start)]
+        units += [c for c in more if c is not None]
+        # one claim per sentence: the same sentence may come from a retrieved passage and from its document
+        once = {c.unit.span.start: c for c in reversed(units)}
+        parts += [claim(c) for c in sorted(once.values(), key=lambda c: c.unit.span.start)]
     return parts
 
 

@@ -17,6 +17,19 @@ from assistant.types import Passage
 _ANAPHORIC = re.compile(
     r"^(il|elle|ils|elles|ce|cet|cette|ces|celui-ci|celle-ci|cela|son|sa|ses|leur|leurs|on y|y)\b", re.I
 )
+# « Le budget de l'opération s'élevait à… », « Le dispositif a accueilli… »: a generic noun, early in the
+# sentence and neither named nor completed (« le projet de rénovation… », « le dispositif Ville Vie
+# Vacances »), refers to the thing the sentence before presented
+_GENERIC_REFERENCE = re.compile(
+    r"^(?:[\w'’,-]+\s+){0,3}?(?i:l['’]|le |la |les |du |des )"
+    r"(?i:op[ée]ration|dispositif|projet|action|d[ée]marche|programme|exp[ée]rimentation|initiative|structure)s?\b"
+    r"(?!\s+(?:de|d['’]|du|des)\b)(?!\s+[A-ZÉÈ])"
+)
+
+
+def continues(text: str) -> bool:
+    """Whether a sentence continues the one before it (a pronoun, a generic noun referring back)."""
+    return bool(_ANAPHORIC.match(text) or _GENERIC_REFERENCE.match(text))
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,7 @@ def _borrowed_words(passages: Sequence[Passage], units: dict[int, list[Unit]]) -
             unit = read[start]
             own = _words(unit.span.text)
             follows = previous is not None and unit.span.start - previous.span.end <= 3
-            if follows and _ANAPHORIC.match(unit.span.text):
+            if follows and continues(unit.span.text):
                 own = own | words[(doc, previous.span.start)]
             words[(doc, start)] = own
             previous = unit
@@ -214,7 +227,7 @@ def antecedents(candidate: Candidate, pool: Sequence[Candidate], most: int = 2) 
     de X… »), nearest last, in document order: quoted alone, « Il » says nothing of what it is."""
     found: list[Candidate] = []
     current = candidate
-    while len(found) < most and _ANAPHORIC.match(current.unit.span.text):
+    while len(found) < most and continues(current.unit.span.text):
         before = [
             c
             for c in pool

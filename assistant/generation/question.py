@@ -13,6 +13,7 @@ a document never needs to say « exemple » to be one.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -139,6 +140,9 @@ class FocusTerm:
 
     word: str
     forms: frozenset[str]
+    # what an acronym stands for, written out (« banque publique investiss » for « Bpifrance »): covered
+    # by most of its words together, never by one of them alone (« la Banque des Territoires »)
+    phrases: frozenset[frozenset[str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -384,27 +388,38 @@ def area_names(text: str) -> tuple[str, ...]:
 def focus_terms(text: str, entries: Sequence[GlossaryEntry] = ()) -> tuple[FocusTerm, ...]:
     """The question's content words (analysed), each once, with the forms that also cover it.
 
-    An acronym of the glossary is covered by its expansion's words too, and the reverse."""
+    An acronym of the glossary is covered by its expansion's words too, and each of those words by the
+    acronym; the words of a term written out do not cover one another (« ville » does not stand for
+    « pilier » because both are in « pilier … des contrats de ville »)."""
     text = _SET_PHRASES.sub(" ", text)
     words = [w for w in dict.fromkeys(analyze(text)) if w not in _NOT_FOCUS and (not w.isdigit() or len(w) == 4)]
     extra: dict[str, set[str]] = {}
+    written_out: dict[str, set[frozenset[str]]] = {}
     for entry in entries:
-        spellings = [entry.term, entry.expansion, *entry.synonyms]
-        forms = {f for s in spellings for f in analyze(s)}
-        for word in forms:
-            extra.setdefault(word, set()).update(forms)
+        spelled = [analyze(s) for s in (entry.term, entry.expansion, *entry.synonyms)]
+        single = {words_of[0] for words_of in spelled if len(words_of) == 1}
+        phrases = {frozenset(words_of) for words_of in spelled if len(words_of) > 1}
+        for word in single:
+            extra.setdefault(word, set()).update(single)
+            written_out.setdefault(word, set()).update(phrases)
+        for phrase in phrases:
+            for word in phrase:
+                extra.setdefault(word, set()).update(single)
     terms = []
     for word in words:
         forms = {word} | extra.get(word, set())
         if word in _ALTERNATIVES:
             forms |= set(analyze(_ALTERNATIVES[word]))
-        terms.append(FocusTerm(word, frozenset(forms)))
+        terms.append(FocusTerm(word, frozenset(forms), frozenset(written_out.get(word, ()))))
     return tuple(terms)
 
 
 def covered(term: FocusTerm, words: set[str] | frozenset[str]) -> bool:
-    """A focus term is covered by a text whose analysed words include one of its forms."""
-    return bool(term.forms & words)
+    """A focus term is covered by a text whose analysed words include one of its forms, or most of the
+    words of one of its written-out phrases (3 of 5, 2 of 3, both of 2)."""
+    return bool(term.forms & words) or any(
+        len(phrase & words) >= max(min(2, len(phrase)), math.ceil(0.6 * len(phrase))) for phrase in term.phrases
+    )
 
 
 _PROPER_NAME = re.compile(

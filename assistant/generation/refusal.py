@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.generation.question import proper_names
+from assistant.generation.question import FocusTerm, covered, proper_names
 from assistant.retrieval.french import analyze, fold_accents
 
 _AMOUNT = re.compile(
@@ -109,7 +109,7 @@ class Answerability:
 
 
 def assess(
-    focus: Sequence[tuple[frozenset[str], float]],
+    focus: Sequence[tuple[FocusTerm, float]],
     units: Sequence[tuple[str, frozenset[str], frozenset[str], int, bool]],
     documents: Sequence[frozenset[str]],
     *,
@@ -123,7 +123,7 @@ def assess(
     complement_forms: frozenset[str] = frozenset(),
     question: str = "",
 ) -> Answerability:
-    """``focus``: (forms, weight) of each focus term; ``units``: (text, analysed words, words of its context (title, heading), index of its document in
+    """``focus``: each focus term with its weight; ``units``: (text, analysed words, words of its context (title, heading), index of its document in
     ``documents``, whether its context counts as its own words: a funding section's lines and a list's items name
     no project, their heading does);
     ``documents``: the analysed words of each retrieved document's units and title; ``anchors``: proper
@@ -136,7 +136,7 @@ def assess(
     total = sum(w for _, w in focus) or 1.0
 
     def cover(words: frozenset[str]) -> float:
-        return sum(w for forms, w in focus if forms & words) / total
+        return sum(w for term, w in focus if covered(term, words)) / total
 
     scored = [(cover(words), text) for text, words, _, _, _ in units]
     best = max((s for s, _ in scored), default=0.0)
@@ -156,7 +156,9 @@ def assess(
     in_documents = max((cover(words) for words in documents), default=0.0)
     everything = frozenset().union(*documents) if documents else frozenset()
     absent = sum(
-        w for (forms, w), word in zip(focus, words_of_focus, strict=True) if not forms & everything and known(word)
+        w
+        for (term, w), word in zip(focus, words_of_focus, strict=True)
+        if not covered(term, everything) and known(word)
     )
     absent_share = absent / total
     kind = {"amount": "amount", "date": "date", "count": "count", "figure": "rate", "funding": "funding"}.get(
@@ -203,8 +205,8 @@ def assess(
     # names must be in the material: otherwise it is a near miss (same topic, asked detail absent)
     head = [
         word
-        for (forms, _), word in list(zip(focus, words_of_focus, strict=True))[:2]
-        if detail is not None and not forms & everything and known(word)
+        for (term, _), word in list(zip(focus, words_of_focus, strict=True))[:2]
+        if detail is not None and not covered(term, everything) and known(word)
     ]
     years = [w for w in words_of_focus if len(w) == 4 and w.isdigit() and w not in everything]
     reason = "ok"
