@@ -48,14 +48,13 @@ from ingest.duplicates import (
     SUPERSEDES,
     CopyFinder,
     Known,
-    MinHash,
     fingerprint,
-    read_fingerprint,
     signature,
 )
 from ingest.loaders import load_file
 from ingest.loaders.limits import ReadBudget, ReadLimits
 from ingest.loaders.ocr import OcrChoice
+from ingest.references import ReferenceIndex, latest_first
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +139,7 @@ class Synchronizer:
         self.max_passages = max_passages
         self.ocr = ocr
         self.deduplicate = deduplicate
-        # (doc_id, content hash) -> MinHash, for records indexed before fingerprints were stored
-        self._signatures: dict[tuple[str, str], MinHash] = {}
-        # the references by MinHash, built once per process and then brought in line with the registry at
-        # each sync: building it reads every record's fingerprint (25 s at 53,000 documents)
-        self._finder: CopyFinder | None = None
+        self.references = ReferenceIndex(store, deduplicate=deduplicate)
 
     def sync(
         self,
@@ -162,7 +157,7 @@ class Synchronizer:
         try:
             return self._sync(sources, prune_roots=prune_roots, on_progress=on_progress, force=force)
         except BaseException:
-            self._finder = None  # it may hold what the interrupted run did not store: built again next time
+            self.references.forget()  # it may hold what the interrupted run did not store: built again next time
             raise
 
     def _sync(
@@ -184,7 +179,7 @@ class Synchronizer:
             self._prune(root.resolve(), seen, registry, report)
         if report.removed:
             registry = self.store.documents()
-        finder = self._copy_finder(registry)
+        finder = self.references.current(registry, relink=self._relink)
         registry = self.store.documents()  # the finder may have relinked copies left half-way by a killed run
         orphans = _copies_to_read_again(registry)
         sources += [
@@ -266,73 +261,6 @@ class Synchronizer:
             return
         document = Document(record.doc_id, self.store.document_text(record.doc_id) or "", (), meta)
         self.store.put_document(document, record.content_hash, [], np.zeros((0, 1)))
-
-    def _fingerprint(self, record: DocumentRecord) -> MinHash:
-        """The record's stored MinHash; for a record indexed before they were stored, computed from its text."""
-        stored = read_fingerprint(record.metadata.get(FINGERPRINT))
-        if stored is not None:
-            return stored
-        key = (record.doc_id, record.content_hash)
-        if key not in self._signatures:
-            self._signatures[key] = signature(self.store.document_text(record.doc_id) or "")
-        return self._signatures[key]
-
-    def _known(self, record: DocumentRecord) -> Known:
-        title, date = str(record.metadata.get("title", "")), str(record.metadata.get("date", ""))
-        stamp = str(record.metadata.get(FINGERPRINT, ""))
-        return Known(record.doc_id, self._fingerprint(record), title, date, record.source, stamp)
-
-    def _copy_finder(self, registry: dict[str, DocumentRecord]) -> CopyFinder:
-        """The indexed reference documents (copies left out), by their stored MinHash: the process's
-        finder brought in line with the registry (which other processes may have changed), or, at the
-        first sync of the process, a new one (see :meth:`_build_copy_finder`)."""
-        if self._finder is None:
-            self._finder = self._build_copy_finder(registry)
-            return self._finder
-        finder = self._finder
-        held = finder.known()
-        references = {doc_id: r for doc_id, r in registry.items() if not r.metadata.get(DUPLICATE_OF)}
-        for doc_id in held.keys() - references.keys():
-            finder.remove(doc_id)
-        for doc_id, record in references.items():
-            known = held.get(doc_id)
-            title, date = str(record.metadata.get("title", "")), str(record.metadata.get("date", ""))
-            stamp = str(record.metadata.get(FINGERPRINT, ""))
-            if known is None or (known.stamp, known.title, known.date, known.source) != (
-                stamp,
-                title,
-                date,
-                record.source,
-            ):
-                finder.add(self._known(record))
-        return finder
-
-    def _build_copy_finder(self, registry: dict[str, DocumentRecord]) -> CopyFinder:
-        """A finder of every reference document of the registry.
-
-        Also completes what a killed run left half-way: a reference that copies another (a choice of
-        reference interrupted after the chosen copy was stored) becomes a copy of it, the chosen one
-        kept; a copy of a copy is relinked to the reference.
-        """
-        finder = CopyFinder()
-        references = [r for r in registry.values() if not r.metadata.get(DUPLICATE_OF)]
-        references.sort(key=lambda r: (not chosen_at(r), _reversed(chosen_at(r)), r.source))
-        relinked: dict[str, str] = {}
-        for record in references:
-            known = self._known(record)
-            match = finder.match(known.minhash, title=known.title, date=known.date) if self.deduplicate else None
-            if match is not None and match.kind == "copy":
-                log.info("%s copies the reference %s: relinked as its copy", record.source, match.source)
-                self._relink(record, match.doc_id)
-                relinked[record.doc_id] = match.doc_id
-                continue
-            finder.add(known)
-        for record in registry.values():
-            reference = str(record.metadata.get(DUPLICATE_OF, ""))
-            final = relinked.get(reference) or str(registry.get(reference, record).metadata.get(DUPLICATE_OF, ""))
-            if reference and final and final != reference and final != record.doc_id:
-                self._relink(record, final)
-        return finder
 
     def _prepare(
         self,
@@ -475,13 +403,8 @@ def _copies_to_read_again(registry: dict[str, DocumentRecord]) -> list[str]:
         if reference and (reference not in registry or chosen_at(record) > chosen_at(registry[reference])):
             found.append(doc_id)
     return sorted(
-        found, key=lambda d: (not chosen_at(registry[d]), _reversed(chosen_at(registry[d])), registry[d].source)
+        found, key=lambda d: (not chosen_at(registry[d]), latest_first(chosen_at(registry[d])), registry[d].source)
     )
-
-
-def _reversed(stamp: str) -> tuple[int, ...]:
-    """Sorts ISO stamps latest first."""
-    return tuple(-ord(c) for c in stamp)
 
 
 def _copied(registry: dict, source: Source, changed: set[str]) -> bool:

@@ -16,6 +16,7 @@ from assistant.factory import build_services
 from assistant.ui.actions import Actions
 from assistant.ui.documents import document_choices, document_rows
 from ingest.duplicates import FINGERPRINT, CopyFinder, Known, read_fingerprint, signature
+from ingest.references import ReferenceIndex
 from ingest.sync import discover
 
 PARAGRAPHS = [
@@ -312,12 +313,12 @@ def test_a_long_lived_indexer_follows_the_references_other_processes_add_and_del
     for name in ("pdf", "docx"):
         files[name].rename(aside / files[name].name)
     sync(services, folder)  # the worker: its finder holds the Markdown text as a reference
-    builds: list[int] = []
-    original = type(services.indexer.synchronizer)._build_copy_finder
+    builds: list[ReferenceIndex] = []
+    original = ReferenceIndex.build
     monkeypatch.setattr(
-        type(services.indexer.synchronizer),
-        "_build_copy_finder",
-        lambda self, registry: builds.append(self) or original(self, registry),
+        ReferenceIndex,
+        "build",
+        lambda self, registry, *, relink: builds.append(self) or original(self, registry, relink=relink),
     )
 
     # another process indexes the PDF elsewhere: the worker knows it as a copy of its reference
@@ -337,5 +338,5 @@ def test_a_long_lived_indexer_follows_the_references_other_processes_add_and_del
     records = services.store.documents()
     docx = records[chosen(services, "etude-fonciere.docx")]
     assert docx.metadata.get(DUPLICATE_OF) == chosen(services, "etude-fonciere.pdf")
-    worker = services.indexer.synchronizer
+    worker = services.indexer.synchronizer.references
     assert worker not in builds  # brought in line with the registry, not built again
