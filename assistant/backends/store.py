@@ -207,8 +207,9 @@ class ChromaChunkStore:
         tmp.write_text(version, encoding="utf-8")
         os.replace(tmp, self._version_file)
         if update is not None and cached is not None and cached[0] == seen:
-            update(cached[1])
-            self._cached = (version, cached[1])
+            records = dict(cached[1])  # a new dict: a reader in another thread may be copying the old one
+            update(records)
+            self._cached = (version, records)
 
     def _read_documents(self) -> dict[str, DocumentRecord]:
         records: dict[str, DocumentRecord] = {}
