@@ -235,7 +235,12 @@ def run(args: argparse.Namespace, *, embedder: CachedEmbedder | None = None) -> 
             if args.scale_out_sizes:
                 # the index beyond what the real path can embed here: copies with derived vectors, bulk-loaded
                 points = measure_scale_out(
-                    args.scale_out_sizes, run_dir / "scale-out", sample, 15, ["spf"], cache_dir=args.cache_dir
+                    args.scale_out_sizes,
+                    run_dir / "scale-out",
+                    sample,
+                    answers=15,
+                    base=["spf"],
+                    cache_dir=args.cache_dir,
                 )
                 results["speed"]["scale_out"] = {"points": points, "questions": len(sample)}
             results["memory"]["vitesse"] = peak_rss_mb()

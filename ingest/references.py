@@ -51,7 +51,7 @@ class ReferenceIndex:
         for doc_id, record in references.items():
             known = held.get(doc_id)
             if known is None or (known.title, known.date, known.source, known.stamp) != self._describe(record):
-                finder.add(self.known(record))
+                finder.add(self._known(record))
         return finder
 
     def build(self, registry: dict[str, DocumentRecord], *, relink: Relink) -> CopyFinder:
@@ -66,7 +66,7 @@ class ReferenceIndex:
         references.sort(key=lambda r: (not chosen_at(r), latest_first(chosen_at(r)), r.source))
         relinked: dict[str, str] = {}
         for record in references:
-            known = self.known(record)
+            known = self._known(record)
             match = finder.match(known.minhash, title=known.title, date=known.date) if self.deduplicate else None
             if match is not None and match.kind == "copy":
                 log.info("%s copies the reference %s: relinked as its copy", record.source, match.source)
@@ -81,10 +81,10 @@ class ReferenceIndex:
                 relink(record, final)
         return finder
 
-    def known(self, record: DocumentRecord) -> Known:
+    def _known(self, record: DocumentRecord) -> Known:
         """The record as the finder knows it, with its MinHash."""
-        described = self._describe(record)
-        return Known(record.doc_id, self._fingerprint(record), *described)
+        title, date, source, stamp = self._describe(record)
+        return Known(record.doc_id, self._fingerprint(record), title, date, source, stamp)
 
     @staticmethod
     def _describe(record: DocumentRecord) -> tuple[str, str, str, str]:
